@@ -1,0 +1,424 @@
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageFormat, RgbImage};
+use maskface_core::{
+    load_rgb, write_atomic, write_atomic_unsynced, CoreError, Manifest, Sample, Split, Stage,
+};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{AugmentError, Policy, TOOL};
+
+/// How augmented images are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// Lossless PNG (the default: augmentation adds no compression artefacts).
+    Png,
+    /// JPEG at the given quality (1..=100): about 5x smaller files.
+    Jpeg {
+        /// Encoder quality.
+        quality: u8,
+    },
+}
+
+impl OutputFormat {
+    fn extension(&self) -> &'static str {
+        match self {
+            OutputFormat::Png => "png",
+            OutputFormat::Jpeg { .. } => "jpg",
+        }
+    }
+
+    fn encode(&self, image: &RgbImage, path: &Path) -> Result<Vec<u8>, CoreError> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let written = match self {
+            OutputFormat::Png => image.write_to(&mut out, ImageFormat::Png),
+            OutputFormat::Jpeg { quality } => {
+                image.write_with_encoder(JpegEncoder::new_with_quality(&mut out, *quality))
+            }
+        };
+        written.map_err(|source| CoreError::ImageWrite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(out.into_inner())
+    }
+}
+
+/// Options of [`augment_dataset`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentOptions {
+    /// Seed of every random draw.
+    pub seed: u64,
+    /// Encoding of the new images.
+    pub format: OutputFormat,
+    /// Splits whose images are augmented (the paper: training only). Images
+    /// of the other splits are copied unchanged.
+    pub splits: Vec<Split>,
+    /// Start again in an output folder made with other parameters, deleting
+    /// its images, instead of failing.
+    pub overwrite: bool,
+}
+
+impl Default for AugmentOptions {
+    fn default() -> Self {
+        AugmentOptions {
+            seed: 42,
+            format: OutputFormat::Png,
+            splits: vec![Split::Train],
+            overwrite: false,
+        }
+    }
+}
+
+/// An image that could not be processed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The source image, relative to the input root.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// What [`augment_dataset`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AugmentReport {
+    /// The output dataset (also written to `out_dir/manifest.csv`).
+    pub manifest: Manifest,
+    /// Source images copied.
+    pub originals: usize,
+    /// New images made.
+    pub augmented: usize,
+    /// Source images taken from an earlier, interrupted run.
+    pub resumed: usize,
+    /// Source images that could not be read (also in `out_dir/failures.csv`).
+    pub failures: Vec<Failure>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalEntry {
+    source: PathBuf,
+    samples: Vec<Sample>,
+    failure: Option<String>,
+}
+
+const PARAMS_FILE: &str = "augment-params.json";
+const JOURNAL_FILE: &str = "augment-journal.jsonl";
+const MANIFEST_FILE: &str = "manifest.csv";
+const FAILURES_FILE: &str = "failures.csv";
+
+/// Augments a dataset: copies every image of `input` into
+/// `out_dir/images/<split>/...` and adds `policy.copies()` augmented images
+/// for each image of the chosen splits, then writes `out_dir/manifest.csv`
+/// (rooted at `out_dir`) in which every new image names its `origin` and
+/// `transform`.
+///
+/// Images are processed in parallel; each file is written atomically and
+/// each finished source image is appended to a journal, so an interrupted
+/// run called again with the same parameters continues where it stopped.
+/// A finished run called again returns at once. Unreadable source images are
+/// recorded as failures, not errors. The output depends only on the input
+/// and the parameters: the same seed gives byte-identical files.
+///
+/// `on_progress` is called once per source image (for a progress bar).
+pub fn augment_dataset(
+    input: &Manifest,
+    policy: &Policy,
+    out_dir: &Path,
+    opts: &AugmentOptions,
+    on_progress: &(dyn Fn() + Sync),
+) -> Result<AugmentReport, AugmentError> {
+    if let OutputFormat::Jpeg { quality } = opts.format {
+        if !(1..=100).contains(&quality) {
+            return Err(AugmentError::InvalidParameter {
+                name: "quality",
+                reason: format!("{quality} is outside 1..=100"),
+            });
+        }
+    }
+    let params = serde_json::json!({
+        "seed": opts.seed,
+        "policy": policy.describe(),
+        "format": opts.format,
+        "splits": opts.splits,
+        "input_root": input.info.root.display().to_string(),
+        "input_samples": input.samples.len(),
+    });
+    prepare_out_dir(out_dir, &params, opts.overwrite)?;
+
+    let manifest_path = out_dir.join(MANIFEST_FILE);
+    let journal_path = out_dir.join(JOURNAL_FILE);
+    if manifest_path.is_file() && !journal_path.exists() {
+        let manifest = Manifest::read(&manifest_path)?;
+        for _ in &input.samples {
+            on_progress();
+        }
+        return Ok(summarise(
+            manifest,
+            input.samples.len(),
+            0,
+            read_failures(out_dir),
+        ));
+    }
+
+    let done = read_journal(&journal_path);
+    let journal = Mutex::new(
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal_path)
+            .map_err(|e| CoreError::io(&journal_path, e))?,
+    );
+    let resumed = input
+        .samples
+        .iter()
+        .filter(|s| done.contains_key(&s.path))
+        .count();
+
+    let entries: Vec<JournalEntry> = input
+        .samples
+        .par_iter()
+        .map(|sample| {
+            let entry = match done.get(&sample.path) {
+                Some(e) => Ok(e.clone()),
+                None => process(input, sample, policy, out_dir, opts).and_then(|entry| {
+                    append_journal(&journal, &journal_path, &entry)?;
+                    Ok(entry)
+                }),
+            };
+            on_progress();
+            entry
+        })
+        .collect::<Result<_, AugmentError>>()?;
+
+    let mut manifest = Manifest::new(out_dir);
+    manifest.info.stages = input.info.stages.clone();
+    let mut failures = Vec::new();
+    for e in entries {
+        match e.failure {
+            Some(reason) => failures.push(Failure {
+                path: e.source,
+                reason,
+            }),
+            None => manifest.samples.extend(e.samples),
+        }
+    }
+    let augmented = manifest
+        .samples
+        .iter()
+        .filter(|s| s.origin.is_some())
+        .count();
+    let mut stage_params = params;
+    stage_params["augmented"] = augmented.into();
+    stage_params["failures"] = failures.len().into();
+    manifest.info.stages.push(Stage {
+        step: "augment".into(),
+        tool: TOOL.into(),
+        params: stage_params,
+    });
+    write_failures(out_dir, &failures)?;
+    manifest.write(&manifest_path)?;
+    // The manifest is complete: the journal (written in thread order, so not
+    // reproducible byte for byte) has served its purpose.
+    fs::remove_file(&journal_path).map_err(|e| CoreError::io(&journal_path, e))?;
+    Ok(summarise(manifest, input.samples.len(), resumed, failures))
+}
+
+fn summarise(
+    manifest: Manifest,
+    sources: usize,
+    resumed: usize,
+    failures: Vec<Failure>,
+) -> AugmentReport {
+    let augmented = manifest
+        .samples
+        .iter()
+        .filter(|s| s.origin.is_some())
+        .count();
+    AugmentReport {
+        originals: sources - failures.len(),
+        augmented,
+        resumed,
+        failures,
+        manifest,
+    }
+}
+
+fn prepare_out_dir(
+    out_dir: &Path,
+    params: &serde_json::Value,
+    overwrite: bool,
+) -> Result<(), AugmentError> {
+    let params_path = out_dir.join(PARAMS_FILE);
+    if let Ok(bytes) = fs::read(&params_path) {
+        let existing: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        if existing.as_ref() == Some(params) {
+            return Ok(());
+        }
+        if !overwrite {
+            return Err(AugmentError::ParamsMismatch {
+                path: params_path,
+                existing: existing
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "unreadable".into()),
+            });
+        }
+        for name in [
+            "images",
+            JOURNAL_FILE,
+            MANIFEST_FILE,
+            "manifest.json",
+            FAILURES_FILE,
+        ] {
+            let p = out_dir.join(name);
+            let removed = if p.is_dir() {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
+            match removed {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(CoreError::io(&p, e).into())
+                }
+                _ => {}
+            }
+        }
+    }
+    let text = serde_json::to_vec_pretty(params).map_err(|source| CoreError::Json {
+        path: params_path.clone(),
+        source,
+    })?;
+    write_atomic(&params_path, |w| w.write_all(&text))?;
+    Ok(())
+}
+
+fn process(
+    input: &Manifest,
+    sample: &Sample,
+    policy: &Policy,
+    out_dir: &Path,
+    opts: &AugmentOptions,
+) -> Result<JournalEntry, AugmentError> {
+    let src = input.resolve(&sample.path);
+    let rel_original = Path::new("images")
+        .join(sample.split.as_str())
+        .join(&sample.path);
+    let mut original = sample.clone();
+    original.path = rel_original.clone();
+    let failure = |reason: String| JournalEntry {
+        source: sample.path.clone(),
+        samples: Vec::new(),
+        failure: Some(reason),
+    };
+    let bytes = match fs::read(&src) {
+        Ok(b) => b,
+        Err(e) => return Ok(failure(format!("cannot read {}: {e}", src.display()))),
+    };
+    let mut samples = Vec::with_capacity(1 + policy.copies());
+    if opts.splits.contains(&sample.split) && policy.copies() > 0 {
+        let image = match load_rgb(&src) {
+            Ok(img) => img,
+            Err(e) => return Ok(failure(e.to_string())),
+        };
+        let stem = sample
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = sample.path.to_string_lossy().replace('\\', "/");
+        let mut derived = Vec::with_capacity(policy.copies());
+        for k in 1..=policy.copies() {
+            let aug = policy.apply_copy(&image, opts.seed, &key, k);
+            let rel =
+                rel_original.with_file_name(format!("{stem}_aug{k}.{}", opts.format.extension()));
+            let path = out_dir.join(&rel);
+            let encoded = opts.format.encode(&aug.image, &path)?;
+            write_atomic_unsynced(&path, |w| w.write_all(&encoded))?;
+            derived.push(Sample {
+                path: rel,
+                origin: Some(rel_original.clone()),
+                transform: aug.record,
+                ..sample.clone()
+            });
+        }
+        samples.push(original);
+        samples.extend(derived);
+    } else {
+        samples.push(original);
+    }
+    write_atomic_unsynced(&out_dir.join(&rel_original), |w| w.write_all(&bytes))?;
+    Ok(JournalEntry {
+        source: sample.path.clone(),
+        samples,
+        failure: None,
+    })
+}
+
+fn append_journal(
+    journal: &Mutex<fs::File>,
+    path: &Path,
+    entry: &JournalEntry,
+) -> Result<(), AugmentError> {
+    let mut line = serde_json::to_vec(entry).map_err(|source| CoreError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    line.push(b'\n');
+    // A poisoned lock only means another thread panicked mid-append; the
+    // file itself is still usable (a torn line is ignored on resume).
+    let mut file = journal.lock().unwrap_or_else(|p| p.into_inner());
+    file.write_all(&line)
+        .and_then(|_| file.flush())
+        .map_err(|e| CoreError::io(path, e).into())
+}
+
+/// Entries of an earlier run; a torn last line (crash mid-append) is skipped
+/// and that image is simply processed again.
+fn read_journal(path: &Path) -> HashMap<PathBuf, JournalEntry> {
+    let Ok(file) = fs::File::open(path) else {
+        return HashMap::new();
+    };
+    std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<JournalEntry>(&l).ok())
+        .filter(|e| e.failure.is_none())
+        .map(|e| (e.source.clone(), e))
+        .collect()
+}
+
+fn write_failures(out_dir: &Path, failures: &[Failure]) -> Result<(), AugmentError> {
+    let path = out_dir.join(FAILURES_FILE);
+    // The header is written by hand so that an empty file still has one.
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(["path", "reason"])
+        .map_err(|source| CoreError::Csv {
+            path: path.clone(),
+            source,
+        })?;
+    for f in failures {
+        w.serialize(f).map_err(|source| CoreError::Csv {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CoreError::io(&path, e.into_error()))?;
+    write_atomic(&path, |out| out.write_all(&bytes))?;
+    Ok(())
+}
+
+fn read_failures(out_dir: &Path) -> Vec<Failure> {
+    csv::Reader::from_path(out_dir.join(FAILURES_FILE))
+        .map(|mut r| r.deserialize().filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,29 @@
+use std::path::PathBuf;
+
+use maskface_core::CoreError;
+
+/// Errors of `maskface-augment`.
+#[derive(Debug, thiserror::Error)]
+pub enum AugmentError {
+    /// Manifest, image or file-system error from `maskface-core`.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// A parameter is out of range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The output folder holds a run made with other parameters.
+    #[error(
+        "{path} was made with other parameters ({existing}); use another output folder or --overwrite"
+    )]
+    ParamsMismatch {
+        /// The parameters file in the output folder.
+        path: PathBuf,
+        /// What it records.
+        existing: String,
+    },
+}

@@ -1,0 +1,204 @@
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use maskface_augment::{
+    augment_dataset, AugmentOptions, AugmentReport, ColorJitter, Fill, HorizontalFlip,
+    OutputFormat, Policy, RandomRotation,
+};
+use maskface_core::{load_rgb, save_image_atomic, Manifest, Split};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Lossless PNG.
+    Png,
+    /// JPEG (see --quality).
+    Jpeg,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AugmentArgs {
+    /// The split manifest whose images to augment.
+    #[arg(long, default_value = "data/split/manifest.csv")]
+    pub manifest: PathBuf,
+
+    /// Output folder: images/<split>/..., manifest.csv + manifest.json,
+    /// failures.csv, augment-params.json and preview.png.
+    #[arg(long, default_value = "data/augmented")]
+    pub out: PathBuf,
+
+    /// Seed of every random draw; the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Augmented copies per training image (the paper: 3).
+    #[arg(long, default_value_t = 3)]
+    pub copies: usize,
+
+    /// Largest rotation either way, in degrees (0 disables rotation).
+    #[arg(long, default_value_t = 20.0)]
+    pub max_degrees: f32,
+
+    /// Fill of the corners a rotation uncovers: `black`, `white`,
+    /// `replicate` (nearest edge pixel) or `R,G,B`.
+    #[arg(long, default_value = "black")]
+    pub fill: String,
+
+    /// Colour jitter spreads `BRIGHTNESS,CONTRAST,SATURATION` (each factor
+    /// drawn from 1 +- spread), applied after rotation. Off by default.
+    #[arg(long, value_delimiter = ',')]
+    pub color_jitter: Option<Vec<f32>>,
+
+    /// Probability of a horizontal flip, applied last. Off by default.
+    #[arg(long)]
+    pub hflip: Option<f32>,
+
+    /// Splits to augment (the others are copied unchanged).
+    #[arg(long, value_delimiter = ',', default_value = "train")]
+    pub splits: Vec<String>,
+
+    /// Encoding of the augmented images.
+    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
+    pub format: FormatArg,
+
+    /// JPEG quality, 1..=100 (with --format jpeg).
+    #[arg(long, default_value_t = 95)]
+    pub quality: u8,
+
+    /// Delete an earlier run in --out made with other parameters instead of
+    /// stopping. (A run with the same parameters is always resumed.)
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Originals shown in preview.png, each with its copies (0: no preview).
+    #[arg(long, default_value_t = 4)]
+    pub preview: usize,
+}
+
+fn parse_fill(s: &str) -> Result<Fill> {
+    Ok(match s {
+        "black" => Fill::Constant([0, 0, 0]),
+        "white" => Fill::Constant([255, 255, 255]),
+        "replicate" => Fill::Replicate,
+        rgb => {
+            let v: Vec<u8> = rgb
+                .split(',')
+                .map(|c| c.trim().parse::<u8>())
+                .collect::<Result<_, _>>()
+                .with_context(|| {
+                    format!("--fill `{rgb}`: expected black, white, replicate or R,G,B")
+                })?;
+            let [r, g, b] = v[..] else {
+                bail!("--fill `{rgb}`: expected three values R,G,B");
+            };
+            Fill::Constant([r, g, b])
+        }
+    })
+}
+
+pub fn policy(args: &AugmentArgs) -> Result<Policy> {
+    let mut policy = Policy::new(args.copies);
+    if !(args.max_degrees.is_finite() && (0.0..=180.0).contains(&args.max_degrees)) {
+        bail!("--max-degrees {} is outside 0..=180", args.max_degrees);
+    }
+    if args.max_degrees > 0.0 {
+        policy =
+            policy.then(RandomRotation::new(args.max_degrees).with_fill(parse_fill(&args.fill)?));
+    }
+    if let Some(j) = &args.color_jitter {
+        let [b, c, s] = j[..] else {
+            bail!("--color-jitter needs three values BRIGHTNESS,CONTRAST,SATURATION, got {j:?}");
+        };
+        if j.iter().any(|v| !(0.0..=1.0).contains(v)) {
+            bail!("--color-jitter {j:?}: each spread must be in 0..=1");
+        }
+        policy = policy.then(ColorJitter::new(b, c, s));
+    }
+    if let Some(p) = args.hflip {
+        if !(0.0..=1.0).contains(&p) {
+            bail!("--hflip {p}: a probability must be in 0..=1");
+        }
+        policy = policy.then(HorizontalFlip { p });
+    }
+    Ok(policy)
+}
+
+pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
+    let policy = policy(args)?;
+    let input = Manifest::read(&args.manifest)
+        .with_context(|| format!("reading {}", args.manifest.display()))?;
+    let splits = args
+        .splits
+        .iter()
+        .map(|s| s.parse::<Split>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if input.samples.iter().all(|s| s.split == Split::Unassigned) {
+        bail!(
+            "{} has no split yet: run `maskface split` first (only the training split is augmented)",
+            args.manifest.display()
+        );
+    }
+    let opts = AugmentOptions {
+        seed: args.seed,
+        format: match args.format {
+            FormatArg::Png => OutputFormat::Png,
+            FormatArg::Jpeg => OutputFormat::Jpeg {
+                quality: args.quality,
+            },
+        },
+        splits,
+        overwrite: args.overwrite,
+    };
+    let pb = crate::progress::bar(input.samples.len(), "augment");
+    let report = augment_dataset(&input, &policy, &args.out, &opts, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    if args.preview > 0 {
+        write_preview(
+            &report.manifest,
+            args.preview,
+            policy.copies(),
+            &args.out.join("preview.png"),
+        )?;
+    }
+    let m = &report.manifest;
+    println!(
+        "augmented {} images ({} new, {} resumed, {} failed): train {}, val {}, test {} -> {}",
+        report.originals,
+        report.augmented,
+        report.resumed,
+        report.failures.len(),
+        m.count(Split::Train),
+        m.count(Split::Val),
+        m.count(Split::Test),
+        args.out.join("manifest.csv").display()
+    );
+    Ok(report)
+}
+
+/// A grid: each row one original followed by its augmented copies.
+fn write_preview(m: &Manifest, rows: usize, copies: usize, path: &std::path::Path) -> Result<()> {
+    let mut images = Vec::new();
+    let mut captions = Vec::new();
+    let originals = m.samples.iter().filter(|s| {
+        s.origin.is_none() && m.samples.iter().any(|d| d.origin.as_ref() == Some(&s.path))
+    });
+    for original in originals.take(rows) {
+        images.push(load_rgb(&m.resolve(&original.path))?);
+        captions.push(original.identity.clone());
+        for d in m
+            .samples
+            .iter()
+            .filter(|d| d.origin.as_ref() == Some(&original.path))
+        {
+            images.push(load_rgb(&m.resolve(&d.path))?);
+            captions.push(d.transform.clone());
+        }
+    }
+    if images.is_empty() {
+        return Ok(());
+    }
+    let caps: Vec<&str> = captions.iter().map(String::as_str).collect();
+    let grid = maskface_plot::image_grid(&images, &caps, copies as u32 + 1, 180)?;
+    save_image_atomic(&grid, path)?;
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! The `maskface` program end to end: help texts, exit codes, outputs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn maskface(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maskface"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = maskface(args);
+    assert!(
+        out.status.success(),
+        "maskface {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = maskface(args);
+    assert!(!out.status.success(), "maskface {args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn help_explains_every_option_and_default() {
+    let top = ok(&["--help"]);
+    for cmd in ["curate", "split", "augment", "run"] {
+        assert!(top.contains(cmd), "{top}");
+    }
+    let curate = ok(&["curate", "--help"]);
+    for s in [
+        "--seed-split",
+        "--min-images",
+        "[default: 20]",
+        "[default: 80]",
+        "[default: 50]",
+        "--verify",
+    ] {
+        assert!(curate.contains(s), "curate --help lacks {s}:\n{curate}");
+    }
+    let split = ok(&["split", "--help"]);
+    assert!(
+        split.contains("[default: 0.8 0.1 0.1]") || split.contains("[default: 0.8,0.1,0.1]"),
+        "{split}"
+    );
+    let augment = ok(&["augment", "--help"]);
+    for s in [
+        "[default: 3]",
+        "[default: 20]",
+        "[default: black]",
+        "--overwrite",
+        "--color-jitter",
+    ] {
+        assert!(augment.contains(s), "augment --help lacks {s}:\n{augment}");
+    }
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_clear_message() {
+    let err = fails(&[
+        "curate",
+        "--lfw",
+        "/no/such/lfw",
+        "--out",
+        "/tmp/unused-maskface",
+    ]);
+    assert!(
+        err.contains("error: dataset root /no/such/lfw does not exist"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let err = fails(&[
+        "split",
+        "--manifest",
+        &format!("{out}/none.csv"),
+        "--out",
+        out,
+    ]);
+    assert!(err.contains("none.json"), "{err}");
+
+    let err = fails(&[
+        "curate",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        out,
+        "--identities",
+        "9",
+        "--min-images",
+        "3",
+    ]);
+    assert!(
+        err.contains("9 identities asked for, 4 have 3..=80 images"),
+        "{err}"
+    );
+
+    let curated = format!("{out}/c");
+    ok(&[
+        "curate",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        &curated,
+        "--min-images",
+        "1",
+        "--identities",
+        "0",
+    ]);
+    let err = fails(&[
+        "split",
+        "--manifest",
+        &format!("{curated}/manifest.csv"),
+        "--out",
+        out,
+    ]);
+    assert!(
+        err.contains("Abdel_Madi_Shabneh: 1 image(s), needs at least 3"),
+        "{err}"
+    );
+    let err = fails(&[
+        "split",
+        "--manifest",
+        &format!("{curated}/manifest.csv"),
+        "--out",
+        out,
+        "--ratios",
+        "0.8,0.3,0.1",
+    ]);
+    assert!(err.contains("sum to"), "{err}");
+    let err = fails(&[
+        "augment",
+        "--manifest",
+        &format!("{curated}/manifest.csv"),
+        "--out",
+        out,
+    ]);
+    assert!(err.contains("run `maskface split` first"), "{err}");
+    let err = fails(&[
+        "augment",
+        "--manifest",
+        &format!("{curated}/manifest.csv"),
+        "--fill",
+        "1,2",
+    ]);
+    assert!(err.contains("--fill"), "{err}");
+}
+
+#[test]
+fn curate_split_augment_on_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
+    let line = ok(&[
+        "curate",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        &d("c"),
+        "--min-images",
+        "3",
+        "--identities",
+        "0",
+    ]);
+    assert!(
+        line.starts_with("curated 4 identities, 15 images"),
+        "{line}"
+    );
+    for f in [
+        "manifest.csv",
+        "manifest.json",
+        "identity_counts.csv",
+        "skipped.csv",
+        "images_per_identity_lfw.png",
+        "images_per_identity_selected.png",
+    ] {
+        assert!(dir.path().join("c").join(f).is_file(), "missing {f}");
+    }
+    let line = ok(&[
+        "split",
+        "--manifest",
+        &d("c/manifest.csv"),
+        "--out",
+        &d("s"),
+        "--seed",
+        "3",
+    ]);
+    assert!(line.contains("train 7, val 4, test 4"), "{line}");
+    let line = ok(&[
+        "augment",
+        "--manifest",
+        &d("s/manifest.csv"),
+        "--out",
+        &d("a"),
+        "--threads",
+        "2",
+    ]);
+    assert!(
+        line.contains("21 new") && line.contains("train 28, val 4, test 4"),
+        "{line}"
+    );
+    let png = image::open(dir.path().join("a/preview.png")).unwrap();
+    assert_eq!(png.width(), 4 * 180);
+
+    // Again in the same folder: nothing to do, same answer.
+    let again = ok(&[
+        "augment",
+        "--manifest",
+        &d("s/manifest.csv"),
+        "--out",
+        &d("a"),
+    ]);
+    assert!(again.contains("21 new"), "{again}");
+    let err = fails(&[
+        "augment",
+        "--manifest",
+        &d("s/manifest.csv"),
+        "--out",
+        &d("a"),
+        "--seed",
+        "1",
+    ]);
+    assert!(err.contains("other parameters"), "{err}");
+}
+
+#[test]
+fn seed_split_is_reproduced_by_the_cli() {
+    if !repo().join("../shared/seed-split").is_dir() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "../shared missing in CI"
+        );
+        eprintln!("skipped: ../shared not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let line = ok(&[
+        "curate",
+        "--lfw",
+        "../shared/lfw",
+        "--seed-split",
+        "../shared/seed-split",
+        "--out",
+        out,
+    ]);
+    assert!(
+        line.starts_with(
+            "curated 50 identities, 1702 images (train 1340, val 166, test 196, unassigned 0)"
+        ),
+        "{line}"
+    );
+}

@@ -1,0 +1,51 @@
+//! # maskface-core
+//!
+//! The shared vocabulary of the maskface workspace:
+//!
+//! - [`Sample`], [`Split`], [`Identity`] and the on-disk [`Manifest`] (a CSV of
+//!   samples plus a JSON file recording how the dataset was made);
+//! - face geometry: [`FaceBox`], [`Point2`], [`Landmarks5`], [`Landmarks68`];
+//! - the pipeline traits that the other crates implement and the `maskface`
+//!   command-line program composes: [`FaceDetector`], [`LandmarkPredictor`],
+//!   [`MaskRenderer`], [`Augmentation`], [`FaceEmbedder`], [`Classifier`] and
+//!   [`OpenSetScorer`];
+//! - small I/O helpers every crate needs: atomic writes ([`write_atomic`],
+//!   [`save_image_atomic`]) and tolerant image loading ([`load_rgb`]).
+//!
+//! ```
+//! use maskface_core::{Manifest, Sample, Split};
+//!
+//! let mut manifest = Manifest::new("/data/lfw");
+//! manifest.samples.push(Sample::new("Ada/Ada_0001.jpg", "Ada", 0, Split::Train));
+//! manifest.samples.push(Sample::new("Ada/Ada_0002.jpg", "Ada", 0, Split::Test));
+//! assert_eq!(manifest.count(Split::Train), 1);
+//! assert_eq!(manifest.identities(), vec!["Ada".to_string()]);
+//! ```
+
+mod atomic;
+mod error;
+mod geometry;
+mod image_io;
+mod manifest;
+mod sample;
+mod seed;
+mod traits;
+
+pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced};
+pub use error::CoreError;
+pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
+pub use image_io::load_rgb;
+pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
+pub use sample::{Identity, Sample, Split};
+pub use seed::{fnv1a64, rng_for};
+pub use traits::{
+    Augmentation, Augmented, Classifier, Detection, FaceDetector, FaceEmbedder, LandmarkPredictor,
+    MaskRenderer, MaskedFace, OpenSetScorer,
+};
+
+/// Re-exported so that implementors of [`Augmentation`] and [`MaskRenderer`]
+/// name the same random-number traits as this crate.
+pub use rand::RngCore;
+
+/// The seeded generator type returned by [`rng_for`].
+pub use rand_chacha::ChaCha8Rng;

@@ -1,0 +1,41 @@
+//! # maskface-dataset
+//!
+//! Dataset curation for maskface: read an LFW-style folder
+//! (`<root>/<Person>/<Person>_NNNN.jpg`), choose identities (by image count
+//! and a seeded draw, by name, or the authors' published split), split each
+//! identity's images into train / val / test with a seed, and summarise the
+//! result as a table and PNG charts.
+//!
+//! Everything produces or consumes a [`maskface_core::Manifest`], so each
+//! dataset on disk records how it was made.
+//!
+//! ```no_run
+//! use maskface_dataset::{curate, scan_lfw, split_stratified, Selection, SplitRatios, Verify};
+//!
+//! # fn main() -> Result<(), maskface_dataset::DatasetError> {
+//! let index = scan_lfw("data/lfw".as_ref(), Verify::Header)?;
+//! let curated = curate(&index, &Selection::paper(42))?; // 50 people with 20..=80 images
+//! let split = split_stratified(&curated, &SplitRatios::default(), 42)?;
+//! split.write("data/curated/manifest.csv".as_ref())?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod scan;
+mod seed_split;
+mod select;
+mod split;
+mod stats;
+
+pub use error::DatasetError;
+pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENSIONS};
+pub use seed_split::read_seed_split;
+pub use select::{curate, Selection};
+pub use split::{split_counts, split_stratified, SplitRatios};
+pub use stats::{
+    count_histogram_chart, identity_counts, per_identity_chart, write_identity_counts,
+    write_skipped, IdentityCount,
+};
+
+/// The name and version of this crate, as recorded in manifests.
+pub const TOOL: &str = concat!("maskface-dataset ", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,137 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use image::RgbImage;
+use maskface_core::{write_atomic, CoreError, Manifest, Split};
+use maskface_plot::BarChart;
+use serde::Serialize;
+
+use crate::{DatasetError, LfwIndex, Skipped};
+
+/// One row of the per-identity table: images in the source and in each split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityCount {
+    /// Person's name.
+    pub identity: String,
+    /// Readable images in the source dataset.
+    pub source_images: usize,
+    /// Whether the identity is in the manifest.
+    pub selected: bool,
+    /// Images in the training split.
+    pub train: usize,
+    /// Images in the validation split.
+    pub val: usize,
+    /// Images in the test split.
+    pub test: usize,
+    /// Images not assigned to a split yet.
+    pub unassigned: usize,
+}
+
+/// Per-identity counts for every identity of `index` that is in `manifest`,
+/// plus, when `all` is set, every other identity of `index` (not selected).
+pub fn identity_counts(index: &LfwIndex, manifest: &Manifest, all: bool) -> Vec<IdentityCount> {
+    let mut per: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
+    for s in &manifest.samples {
+        let k = match s.split {
+            Split::Train => 0,
+            Split::Val => 1,
+            Split::Test => 2,
+            Split::Unassigned => 3,
+        };
+        per.entry(s.identity.as_str()).or_default()[k] += 1;
+    }
+    index
+        .identities
+        .iter()
+        .filter_map(|ident| {
+            let c = per.get(ident.name.as_str());
+            (all || c.is_some()).then(|| {
+                let c = c.copied().unwrap_or_default();
+                IdentityCount {
+                    identity: ident.name.clone(),
+                    source_images: ident.images.len(),
+                    selected: per.contains_key(ident.name.as_str()),
+                    train: c[0],
+                    val: c[1],
+                    test: c[2],
+                    unassigned: c[3],
+                }
+            })
+        })
+        .collect()
+}
+
+/// Writes the per-identity table as CSV, atomically.
+pub fn write_identity_counts(rows: &[IdentityCount], path: &Path) -> Result<(), DatasetError> {
+    write_csv(rows, path)
+}
+
+/// Writes the scan's skipped files (path, reason) as CSV, atomically.
+pub fn write_skipped(skipped: &[Skipped], path: &Path) -> Result<(), DatasetError> {
+    write_csv(skipped, path)
+}
+
+fn write_csv<T: Serialize>(rows: &[T], path: &Path) -> Result<(), DatasetError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|source| CoreError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CoreError::io(path, e.into_error()))?;
+    write_atomic(path, |out| out.write_all(&bytes))?;
+    Ok(())
+}
+
+/// How many identities of the source have 1, 2, 3-4, 5-9, 10-19, 20-80 and
+/// more than 80 images: the shape of the source before selection.
+pub fn count_histogram_chart(index: &LfwIndex) -> Result<RgbImage, DatasetError> {
+    let buckets: [(&str, usize, usize); 7] = [
+        ("1", 1, 1),
+        ("2", 2, 2),
+        ("3-4", 3, 4),
+        ("5-9", 5, 9),
+        ("10-19", 10, 19),
+        ("20-80", 20, 80),
+        (">80", 81, usize::MAX),
+    ];
+    let bars = buckets
+        .iter()
+        .map(|(label, lo, hi)| {
+            let n = index
+                .identities
+                .iter()
+                .filter(|i| (*lo..=*hi).contains(&i.images.len()))
+                .count();
+            (format!("{label} ({n})"), n as f64)
+        })
+        .collect();
+    let chart = BarChart::new(format!(
+        "Identities by number of images ({} people, {} images)",
+        index.identities.len(),
+        index.num_images()
+    ))
+    .y_label("identities")
+    .bars(bars);
+    Ok(chart.render(900, 420)?)
+}
+
+/// Images per selected identity, one bar each, stacked by nothing: the
+/// paper's Figure 1 after selection.
+pub fn per_identity_chart(manifest: &Manifest) -> Result<RgbImage, DatasetError> {
+    let counts = manifest.counts_per_identity();
+    let n = counts.len().max(1);
+    let mean = manifest.samples.len() as f64 / n as f64;
+    let chart = BarChart::new(format!(
+        "Images per selected identity ({} people, {} images, mean {mean:.1})",
+        counts.len(),
+        manifest.samples.len()
+    ))
+    .y_label("images")
+    .color([220, 120, 60])
+    .bars(counts.into_iter().map(|(k, v)| (k, v as f64)).collect());
+    Ok(chart.render((n as u32 * 22 + 80).max(600), 560)?)
+}

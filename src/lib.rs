@@ -1,0 +1,34 @@
+//! # maskface
+//!
+//! Masked-face dataset generation and masked face recognition, as a set of
+//! reusable crates. This umbrella crate re-exports them under one name:
+//!
+//! | module | crate | what |
+//! | --- | --- | --- |
+//! | [`core`] | `maskface-core` | samples, manifests, face geometry, the pipeline traits |
+//! | [`dataset`] | `maskface-dataset` | LFW scanning, identity selection, seeded stratified splits |
+//! | [`augment`] | `maskface-augment` | seeded rotation / colour / flip augmentation over manifests |
+//! | [`plot`] | `maskface-plot` | PNG bar charts and image grids |
+//!
+//! ```no_run
+//! use maskface::{augment, dataset};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let index = dataset::scan_lfw("data/lfw".as_ref(), dataset::Verify::Header)?;
+//! let curated = dataset::curate(&index, &dataset::Selection::paper(42))?;
+//! let split = dataset::split_stratified(&curated, &Default::default(), 42)?;
+//! let report = augment::augment_dataset(
+//!     &split,
+//!     &augment::Policy::paper(),
+//!     "data/augmented".as_ref(),
+//!     &Default::default(),
+//!     &|| {},
+//! )?;
+//! println!("{} new images", report.augmented);
+//! # Ok(()) }
+//! ```
+
+pub use maskface_augment as augment;
+pub use maskface_core as core;
+pub use maskface_dataset as dataset;
+pub use maskface_plot as plot;
