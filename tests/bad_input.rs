@@ -89,7 +89,13 @@ fn damaged_files_are_recorded_skips() {
     // then catches the corrupt pixel data of the selected identities.
     let mut quick = scan_lfw(&root, Verify::Header).unwrap();
     assert!(quick.get("Aaron_Peirsol").unwrap().images.len() == 5);
-    quick.verify_decode(&["Aaron_Peirsol".to_string()]);
+    let names = ["Aaron_Peirsol".to_string()];
+    assert_eq!(quick.count_images(&names), 5);
+    let decoded = std::sync::atomic::AtomicUsize::new(0);
+    quick.verify_decode(&names, &|| {
+        decoded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(decoded.into_inner(), 5);
     assert_eq!(quick.get("Aaron_Peirsol").unwrap().images.len(), 4);
     let m = curate(&quick, &Selection::Names(vec!["Aaron_Peirsol".into()])).unwrap();
     assert_eq!(m.samples.len(), 4);

@@ -68,7 +68,10 @@ pub fn run(args: &CurateArgs) -> Result<Manifest> {
     } else {
         Verify::Header
     };
-    let mut index = scan_lfw(&args.lfw, verify)?;
+    let spinner = crate::progress::spinner(&format!("scanning {}", args.lfw.display()));
+    let scanned = scan_lfw(&args.lfw, verify);
+    spinner.finish_and_clear();
+    let mut index = scanned?;
     let manifest = match &args.seed_split {
         Some(dir) => read_seed_split(dir, &args.lfw)?,
         None => {
@@ -118,8 +121,8 @@ fn verify_candidates(index: &mut LfwIndex, selection: &Selection) {
             .map(|i| i.name.clone())
             .collect(),
     };
-    let pb = crate::progress::bar(names.len(), "verify");
-    index.verify_decode(&names);
+    let pb = crate::progress::bar(index.count_images(&names), "verify");
+    index.verify_decode(&names, &|| pb.inc(1));
     pb.finish_and_clear();
 }
 

@@ -58,6 +58,15 @@ impl LfwIndex {
         self.identities.iter().map(|i| i.images.len()).sum()
     }
 
+    /// Number of images of the named identities (unknown names count 0).
+    pub fn count_images(&self, names: &[String]) -> usize {
+        names
+            .iter()
+            .filter_map(|n| self.get(n))
+            .map(|i| i.images.len())
+            .sum()
+    }
+
     /// The identity called `name`, if present.
     pub fn get(&self, name: &str) -> Option<&IdentityImages> {
         self.identities.iter().find(|i| i.name == name)
@@ -66,8 +75,9 @@ impl LfwIndex {
     /// Decodes every image of the named identities in parallel and moves the
     /// ones that fail into [`LfwIndex::skipped`]; identities left with no
     /// image are removed. Used after a header-only scan to check just the
-    /// images a selection will use.
-    pub fn verify_decode(&mut self, names: &[String]) {
+    /// images a selection will use. `on_image` is called once per image
+    /// decoded (for a progress bar); [`LfwIndex::count_images`] gives the total.
+    pub fn verify_decode(&mut self, names: &[String], on_image: &(dyn Fn() + Sync)) {
         let root = self.root.clone();
         let mut newly_skipped = Vec::new();
         for ident in self
@@ -79,7 +89,9 @@ impl LfwIndex {
                 .images
                 .par_iter()
                 .map(|rel| {
-                    load_rgb(&root.join(rel)).err().map(|e| Skipped {
+                    let result = load_rgb(&root.join(rel));
+                    on_image();
+                    result.err().map(|e| Skipped {
                         path: rel.clone(),
                         reason: format!("unreadable image: {e}"),
                     })
