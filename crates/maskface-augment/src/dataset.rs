@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, RgbImage};
 use maskface_core::{
-    load_rgb, write_atomic, write_atomic_unsynced, CoreError, Manifest, Sample, Split, Stage,
+    load_rgb, write_atomic, write_atomic_unsynced, write_csv_atomic, CoreError, Manifest, Sample,
+    Split, Stage,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -395,26 +396,7 @@ fn read_journal(path: &Path) -> HashMap<PathBuf, JournalEntry> {
 
 fn write_failures(out_dir: &Path, failures: &[Failure]) -> Result<(), AugmentError> {
     let path = out_dir.join(FAILURES_FILE);
-    // The header is written by hand so that an empty file still has one.
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    w.write_record(["path", "reason"])
-        .map_err(|source| CoreError::Csv {
-            path: path.clone(),
-            source,
-        })?;
-    for f in failures {
-        w.serialize(f).map_err(|source| CoreError::Csv {
-            path: path.clone(),
-            source,
-        })?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CoreError::io(&path, e.into_error()))?;
-    write_atomic(&path, |out| out.write_all(&bytes))?;
-    Ok(())
+    Ok(write_csv_atomic(&path, &["path", "reason"], failures)?)
 }
 
 fn read_failures(out_dir: &Path) -> Vec<Failure> {

@@ -82,6 +82,32 @@ pub fn save_image_atomic(image: &RgbImage, path: &Path) -> Result<(), CoreError>
     write_atomic(path, |w| w.write_all(&bytes))
 }
 
+/// Writes `rows` as CSV under `header`, atomically (see [`write_atomic`]).
+///
+/// The header is written explicitly, so an empty table still has one; the
+/// rows are serialised in field order, which must match `header`.
+pub fn write_csv_atomic<T: serde::Serialize>(
+    path: &Path,
+    header: &[&str],
+    rows: &[T],
+) -> Result<(), CoreError> {
+    let csv_err = |source| CoreError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(header).map_err(csv_err)?;
+    for r in rows {
+        w.serialize(r).map_err(csv_err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CoreError::io(path, e.into_error()))?;
+    write_atomic(path, |out| out.write_all(&bytes))
+}
+
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
@@ -117,6 +143,16 @@ mod tests {
         write_atomic(&path, |w| w.write_all(b"old")).unwrap();
         let _ = write_atomic(&path, |_| Err(std::io::Error::other("boom")));
         assert_eq!(fs::read(&path).unwrap(), b"old");
+    }
+
+    #[test]
+    fn csv_has_header_even_when_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        write_csv_atomic::<(u32, String)>(&path, &["n", "s"], &[]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "n,s\n");
+        write_csv_atomic(&path, &["n", "s"], &[(1u32, "a,b".to_string())]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "n,s\n1,\"a,b\"\n");
     }
 
     #[test]

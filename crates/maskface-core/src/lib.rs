@@ -31,7 +31,7 @@ mod sample;
 mod seed;
 mod traits;
 
-pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced};
+pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced, write_csv_atomic};
 pub use error::CoreError;
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
 pub use image_io::load_rgb;

@@ -4,7 +4,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{write_atomic, CoreError, Sample, Split};
+use crate::{write_atomic, write_csv_atomic, CoreError, Sample, Split};
 
 /// Version of the manifest layout written by this crate.
 pub const MANIFEST_FORMAT_VERSION: u32 = 1;
@@ -137,26 +137,8 @@ impl Manifest {
     /// Writes the CSV at `csv_path` and the JSON beside it, each atomically
     /// (the JSON last, so a JSON newer than its CSV never describes an older one).
     pub fn write(&self, csv_path: &Path) -> Result<(), CoreError> {
-        let mut csv_bytes = Vec::new();
-        {
-            let mut w = csv::Writer::from_writer(&mut csv_bytes);
-            for s in &self.samples {
-                w.serialize(CsvRow::from(s))
-                    .map_err(|source| CoreError::Csv {
-                        path: csv_path.to_path_buf(),
-                        source,
-                    })?;
-            }
-            if self.samples.is_empty() {
-                w.write_record(CsvRow::HEADER)
-                    .map_err(|source| CoreError::Csv {
-                        path: csv_path.to_path_buf(),
-                        source,
-                    })?;
-            }
-            w.flush().map_err(|e| CoreError::io(csv_path, e))?;
-        }
-        write_atomic(csv_path, |w| w.write_all(&csv_bytes))?;
+        let rows: Vec<CsvRow> = self.samples.iter().map(CsvRow::from).collect();
+        write_csv_atomic(csv_path, &CsvRow::HEADER, &rows)?;
 
         let info_path = Self::info_path(csv_path);
         let mut info = self.info.clone();

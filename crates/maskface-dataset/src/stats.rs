@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use image::RgbImage;
-use maskface_core::{write_atomic, CoreError, Manifest, Split};
+use maskface_core::{write_csv_atomic, Manifest, Split};
 use maskface_plot::BarChart;
 use serde::Serialize;
 
@@ -63,27 +63,21 @@ pub fn identity_counts(index: &LfwIndex, manifest: &Manifest, all: bool) -> Vec<
 
 /// Writes the per-identity table as CSV, atomically.
 pub fn write_identity_counts(rows: &[IdentityCount], path: &Path) -> Result<(), DatasetError> {
-    write_csv(rows, path)
+    let header = [
+        "identity",
+        "source_images",
+        "selected",
+        "train",
+        "val",
+        "test",
+        "unassigned",
+    ];
+    Ok(write_csv_atomic(path, &header, rows)?)
 }
 
 /// Writes the scan's skipped files (path, reason) as CSV, atomically.
 pub fn write_skipped(skipped: &[Skipped], path: &Path) -> Result<(), DatasetError> {
-    write_csv(skipped, path)
-}
-
-fn write_csv<T: Serialize>(rows: &[T], path: &Path) -> Result<(), DatasetError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).map_err(|source| CoreError::Csv {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CoreError::io(path, e.into_error()))?;
-    write_atomic(path, |out| out.write_all(&bytes))?;
-    Ok(())
+    Ok(write_csv_atomic(path, &["path", "reason"], skipped)?)
 }
 
 /// How many identities of the source have 1, 2, 3-4, 5-9, 10-19, 20-80 and
@@ -134,4 +128,29 @@ pub fn per_identity_chart(manifest: &Manifest) -> Result<RgbImage, DatasetError>
     .color([220, 120, 60])
     .bars(counts.into_iter().map(|(k, v)| (k, v as f64)).collect());
     Ok(chart.render((n as u32 * 22 + 80).max(600), 560)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_counts_header_matches_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let row = IdentityCount {
+            identity: "Ada".into(),
+            source_images: 5,
+            selected: true,
+            train: 3,
+            val: 1,
+            test: 1,
+            unassigned: 0,
+        };
+        let path = dir.path().join("c.csv");
+        write_identity_counts(std::slice::from_ref(&row), &path).unwrap();
+        let mut serde_header = csv::Writer::from_writer(Vec::new());
+        serde_header.serialize(&row).unwrap();
+        let expected = String::from_utf8(serde_header.into_inner().unwrap()).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    }
 }
