@@ -9,6 +9,7 @@
 //! | [`dataset`] | `maskface-dataset` | LFW scanning, identity selection, seeded stratified splits |
 //! | [`augment`] | `maskface-augment` | seeded rotation / colour / flip augmentation over manifests |
 //! | [`plot`] | `maskface-plot` | PNG bar charts and image grids |
+//! | [`nets`] | `maskface-nets` | networks on burn: MTCNN face detection |
 //!
 //! ```no_run
 //! use maskface::{augment, dataset};
@@ -31,4 +32,5 @@
 pub use maskface_augment as augment;
 pub use maskface_core as core;
 pub use maskface_dataset as dataset;
+pub use maskface_nets as nets;
 pub use maskface_plot as plot;

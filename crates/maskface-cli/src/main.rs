@@ -5,6 +5,7 @@
 
 mod augment;
 mod curate;
+mod detect;
 mod progress;
 mod run;
 mod split;
@@ -18,7 +19,8 @@ use clap::{Parser, Subcommand};
 /// The pipeline: `curate` picks identities from an LFW-style folder (or
 /// reproduces a published split), `split` divides each identity's images
 /// into train / val / test, `augment` adds rotated copies of the training
-/// images. `run` does all of it with the defaults. Every step writes a
+/// images, `detect` finds and crops faces. `run` does the dataset steps with
+/// the defaults. Every step writes a
 /// manifest (CSV + JSON) that records how its dataset was made.
 #[derive(Parser, Debug)]
 #[command(name = "maskface", version, about, long_about, max_term_width = 100)]
@@ -39,6 +41,9 @@ enum Command {
     Split(split::SplitArgs),
     /// Add augmented copies of the training images.
     Augment(augment::AugmentArgs),
+    /// Detect faces (MTCNN): boxes, scores and five landmarks as JSON, and
+    /// optionally the chosen face of each image cropped with a margin.
+    Detect(detect::DetectArgs),
     /// The whole job on the defaults: curate (the authors' split when
     /// available), split if needed, augment.
     Run(run::RunArgs),
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         Command::Curate(a) => curate::run(&a).map(|_| ()),
         Command::Split(a) => split::run(&a).map(|_| ()),
         Command::Augment(a) => augment::run(&a).map(|_| ()),
+        Command::Detect(a) => detect::run(&a),
         Command::Run(a) => run::run(&a),
     };
     match result {

@@ -262,3 +262,59 @@ fn seed_split_is_reproduced_by_the_cli() {
         "{line}"
     );
 }
+
+#[test]
+fn detect_writes_json_and_crops() {
+    if !repo().join("models/pnet.pt").is_file() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "models/ missing in CI"
+        );
+        eprintln!("skipped: models/ not found (run scripts/setup.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("det.json");
+    let crops = dir.path().join("crops");
+    let bad = dir.path().join("bad.jpg");
+    std::fs::write(&bad, b"not an image").unwrap();
+    let line = ok(&[
+        "detect",
+        "fixtures/lfw-mini/Clare_Short",
+        bad.to_str().unwrap(),
+        "--out",
+        json.to_str().unwrap(),
+        "--crops",
+        crops.to_str().unwrap(),
+    ]);
+    assert!(
+        line.starts_with("faces in 4 of 5 images (0 without a face, 1 errors)"),
+        "{line}"
+    );
+    let entries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let first = &entries[0];
+    assert_eq!(first["width"], 250);
+    let chosen = first["chosen"].as_u64().unwrap() as usize;
+    let face = &first["faces"][chosen];
+    assert_eq!(face["landmarks"].as_array().unwrap().len(), 5);
+    assert!(face["score"].as_f64().unwrap() > 0.9);
+    assert!(entries[4]["error"].as_str().unwrap().contains("bad.jpg"));
+    let crop = image::open(crops.join("Clare_Short_0001.png")).unwrap();
+    assert_eq!((crop.width(), crop.height()), (160, 160));
+
+    let err = fails(&[
+        "detect",
+        "fixtures/lfw-mini",
+        "--models",
+        "/no/models",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("/no/models/pnet.pt") && err.contains("file not found"),
+        "{err}"
+    );
+    let err = fails(&["detect", "/no/such/image.jpg"]);
+    assert!(err.contains("/no/such/image.jpg does not exist"), "{err}");
+}

@@ -1,0 +1,240 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use maskface_core::{load_rgb, save_image_atomic, write_atomic, Detection};
+use maskface_nets::mtcnn::{crop_face, CropConfig, FaceSelection, Mtcnn, MtcnnConfig};
+use maskface_nets::Backend;
+use rayon::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SelectArg {
+    /// Largest area minus 2 x squared offset from the image centre.
+    Center,
+    /// Largest box.
+    Largest,
+    /// Highest score.
+    Probability,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// burn's CPU backend.
+    Flex,
+    /// GPU through wgpu (build with `--features wgpu`).
+    Wgpu,
+    /// NVIDIA CUDA (build with `--features cuda`).
+    Cuda,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DetectArgs {
+    /// Images, or folders searched recursively for .jpg/.jpeg/.png/.bmp files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Folder with pnet.pt, rnet.pt, onet.pt (filled by scripts/setup.sh).
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+
+    /// Where to write the detections (JSON: per image its size, every face's
+    /// box, score and five landmarks, the chosen face, or the error).
+    #[arg(long, default_value = "detections.json")]
+    pub out: PathBuf,
+
+    /// Also write the chosen face of each image, cropped with --margin and
+    /// resized to --size, as PNG under this folder (same relative layout).
+    #[arg(long)]
+    pub crops: Option<PathBuf>,
+
+    /// Margin around the face box, in pixels of the crop (the paper: 15).
+    #[arg(long, default_value_t = 15)]
+    pub margin: u32,
+
+    /// Side of the square crop.
+    #[arg(long, default_value_t = 160)]
+    pub size: u32,
+
+    /// Smallest face searched for, in pixels.
+    #[arg(long, default_value_t = 20)]
+    pub min_face: u32,
+
+    /// Which face is chosen when an image has several.
+    #[arg(long, value_enum, default_value_t = SelectArg::Center)]
+    pub select: SelectArg,
+
+    /// Images per forward pass (images of equal size are batched).
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+
+    /// burn backend that runs the networks.
+    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
+    pub backend: BackendArg,
+}
+
+#[derive(Serialize)]
+struct Face {
+    #[serde(rename = "box")]
+    bbox: [f32; 4],
+    score: f32,
+    /// Left eye, right eye, nose, left and right mouth corner.
+    landmarks: Vec<[f32; 2]>,
+}
+
+#[derive(Serialize)]
+struct Entry {
+    path: String,
+    width: u32,
+    height: u32,
+    faces: Vec<Face>,
+    /// Index in `faces` of the chosen face.
+    chosen: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn face(d: &Detection) -> Face {
+    let b = d.bbox;
+    Face {
+        bbox: [b.x0, b.y0, b.x1, b.y1],
+        score: b.score,
+        landmarks: d
+            .landmarks
+            .map(|l| l.0.iter().map(|p| [p.x, p.y]).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Every image under the inputs, each with the path its crop gets.
+fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("listing {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, out)?;
+            } else if p
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .is_some_and(|e| ["jpg", "jpeg", "png", "bmp"].contains(&e.as_str()))
+            {
+                let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
+                out.push((p, rel));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            walk(input, input, &mut out)?;
+        } else if input.is_file() {
+            let name = input.file_name().map(PathBuf::from).unwrap_or_default();
+            out.push((input.clone(), name));
+        } else {
+            bail!("{} does not exist", input.display());
+        }
+    }
+    if out.is_empty() {
+        bail!("no images found in {:?}", inputs);
+    }
+    Ok(out)
+}
+
+pub fn run(args: &DetectArgs) -> Result<()> {
+    let inputs = collect_inputs(&args.inputs)?;
+    let backend = match args.backend {
+        BackendArg::Flex => Backend::Flex,
+        BackendArg::Wgpu => Backend::Wgpu,
+        BackendArg::Cuda => Backend::Cuda,
+    };
+    let config = MtcnnConfig {
+        min_face_size: args.min_face,
+        selection: match args.select {
+            SelectArg::Center => FaceSelection::CenterWeighted { weight: 2.0 },
+            SelectArg::Largest => FaceSelection::Largest,
+            SelectArg::Probability => FaceSelection::Probability,
+        },
+        batch_size: args.batch.max(1),
+        ..MtcnnConfig::default()
+    };
+    let crop_config = CropConfig {
+        margin: args.margin,
+        size: args.size,
+    };
+    if args.margin >= args.size {
+        bail!(
+            "--margin {} must be smaller than --size {}",
+            args.margin,
+            args.size
+        );
+    }
+    let mtcnn = Mtcnn::from_dir(&args.models, config, &backend.device()?)?;
+
+    let pb = crate::progress::bar(inputs.len(), "detect");
+    let mut entries = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(args.batch.max(1) * 4) {
+        let loaded: Vec<_> = chunk.par_iter().map(|(p, _)| load_rgb(p)).collect();
+        let (ok_idx, images): (Vec<usize>, Vec<_>) = loaded
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|img| (i, img.clone())))
+            .unzip();
+        let mut detections: Vec<Option<_>> = (0..chunk.len()).map(|_| None).collect();
+        for (i, d) in ok_idx.into_iter().zip(mtcnn.detect_images(&images)) {
+            detections[i] = Some(d);
+        }
+        for (((path, rel), image), dets) in chunk.iter().zip(loaded).zip(detections) {
+            let mut entry = Entry {
+                path: path.display().to_string(),
+                width: 0,
+                height: 0,
+                faces: vec![],
+                chosen: None,
+                crop: None,
+                error: None,
+            };
+            match (image, dets) {
+                (Err(e), _) => entry.error = Some(e.to_string()),
+                (Ok(_), None) => entry.error = Some("not processed".into()),
+                (Ok(img), Some(Err(e))) => {
+                    (entry.width, entry.height) = img.dimensions();
+                    entry.error = Some(e.to_string());
+                }
+                (Ok(img), Some(Ok(dets))) => {
+                    (entry.width, entry.height) = img.dimensions();
+                    entry.faces = dets.iter().map(face).collect();
+                    let chosen = mtcnn.select(&dets, img.width(), img.height());
+                    entry.chosen =
+                        chosen.and_then(|c| dets.iter().position(|d| std::ptr::eq(d, c)));
+                    if let (Some(dir), Some(c)) = (&args.crops, chosen) {
+                        let (crop, _) = crop_face(&img, &c.bbox, &crop_config)?;
+                        let out = dir.join(rel).with_extension("png");
+                        save_image_atomic(&crop, &out)?;
+                        entry.crop = Some(out.display().to_string());
+                    }
+                }
+            }
+            entries.push(entry);
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+    let json = serde_json::to_vec_pretty(&entries)?;
+    write_atomic(&args.out, |w| w.write_all(&json))?;
+    let with_face = entries.iter().filter(|e| e.chosen.is_some()).count();
+    let errors = entries.iter().filter(|e| e.error.is_some()).count();
+    println!(
+        "faces in {with_face} of {} images ({} without a face, {errors} errors) -> {}",
+        entries.len(),
+        entries.len() - with_face - errors,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! # maskface-nets
+//!
+//! The networks of maskface, as [burn](https://burn.dev) modules that run on
+//! any burn backend chosen at run time ([`Backend`]): `flex` on the CPU by
+//! default, `wgpu` (Vulkan, Metal, ...) and `cuda` behind cargo features.
+//!
+//! So far: **MTCNN** face detection ([`mtcnn`]), the P-Net / R-Net / O-Net
+//! cascade of facenet-pytorch 2.6.0, loading that package's own weight files
+//! (`pnet.pt`, `rnet.pt`, `onet.pt`, fetched by `scripts/setup.sh`), with the
+//! detector implementing [`maskface_core::FaceDetector`].
+//!
+//! ```no_run
+//! use maskface_core::FaceDetector;
+//! use maskface_nets::{mtcnn::Mtcnn, mtcnn::MtcnnConfig, Backend};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let device = Backend::Flex.device()?;
+//! let mtcnn = Mtcnn::from_dir("models".as_ref(), MtcnnConfig::default(), &device)?;
+//! let image = maskface_core::load_rgb("face.jpg".as_ref())?;
+//! for face in mtcnn.detect(&image)? {
+//!     println!("{:?} {:?}", face.bbox, face.landmarks);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod backend;
+mod error;
+pub mod mtcnn;
+
+pub use backend::Backend;
+pub use error::NetsError;

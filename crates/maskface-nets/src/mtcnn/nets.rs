@@ -1,0 +1,308 @@
+//! P-Net, R-Net and O-Net with facenet-pytorch 2.6.0's layer names and shapes,
+//! so that its state dicts load by name.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig, PRelu, PReluConfig};
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use burn::tensor::Slice;
+
+fn conv(c_in: usize, c_out: usize, k: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([c_in, c_out], [k, k]).init(device)
+}
+
+fn prelu(n: usize, device: &Device) -> PRelu {
+    PReluConfig::new().with_num_parameters(n).init(device)
+}
+
+/// Square max pooling, `k` x `k` with stride `s`, with PyTorch's
+/// `ceil_mode=True` (all MTCNN pools use it): windows may run past the
+/// bottom and right edges, but each starts inside the input.
+#[derive(Module, Debug)]
+pub struct CeilMaxPool {
+    k: usize,
+    s: usize,
+}
+
+impl CeilMaxPool {
+    /// Pools `[n, c, h, w]`.
+    ///
+    /// burn-flex 0.22.1 runs `MaxPool2d` through a generic 3-d pooling with
+    /// indices that took 41% of MTCNN's time; max is separable, so this
+    /// pools rows, then columns, each as the maximum of `k` strided slices:
+    /// plain element-wise work on any backend.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [_, _, h, w] = x.dims();
+        let x = self.pool_axis(x, 2, h);
+        self.pool_axis(x, 3, w)
+    }
+
+    fn pool_axis(&self, x: Tensor<4>, axis: usize, len: usize) -> Tensor<4> {
+        let (k, s) = (self.k as i64, self.s as i64);
+        let mut out = (len as i64 - k + s - 1).div_euclid(s) + 1;
+        if (out - 1) * s >= len as i64 {
+            out -= 1;
+        }
+        let out = out.max(1);
+        let needed = ((out - 1) * s + k) as usize;
+        let x = pad_axis(x, axis, needed.saturating_sub(len));
+        let full = Slice {
+            start: 0,
+            end: None,
+            step: 1,
+        };
+        let mut acc: Option<Tensor<4>> = None;
+        for i in 0..k {
+            let mut ranges = [full; 4];
+            ranges[axis] = Slice {
+                start: i as isize,
+                end: Some((i + (out - 1) * s + 1) as isize),
+                step: s as isize,
+            };
+            let part = x.clone().slice(ranges);
+            acc = Some(match acc {
+                None => part,
+                Some(a) => a.max_pair(part),
+            });
+        }
+        acc.unwrap_or(x)
+    }
+}
+
+/// Appends `extra` rows (axis 2) or columns (axis 3) of `-inf`.
+fn pad_axis(x: Tensor<4>, axis: usize, extra: usize) -> Tensor<4> {
+    if extra == 0 {
+        return x;
+    }
+    let mut shape = x.dims();
+    shape[axis] = extra;
+    let pad = Tensor::<4>::full(shape, f32::NEG_INFINITY, &x.device());
+    Tensor::cat(vec![x, pad], axis)
+}
+
+fn pool(k: usize, s: usize) -> CeilMaxPool {
+    CeilMaxPool { k, s }
+}
+
+/// The dense layers were trained on features flattened in (width, height,
+/// channel) order, PyTorch's `x.permute(0, 3, 2, 1)` before `view`: burn's
+/// default (channel, height, width) flatten would feed them scrambled input.
+fn flatten_whc(x: Tensor<4>) -> Tensor<2> {
+    let n = x.dims()[0];
+    x.permute([0, 3, 2, 1]).reshape([n as i64, -1])
+}
+
+/// Configuration of [`PNet`] (it has no free parameters).
+#[derive(Config, Debug)]
+pub struct PNetConfig {}
+
+/// The proposal network: fully convolutional, slides a 12x12 window with
+/// stride 2 over each pyramid level.
+#[derive(Module, Debug)]
+pub struct PNet {
+    conv1: Conv2d,
+    prelu1: PRelu,
+    pool1: CeilMaxPool,
+    conv2: Conv2d,
+    prelu2: PRelu,
+    conv3: Conv2d,
+    prelu3: PRelu,
+    conv4_1: Conv2d,
+    conv4_2: Conv2d,
+}
+
+impl PNetConfig {
+    /// A P-Net with random weights on `device`.
+    pub fn init(&self, device: &Device) -> PNet {
+        PNet {
+            conv1: conv(3, 10, 3, device),
+            prelu1: prelu(10, device),
+            pool1: pool(2, 2),
+            conv2: conv(10, 16, 3, device),
+            prelu2: prelu(16, device),
+            conv3: conv(16, 32, 3, device),
+            prelu3: prelu(32, device),
+            conv4_1: conv(32, 2, 1, device),
+            conv4_2: conv(32, 4, 1, device),
+        }
+    }
+}
+
+impl PNet {
+    /// `x`: `[n, 3, h, w]` normalised images. Returns the box regression
+    /// `[n, 4, h', w']` and the face probability `[n, 2, h', w']` (channel 1
+    /// = face), `h' = ceil((h - 2) / 2) - 4`.
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let x = self
+            .pool1
+            .forward(self.prelu1.forward(self.conv1.forward(x)));
+        let x = self.prelu2.forward(self.conv2.forward(x));
+        let x = self.prelu3.forward(self.conv3.forward(x));
+        let prob = softmax(self.conv4_1.forward(x.clone()), 1);
+        (self.conv4_2.forward(x), prob)
+    }
+}
+
+/// Configuration of [`RNet`].
+#[derive(Config, Debug)]
+pub struct RNetConfig {}
+
+/// The refinement network: scores and refines 24x24 crops.
+#[derive(Module, Debug)]
+pub struct RNet {
+    conv1: Conv2d,
+    prelu1: PRelu,
+    pool1: CeilMaxPool,
+    conv2: Conv2d,
+    prelu2: PRelu,
+    pool2: CeilMaxPool,
+    conv3: Conv2d,
+    prelu3: PRelu,
+    dense4: Linear,
+    prelu4: PRelu,
+    dense5_1: Linear,
+    dense5_2: Linear,
+}
+
+impl RNetConfig {
+    /// An R-Net with random weights on `device`.
+    pub fn init(&self, device: &Device) -> RNet {
+        RNet {
+            conv1: conv(3, 28, 3, device),
+            prelu1: prelu(28, device),
+            pool1: pool(3, 2),
+            conv2: conv(28, 48, 3, device),
+            prelu2: prelu(48, device),
+            pool2: pool(3, 2),
+            conv3: conv(48, 64, 2, device),
+            prelu3: prelu(64, device),
+            dense4: LinearConfig::new(576, 128).init(device),
+            prelu4: prelu(128, device),
+            dense5_1: LinearConfig::new(128, 2).init(device),
+            dense5_2: LinearConfig::new(128, 4).init(device),
+        }
+    }
+}
+
+impl RNet {
+    /// `x`: `[n, 3, 24, 24]`. Returns box regression `[n, 4]` and face
+    /// probability `[n, 2]`.
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        let x = self
+            .pool1
+            .forward(self.prelu1.forward(self.conv1.forward(x)));
+        let x = self
+            .pool2
+            .forward(self.prelu2.forward(self.conv2.forward(x)));
+        let x = self.prelu3.forward(self.conv3.forward(x));
+        let x = self.prelu4.forward(self.dense4.forward(flatten_whc(x)));
+        let prob = softmax(self.dense5_1.forward(x.clone()), 1);
+        (self.dense5_2.forward(x), prob)
+    }
+}
+
+/// Configuration of [`ONet`].
+#[derive(Config, Debug)]
+pub struct ONetConfig {}
+
+/// The output network: scores 48x48 crops, refines their boxes and places
+/// five landmarks.
+#[derive(Module, Debug)]
+pub struct ONet {
+    conv1: Conv2d,
+    prelu1: PRelu,
+    pool1: CeilMaxPool,
+    conv2: Conv2d,
+    prelu2: PRelu,
+    pool2: CeilMaxPool,
+    conv3: Conv2d,
+    prelu3: PRelu,
+    pool3: CeilMaxPool,
+    conv4: Conv2d,
+    prelu4: PRelu,
+    dense5: Linear,
+    prelu5: PRelu,
+    dense6_1: Linear,
+    dense6_2: Linear,
+    dense6_3: Linear,
+}
+
+impl ONetConfig {
+    /// An O-Net with random weights on `device`.
+    pub fn init(&self, device: &Device) -> ONet {
+        ONet {
+            conv1: conv(3, 32, 3, device),
+            prelu1: prelu(32, device),
+            pool1: pool(3, 2),
+            conv2: conv(32, 64, 3, device),
+            prelu2: prelu(64, device),
+            pool2: pool(3, 2),
+            conv3: conv(64, 64, 3, device),
+            prelu3: prelu(64, device),
+            pool3: pool(2, 2),
+            conv4: conv(64, 128, 2, device),
+            prelu4: prelu(128, device),
+            dense5: LinearConfig::new(1152, 256).init(device),
+            prelu5: prelu(256, device),
+            dense6_1: LinearConfig::new(256, 2).init(device),
+            dense6_2: LinearConfig::new(256, 4).init(device),
+            dense6_3: LinearConfig::new(256, 10).init(device),
+        }
+    }
+}
+
+impl ONet {
+    /// `x`: `[n, 3, 48, 48]`. Returns box regression `[n, 4]`, landmarks
+    /// `[n, 10]` (five x then five y, relative to the box) and face
+    /// probability `[n, 2]`.
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+        let x = self
+            .pool1
+            .forward(self.prelu1.forward(self.conv1.forward(x)));
+        let x = self
+            .pool2
+            .forward(self.prelu2.forward(self.conv2.forward(x)));
+        let x = self
+            .pool3
+            .forward(self.prelu3.forward(self.conv3.forward(x)));
+        let x = self.prelu4.forward(self.conv4.forward(x));
+        let x = self.prelu5.forward(self.dense5.forward(flatten_whc(x)));
+        let prob = softmax(self.dense6_1.forward(x.clone()), 1);
+        (
+            self.dense6_2.forward(x.clone()),
+            self.dense6_3.forward(x),
+            prob,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::pool::MaxPool2dConfig;
+
+    #[test]
+    fn ceil_max_pool_matches_burns_max_pool() {
+        let device = Device::flex();
+        for (k, s) in [(2, 2), (3, 2)] {
+            for (h, w) in [(7, 9), (8, 8), (22, 23), (3, 2), (12, 5)] {
+                let n = 2 * 3 * h * w;
+                let v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 101) as f32 - 50.0).collect();
+                let x = Tensor::<4>::from_data(TensorData::new(v, [2, 3, h, w]), &device);
+                let ours = pool(k, s).forward(x.clone());
+                let burn = MaxPool2dConfig::new([k, k])
+                    .with_strides([s, s])
+                    .with_ceil_mode(true)
+                    .init()
+                    .forward(x);
+                assert_eq!(ours.dims(), burn.dims(), "k{k} s{s} {h}x{w}");
+                assert_eq!(
+                    ours.try_into_vec_as::<f32>().unwrap(),
+                    burn.try_into_vec_as::<f32>().unwrap(),
+                    "k{k} s{s} {h}x{w}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Area resampling ("adaptive average pooling"), the resize MTCNN's
+//! pyramid and crops use (PyTorch's `interpolate(mode="area")`).
+
+/// An RGB image as three planes of `f32` in `0..=255`, channel-major.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Planar {
+    pub w: usize,
+    pub h: usize,
+    pub data: Vec<f32>,
+}
+
+impl Planar {
+    pub fn from_rgb(img: &image::RgbImage) -> Self {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let mut data = vec![0f32; 3 * w * h];
+        let (r, rest) = data.split_at_mut(w * h);
+        let (g, b) = rest.split_at_mut(w * h);
+        for (k, px) in img.as_raw().chunks_exact(3).enumerate() {
+            r[k] = f32::from(px[0]);
+            g[k] = f32::from(px[1]);
+            b[k] = f32::from(px[2]);
+        }
+        Planar { w, h, data }
+    }
+}
+
+/// A rectangle of source pixels: columns `x0..x1`, rows `y0..y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rect {
+    pub x0: usize,
+    pub y0: usize,
+    pub x1: usize,
+    pub y1: usize,
+}
+
+/// Output cell `i` of `out` averages input cells
+/// `floor(i * n / out) .. ceil((i + 1) * n / out)`, as PyTorch's adaptive
+/// average pooling. Returns, per output cell, its input range.
+fn ranges(n: usize, out: usize) -> Vec<(usize, usize)> {
+    (0..out)
+        .map(|i| {
+            let start = i * n / out;
+            let end = ((i + 1) * n).div_ceil(out);
+            (start, end.max(start + 1).min(n))
+        })
+        .collect()
+}
+
+/// Resizes the `rect` of `src` to `out_w` x `out_h` by area averaging,
+/// writing channel-major planes into `out` (length `3 * out_w * out_h`), with
+/// `(v - 127.5) / 128` applied: MTCNN's input normalisation.
+///
+/// The average over a rectangle is separable, so rows are pooled first,
+/// then columns: `O(w*h + out_w*h)` per channel instead of per window.
+pub(crate) fn area_resize_normalized(
+    src: &Planar,
+    rect: Rect,
+    out_w: usize,
+    out_h: usize,
+    out: &mut [f32],
+) {
+    let (rw, rh) = (rect.x1 - rect.x0, rect.y1 - rect.y0);
+    let xr = ranges(rw, out_w);
+    let yr = ranges(rh, out_h);
+    let mut rows = vec![0f32; rh * out_w];
+    for c in 0..3 {
+        let plane = &src.data[c * src.w * src.h..(c + 1) * src.w * src.h];
+        for y in 0..rh {
+            let line = &plane[(rect.y0 + y) * src.w + rect.x0..(rect.y0 + y) * src.w + rect.x1];
+            for (ox, &(s, e)) in xr.iter().enumerate() {
+                rows[y * out_w + ox] = line[s..e].iter().sum::<f32>() / (e - s) as f32;
+            }
+        }
+        let dst = &mut out[c * out_w * out_h..(c + 1) * out_w * out_h];
+        for (oy, &(s, e)) in yr.iter().enumerate() {
+            for ox in 0..out_w {
+                let mut acc = 0f32;
+                for y in s..e {
+                    acc += rows[y * out_w + ox];
+                }
+                let v = acc / (e - s) as f32;
+                dst[oy * out_w + ox] = (v - 127.5) * 0.0078125;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pytorch_ranges() {
+        // adaptive_avg_pool1d of length 5 to 3: [0,2), [1,4), [3,5)
+        assert_eq!(ranges(5, 3), vec![(0, 2), (1, 4), (3, 5)]);
+        // upsampling 2 -> 4 repeats: [0,1), [0,1), [1,2), [1,2)
+        assert_eq!(ranges(2, 4), vec![(0, 1), (0, 1), (1, 2), (1, 2)]);
+    }
+
+    #[test]
+    fn averages_blocks() {
+        let img = image::RgbImage::from_fn(4, 2, |x, _| {
+            image::Rgb([if x < 2 { 0 } else { 255 }, 128, 0])
+        });
+        let p = Planar::from_rgb(&img);
+        let mut out = vec![0f32; 3 * 2];
+        area_resize_normalized(
+            &p,
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 4,
+                y1: 2,
+            },
+            2,
+            1,
+            &mut out,
+        );
+        let n = |v: f32| (v - 127.5) / 128.0;
+        assert_eq!(
+            out,
+            vec![n(0.0), n(255.0), n(128.0), n(128.0), n(0.0), n(0.0)]
+        );
+    }
+}
