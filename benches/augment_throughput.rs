@@ -7,30 +7,17 @@
 //! Pillow, which torchvision's `RandomRotation` calls, on the same images.
 
 use std::hint::black_box;
-use std::path::Path;
+
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use image::{Rgb, RgbImage};
 use imageproc::geometric_transformations::{rotate_about_center, Border, Interpolation};
 use maskface::augment::{rotate, ColorJitter, Fill, Policy};
-use maskface::core::load_rgb;
 use rayon::prelude::*;
 
-fn faces() -> Vec<RgbImage> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lfw-mini");
-    let mut paths: Vec<_> = std::fs::read_dir(&root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .collect();
-    paths.sort();
-    paths.iter().filter_map(|p| load_rgb(p).ok()).collect()
-}
-
 fn bench(c: &mut Criterion) {
-    let faces = faces();
+    let faces = common::fixture_faces(0);
     assert!(!faces.is_empty(), "fixtures/lfw-mini has no readable image");
     let face = &faces[0];
 

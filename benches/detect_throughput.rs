@@ -8,25 +8,11 @@
 
 use std::path::Path;
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use image::RgbImage;
-use maskface::core::load_rgb;
 use maskface::nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface::nets::Backend;
-
-fn faces(n: usize) -> Vec<RgbImage> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lfw-mini");
-    let mut paths: Vec<_> = std::fs::read_dir(&root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .collect();
-    paths.sort();
-    let all: Vec<RgbImage> = paths.iter().filter_map(|p| load_rgb(p).ok()).collect();
-    all.iter().cycle().take(n).cloned().collect()
-}
 
 fn bench(c: &mut Criterion) {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
@@ -40,7 +26,7 @@ fn bench(c: &mut Criterion) {
     let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(2).build() else {
         return;
     };
-    let images = faces(32);
+    let images = common::fixture_faces(32);
 
     let mut group = c.benchmark_group("mtcnn_250x250_2threads");
     group.sample_size(10);

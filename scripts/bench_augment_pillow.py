@@ -6,14 +6,11 @@ for the ratio in docs/benchmarks.md. Needs `pip install pillow`.
     python3 scripts/bench_augment_pillow.py [--threads 2]
 """
 import argparse
-import glob
-import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "lfw-mini")
+from bench_common import best_of, fixture_paths
 
 
 def rotate3(img, i):
@@ -21,20 +18,11 @@ def rotate3(img, i):
     return [img.rotate((k * 7.0 - 7.0) + (i % 5), resample=Image.BILINEAR, fillcolor=(0, 0, 0)) for k in range(3)]
 
 
-def best_of(fn, repeats=7):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    faces = [Image.open(p).convert("RGB") for p in sorted(glob.glob(os.path.join(ROOT, "*", "*.jpg")))]
+    faces = [Image.open(p).convert("RGB") for p in fixture_paths()]
     for f in faces:
         f.load()
     face = faces[0]

@@ -6,33 +6,21 @@ uses by default) on the same 32 images as `cargo bench --bench detect_throughput
     python3 scripts/bench_dlib_hog.py [--threads 2]
 """
 import argparse
-import glob
-import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import dlib
 import numpy as np
 from PIL import Image
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "lfw-mini")
-
-
-def best_of(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from bench_common import best_of, fixture_paths
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    paths = sorted(glob.glob(os.path.join(ROOT, "*", "*.jpg")))
+    paths = fixture_paths()
     imgs = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
     batch = [imgs[i % len(imgs)] for i in range(32)]
     # One detector per thread: sharing one across threads crashes dlib.
