@@ -38,13 +38,19 @@ impl CeilMaxPool {
         self.pool_axis(x, 3, w)
     }
 
-    fn pool_axis(&self, x: Tensor<4>, axis: usize, len: usize) -> Tensor<4> {
+    /// Output length along an axis of `len`: PyTorch's ceil-mode rule.
+    fn out_len(&self, len: usize) -> usize {
         let (k, s) = (self.k as i64, self.s as i64);
         let mut out = (len as i64 - k + s - 1).div_euclid(s) + 1;
         if (out - 1) * s >= len as i64 {
             out -= 1;
         }
-        let out = out.max(1);
+        out.max(1) as usize
+    }
+
+    fn pool_axis(&self, x: Tensor<4>, axis: usize, len: usize) -> Tensor<4> {
+        let (k, s) = (self.k as i64, self.s as i64);
+        let out = self.out_len(len) as i64;
         let needed = ((out - 1) * s + k) as usize;
         let x = pad_axis(x, axis, needed.saturating_sub(len));
         let full = Slice {
@@ -79,6 +85,87 @@ fn pad_axis(x: Tensor<4>, axis: usize, extra: usize) -> Tensor<4> {
     shape[axis] = extra;
     let pad = Tensor::<4>::full(shape, f32::NEG_INFINITY, &x.device());
     Tensor::cat(vec![x, pad], axis)
+}
+
+/// PReLU, then max pooling when `pool` is given: the step after each MTCNN
+/// convolution.
+///
+/// On burn's CPU backend both run here in one pass over the host buffer:
+/// burn-flex 0.22.1 evaluates the per-channel PReLU and the maxima of
+/// strided views through generic broadcasting kernels that took a third of
+/// MTCNN's time. Other backends (GPUs) run the tensor version. Both give the
+/// same values (`tests::fused_prelu_pool_matches_tensor_ops`).
+fn prelu_pool(x: Tensor<4>, prelu: &PRelu, pool: Option<&CeilMaxPool>) -> Tensor<4> {
+    let device = x.device();
+    if device == Device::flex() {
+        if let Some(y) = prelu_pool_host(x.clone(), prelu, pool, &device) {
+            return y;
+        }
+    }
+    let x = prelu.forward(x);
+    match pool {
+        Some(p) => p.forward(x),
+        None => x,
+    }
+}
+
+fn prelu_pool_host(
+    x: Tensor<4>,
+    prelu: &PRelu,
+    pool: Option<&CeilMaxPool>,
+    device: &Device,
+) -> Option<Tensor<4>> {
+    let [n, c, h, w] = x.dims();
+    let alpha: Vec<f32> = prelu.alpha.val().try_into_vec_as::<f32>().ok()?;
+    let mut data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
+    let plane = h * w;
+    if alpha.len() != c || data.len() != n * c * plane {
+        return None;
+    }
+    // Written as selects, not branches or `f32::max`, so that they vectorise.
+    for (i, values) in data.chunks_exact_mut(plane).enumerate() {
+        let a = alpha[i % c];
+        for v in values {
+            *v = if *v < 0.0 { *v * a } else { *v };
+        }
+    }
+    let Some(p) = pool else {
+        return Some(Tensor::from_data(
+            TensorData::new(data, [n, c, h, w]),
+            device,
+        ));
+    };
+    let (oh, ow) = (p.out_len(h), p.out_len(w));
+    let mut out = vec![0f32; n * c * oh * ow];
+    // Separable: the maxima along each row first, then down the columns.
+    let mut rows = vec![0f32; h * ow];
+    for (src, dst) in data.chunks_exact(plane).zip(out.chunks_exact_mut(oh * ow)) {
+        for y in 0..h {
+            let line = &src[y * w..(y + 1) * w];
+            for ox in 0..ow {
+                let (x0, x1) = (ox * p.s, (ox * p.s + p.k).min(w));
+                let mut m = line[x0];
+                for &v in &line[x0 + 1..x1] {
+                    m = if v > m { v } else { m };
+                }
+                rows[y * ow + ox] = m;
+            }
+        }
+        for oy in 0..oh {
+            let (y0, y1) = (oy * p.s, (oy * p.s + p.k).min(h));
+            let out_row = &mut dst[oy * ow..(oy + 1) * ow];
+            out_row.copy_from_slice(&rows[y0 * ow..(y0 + 1) * ow]);
+            for y in y0 + 1..y1 {
+                for (o, &v) in out_row.iter_mut().zip(&rows[y * ow..(y + 1) * ow]) {
+                    *o = if v > *o { v } else { *o };
+                }
+            }
+        }
+    }
+    Some(Tensor::from_data(
+        TensorData::new(out, [n, c, oh, ow]),
+        device,
+    ))
 }
 
 fn pool(k: usize, s: usize) -> CeilMaxPool {
@@ -134,11 +221,9 @@ impl PNet {
     /// `[n, 4, h', w']` and the face probability `[n, 2, h', w']` (channel 1
     /// = face), `h' = ceil((h - 2) / 2) - 4`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let x = self
-            .pool1
-            .forward(self.prelu1.forward(self.conv1.forward(x)));
-        let x = self.prelu2.forward(self.conv2.forward(x));
-        let x = self.prelu3.forward(self.conv3.forward(x));
+        let x = prelu_pool(self.conv1.forward(x), &self.prelu1, Some(&self.pool1));
+        let x = prelu_pool(self.conv2.forward(x), &self.prelu2, None);
+        let x = prelu_pool(self.conv3.forward(x), &self.prelu3, None);
         let prob = softmax(self.conv4_1.forward(x.clone()), 1);
         (self.conv4_2.forward(x), prob)
     }
@@ -189,13 +274,9 @@ impl RNet {
     /// `x`: `[n, 3, 24, 24]`. Returns box regression `[n, 4]` and face
     /// probability `[n, 2]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let x = self
-            .pool1
-            .forward(self.prelu1.forward(self.conv1.forward(x)));
-        let x = self
-            .pool2
-            .forward(self.prelu2.forward(self.conv2.forward(x)));
-        let x = self.prelu3.forward(self.conv3.forward(x));
+        let x = prelu_pool(self.conv1.forward(x), &self.prelu1, Some(&self.pool1));
+        let x = prelu_pool(self.conv2.forward(x), &self.prelu2, Some(&self.pool2));
+        let x = prelu_pool(self.conv3.forward(x), &self.prelu3, None);
         let x = self.prelu4.forward(self.dense4.forward(flatten_whc(x)));
         let prob = softmax(self.dense5_1.forward(x.clone()), 1);
         (self.dense5_2.forward(x), prob)
@@ -257,16 +338,10 @@ impl ONet {
     /// `[n, 10]` (five x then five y, relative to the box) and face
     /// probability `[n, 2]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
-        let x = self
-            .pool1
-            .forward(self.prelu1.forward(self.conv1.forward(x)));
-        let x = self
-            .pool2
-            .forward(self.prelu2.forward(self.conv2.forward(x)));
-        let x = self
-            .pool3
-            .forward(self.prelu3.forward(self.conv3.forward(x)));
-        let x = self.prelu4.forward(self.conv4.forward(x));
+        let x = prelu_pool(self.conv1.forward(x), &self.prelu1, Some(&self.pool1));
+        let x = prelu_pool(self.conv2.forward(x), &self.prelu2, Some(&self.pool2));
+        let x = prelu_pool(self.conv3.forward(x), &self.prelu3, Some(&self.pool3));
+        let x = prelu_pool(self.conv4.forward(x), &self.prelu4, None);
         let x = self.prelu5.forward(self.dense5.forward(flatten_whc(x)));
         let prob = softmax(self.dense6_1.forward(x.clone()), 1);
         (
@@ -281,6 +356,33 @@ impl ONet {
 mod tests {
     use super::*;
     use burn::nn::pool::MaxPool2dConfig;
+
+    #[test]
+    fn fused_prelu_pool_matches_tensor_ops() {
+        let device = Device::flex();
+        let prelu = PReluConfig::new()
+            .with_num_parameters(3)
+            .with_alpha(0.25)
+            .init(&device);
+        for (h, w) in [(7, 9), (24, 24), (3, 2)] {
+            let n = 2 * 3 * h * w;
+            let v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 101) as f32 - 50.0).collect();
+            let x = Tensor::<4>::from_data(TensorData::new(v, [2, 3, h, w]), &device);
+            for p in [None, Some(pool(2, 2)), Some(pool(3, 2))] {
+                let fused = prelu_pool_host(x.clone(), &prelu, p.as_ref(), &device).unwrap();
+                let plain = prelu.forward(x.clone());
+                let plain = match &p {
+                    Some(p) => p.forward(plain),
+                    None => plain,
+                };
+                assert_eq!(fused.dims(), plain.dims());
+                assert_eq!(
+                    fused.try_into_vec_as::<f32>().unwrap(),
+                    plain.try_into_vec_as::<f32>().unwrap()
+                );
+            }
+        }
+    }
 
     #[test]
     fn ceil_max_pool_matches_burns_max_pool() {
