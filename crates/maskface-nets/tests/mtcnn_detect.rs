@@ -147,6 +147,37 @@ fn grey_rgba_and_16_bit_inputs_are_converted() {
 }
 
 #[test]
+fn cmyk_jpeg_is_converted() {
+    let Some(mtcnn) = common::mtcnn(MtcnnConfig::default()) else {
+        return;
+    };
+    // The fixture face Clare_Short_0002 saved by Pillow as a CMYK JPEG.
+    let cmyk = load_rgb(&common::repo().join("fixtures/colour/Clare_Short_0002_cmyk.jpg")).unwrap();
+    let rgb = load_rgb(&common::repo().join("fixtures/lfw-mini/Clare_Short/Clare_Short_0002.jpg"))
+        .unwrap();
+    assert_eq!(cmyk.dimensions(), rgb.dimensions());
+    let mean_diff = cmyk
+        .as_raw()
+        .iter()
+        .zip(rgb.as_raw())
+        .map(|(a, b)| (i32::from(*a) - i32::from(*b)).abs())
+        .sum::<i32>() as f64
+        / rgb.as_raw().len() as f64;
+    assert!(
+        mean_diff < 20.0,
+        "CMYK decoded far from the RGB original: {mean_diff}"
+    );
+    let a = mtcnn.detect(&cmyk).unwrap();
+    let b = mtcnn.detect(&rgb).unwrap();
+    let iou = mtcnn
+        .select(&a, 250, 250)
+        .unwrap()
+        .bbox
+        .iou(&mtcnn.select(&b, 250, 250).unwrap().bbox);
+    assert!(iou > 0.8, "IoU {iou}");
+}
+
+#[test]
 fn no_face_is_empty_too_small_is_an_error() {
     let Some(mtcnn) = common::mtcnn(MtcnnConfig::default()) else {
         return;
