@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, RgbImage};
 use maskface_core::{
-    load_rgb, write_atomic, write_atomic_unsynced, write_csv_atomic, CoreError, Manifest, Sample,
+    decode_rgb, write_atomic, write_atomic_unsynced, write_csv_atomic, CoreError, Manifest, Sample,
     Split, Stage,
 };
 use rayon::prelude::*;
@@ -323,7 +323,7 @@ fn process(
     };
     let mut samples = Vec::with_capacity(1 + policy.copies());
     if opts.splits.contains(&sample.split) && policy.copies() > 0 {
-        let image = match load_rgb(&src) {
+        let image = match decode_rgb(&bytes, &src) {
             Ok(img) => img,
             Err(e) => return Ok(failure(e.to_string())),
         };

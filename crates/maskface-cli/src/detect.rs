@@ -181,16 +181,21 @@ pub fn run(args: &DetectArgs) -> Result<()> {
     let mut entries = Vec::with_capacity(inputs.len());
     for chunk in inputs.chunks(args.batch.max(1) * 4) {
         let loaded: Vec<_> = chunk.par_iter().map(|(p, _)| load_rgb(p)).collect();
-        let (ok_idx, images): (Vec<usize>, Vec<_>) = loaded
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| r.as_ref().ok().map(|img| (i, img.clone())))
-            .unzip();
-        let mut detections: Vec<Option<_>> = (0..chunk.len()).map(|_| None).collect();
-        for (i, d) in ok_idx.into_iter().zip(mtcnn.detect_images(&images)) {
-            detections[i] = Some(d);
-        }
-        for (((path, rel), image), dets) in chunk.iter().zip(loaded).zip(detections) {
+        // Decoded images move into one batch; each input keeps its index
+        // there, or its decoding error.
+        let mut images = Vec::with_capacity(loaded.len());
+        let slots: Vec<Result<usize, String>> = loaded
+            .into_iter()
+            .map(|r| {
+                r.map(|img| {
+                    images.push(img);
+                    images.len() - 1
+                })
+                .map_err(|e| e.to_string())
+            })
+            .collect();
+        let detections = mtcnn.detect_images(&images);
+        for ((path, rel), slot) in chunk.iter().zip(slots) {
             let mut entry = Entry {
                 path: path.display().to_string(),
                 width: 0,
@@ -200,24 +205,25 @@ pub fn run(args: &DetectArgs) -> Result<()> {
                 crop: None,
                 error: None,
             };
-            match (image, dets) {
-                (Err(e), _) => entry.error = Some(e.to_string()),
-                (Ok(_), None) => entry.error = Some("not processed".into()),
-                (Ok(img), Some(Err(e))) => {
+            match slot {
+                Err(e) => entry.error = Some(e),
+                Ok(k) => {
+                    let img = &images[k];
                     (entry.width, entry.height) = img.dimensions();
-                    entry.error = Some(e.to_string());
-                }
-                (Ok(img), Some(Ok(dets))) => {
-                    (entry.width, entry.height) = img.dimensions();
-                    entry.faces = dets.iter().map(face).collect();
-                    let chosen = mtcnn.select(&dets, img.width(), img.height());
-                    entry.chosen =
-                        chosen.and_then(|c| dets.iter().position(|d| std::ptr::eq(d, c)));
-                    if let (Some(dir), Some(c)) = (&args.crops, chosen) {
-                        let (crop, _) = crop_face(&img, &c.bbox, &crop_config)?;
-                        let out = dir.join(rel).with_extension("png");
-                        save_image_atomic(&crop, &out)?;
-                        entry.crop = Some(out.display().to_string());
+                    match &detections[k] {
+                        Err(e) => entry.error = Some(e.to_string()),
+                        Ok(dets) => {
+                            entry.faces = dets.iter().map(face).collect();
+                            let chosen = mtcnn.select(dets, img.width(), img.height());
+                            entry.chosen =
+                                chosen.and_then(|c| dets.iter().position(|d| std::ptr::eq(d, c)));
+                            if let (Some(dir), Some(c)) = (&args.crops, chosen) {
+                                let (crop, _) = crop_face(img, &c.bbox, &crop_config)?;
+                                let out = dir.join(rel).with_extension("png");
+                                save_image_atomic(&crop, &out)?;
+                                entry.crop = Some(out.display().to_string());
+                            }
+                        }
                     }
                 }
             }

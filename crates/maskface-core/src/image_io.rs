@@ -15,10 +15,16 @@ use crate::CoreError;
 /// end-of-image marker is reported as truncated rather than decoded.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, CoreError> {
     let bytes = std::fs::read(path).map_err(|e| CoreError::io(path, e))?;
-    let reader = ImageReader::new(Cursor::new(&bytes))
+    decode_rgb(&bytes, path)
+}
+
+/// [`load_rgb`] for a file already read into memory; `path` only names it
+/// in errors. For callers that also need the file's bytes (to copy them).
+pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<RgbImage, CoreError> {
+    let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| CoreError::io(path, e))?;
-    if reader.format() == Some(ImageFormat::Jpeg) && !has_jpeg_end_marker(&bytes) {
+    if reader.format() == Some(ImageFormat::Jpeg) && !has_jpeg_end_marker(bytes) {
         return Err(CoreError::Image {
             path: path.to_path_buf(),
             source: image::ImageError::Decoding(image::error::DecodingError::new(

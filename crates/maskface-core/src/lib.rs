@@ -34,7 +34,7 @@ mod traits;
 pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced, write_csv_atomic};
 pub use error::CoreError;
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
-pub use image_io::load_rgb;
+pub use image_io::{decode_rgb, load_rgb};
 pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
 pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for};

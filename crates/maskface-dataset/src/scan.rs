@@ -136,7 +136,9 @@ pub fn scan_lfw(root: &Path, verify: Verify) -> Result<LfwIndex, DatasetError> {
     let mut folders = Vec::new();
     for entry in list_dir(root)? {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.is_dir() {
+        // `Path::is_dir` follows symbolic links, so a dataset assembled
+        // from links still scans.
+        if entry.path().is_dir() {
             folders.push(name);
         } else {
             skipped.push(Skipped {
@@ -151,10 +153,10 @@ pub fn scan_lfw(root: &Path, verify: Verify) -> Result<LfwIndex, DatasetError> {
     let mut identities = Vec::new();
     for name in folders {
         let mut files = Vec::new();
-        for path in list_dir(&root.join(&name))? {
-            let file = path.file_name().to_string_lossy().into_owned();
+        for entry in list_dir(&root.join(&name))? {
+            let file = entry.file_name().to_string_lossy().into_owned();
             let rel = PathBuf::from(&name).join(&file);
-            if path.is_dir() {
+            if entry.path().is_dir() {
                 skipped.push(Skipped {
                     path: rel,
                     reason: "nested folder".into(),
@@ -228,16 +230,6 @@ fn list_dir(dir: &Path) -> Result<Vec<fs::DirEntry>, DatasetError> {
         }
     }
     Ok(out)
-}
-
-trait IsDir {
-    fn is_dir(&self) -> bool;
-}
-impl IsDir for fs::DirEntry {
-    // Follows symbolic links, so a dataset assembled from links still scans.
-    fn is_dir(&self) -> bool {
-        self.path().is_dir()
-    }
 }
 
 fn has_image_extension(file: &str) -> bool {
