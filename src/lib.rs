@@ -32,5 +32,6 @@
 pub use maskface_augment as augment;
 pub use maskface_core as core;
 pub use maskface_dataset as dataset;
+pub use maskface_mask as mask;
 pub use maskface_nets as nets;
 pub use maskface_plot as plot;

@@ -107,3 +107,153 @@ fn authors_training_split_augments_to_4x() {
     assert_eq!(report.manifest.count(Split::Val), 166);
     assert_eq!(report.manifest.count(Split::Test), 196);
 }
+
+/// `generate` over the authors' 1,702 images: under 0.5% skipped, and the
+/// same seed gives the same bytes.
+#[test]
+fn authors_images_generate_a_masked_dataset_reproducibly() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let models = common::repo().join("models");
+    if !models
+        .join("shape_predictor_68_face_landmarks.dat")
+        .is_file()
+    {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "models/ missing in CI"
+        );
+        eprintln!("skipped: models/ not found (run scripts/setup.sh)");
+        return;
+    }
+    use maskface::mask::{generate_dataset, GenerateOptions, PaperMask, ShapePredictor};
+    use maskface::nets::mtcnn::{Mtcnn, MtcnnConfig};
+    let m = read_seed_split(&shared.join("seed-split"), &shared.join("lfw")).unwrap();
+    let config = MtcnnConfig {
+        min_face_size: 40,
+        ..MtcnnConfig::default()
+    };
+    let device = maskface::nets::Backend::Flex.device().unwrap();
+    let mtcnn = Mtcnn::from_dir(&models, config, &device).unwrap();
+    let sp =
+        ShapePredictor::from_file(models.join("shape_predictor_68_face_landmarks.dat")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut snapshots = Vec::new();
+    for run in ["a", "b"] {
+        let out = dir.path().join(run);
+        let t = std::time::Instant::now();
+        let report = generate_dataset(
+            &m,
+            &mtcnn,
+            &sp,
+            &PaperMask::default(),
+            &out,
+            &GenerateOptions::default(),
+            &|_| {},
+        )
+        .unwrap();
+        eprintln!(
+            "run {run}: {} masked, {} skipped in {:.1} s: {:?}",
+            report.masked,
+            report.failures.len(),
+            t.elapsed().as_secs_f64(),
+            report.failures
+        );
+        assert!(report.failures.len() * 200 < 1702, "{:?}", report.failures);
+        assert_eq!(report.masked + report.failures.len(), 1702);
+        snapshots.push(common::snapshot(&out));
+    }
+    assert_eq!(snapshots[0].len(), snapshots[1].len());
+    assert!(snapshots[0] == snapshots[1], "two runs with seed 42 differ");
+}
+
+/// The 68 points the pipeline places (MTCNN, its five landmarks turned into
+/// the box dlib's model expects, the Rust shape predictor) against dlib's own
+/// pipeline (HOG detector + the same model) on the authors' 195 test faces.
+#[test]
+fn pipeline_landmarks_agree_with_dlibs_own_pipeline() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let models = common::repo().join("models");
+    if !models
+        .join("shape_predictor_68_face_landmarks.dat")
+        .is_file()
+    {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "models/ missing in CI"
+        );
+        return;
+    }
+    use maskface::core::{load_rgb, Detection, LandmarkPredictor, Point2};
+    use maskface::mask::{landmark_box, ShapePredictor};
+    use maskface::nets::mtcnn::{Mtcnn, MtcnnConfig};
+    let device = maskface::nets::Backend::Flex.device().unwrap();
+    let mtcnn = Mtcnn::from_dir(&models, MtcnnConfig::default(), &device).unwrap();
+    let sp =
+        ShapePredictor::from_file(models.join("shape_predictor_68_face_landmarks.dat")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::repo().join("fixtures/reference/dlib_hog68_seed_test.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (mut with_landmarks, mut box_only) = (Vec::new(), Vec::new());
+    for (rel, e) in reference["images"].as_object().unwrap() {
+        if e.is_null() {
+            continue;
+        }
+        let dlib: Vec<Point2> = e["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| Point2::new(p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32))
+            .collect();
+        let iod = maskface::core::Landmarks68::new(dlib.clone()).unwrap();
+        let iod = iod.left_eye().distance(&iod.right_eye());
+        let image = load_rgb(&shared.join("lfw").join(rel)).unwrap();
+        let dets = mtcnn
+            .detect_images(std::slice::from_ref(&image))
+            .pop()
+            .unwrap()
+            .unwrap();
+        let det = mtcnn.select(&dets, image.width(), image.height()).unwrap();
+        let bare = Detection {
+            landmarks: None,
+            ..det.clone()
+        };
+        for (d, errs) in [(det, &mut with_landmarks), (&bare, &mut box_only)] {
+            let ours = LandmarkPredictor::predict(&sp, &image, &landmark_box(d)).unwrap();
+            let mean = ours
+                .points()
+                .iter()
+                .zip(&dlib)
+                .map(|(a, b)| a.distance(b))
+                .sum::<f32>()
+                / 68.0;
+            errs.push(mean / iod);
+        }
+    }
+    for errs in [&mut with_landmarks, &mut box_only] {
+        errs.sort_by(f32::total_cmp);
+    }
+    let stats = |e: &[f32]| {
+        (
+            e[e.len() / 2],
+            e.iter().sum::<f32>() / e.len() as f32,
+            e[e.len() * 95 / 100],
+        )
+    };
+    let (m1, a1, p1) = stats(&with_landmarks);
+    let (m2, a2, p2) = stats(&box_only);
+    eprintln!(
+        "{} faces; mean point error / inter-ocular distance: from 5 landmarks median {m1:.4} mean {a1:.4} p95 {p1:.4}; from the box median {m2:.4} mean {a2:.4} p95 {p2:.4}",
+        with_landmarks.len()
+    );
+    assert_eq!(with_landmarks.len(), 195);
+    assert!(m1 < 0.02 && a1 < 0.025 && p1 < 0.05, "{m1} {a1} {p1}");
+    assert!(m2 < 0.025 && p2 < 0.11, "{m2} {p2}");
+}

@@ -1,56 +1,15 @@
 use std::collections::HashMap;
 use std::fs;
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use image::codecs::jpeg::JpegEncoder;
-use image::{ImageFormat, RgbImage};
 use maskface_core::{
-    decode_rgb, write_atomic, write_atomic_unsynced, write_csv_atomic, CoreError, Manifest, Sample,
-    Split, Stage,
+    decode_rgb, prepare_job_dir, read_failures, write_atomic_unsynced, write_failures, Failure,
+    Journal, Manifest, OutputFormat, Sample, Split, Stage,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{AugmentError, Policy, TOOL};
-
-/// How augmented images are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutputFormat {
-    /// Lossless PNG (the default: augmentation adds no compression artefacts).
-    Png,
-    /// JPEG at the given quality (1..=100): about 5x smaller files.
-    Jpeg {
-        /// Encoder quality.
-        quality: u8,
-    },
-}
-
-impl OutputFormat {
-    fn extension(&self) -> &'static str {
-        match self {
-            OutputFormat::Png => "png",
-            OutputFormat::Jpeg { .. } => "jpg",
-        }
-    }
-
-    fn encode(&self, image: &RgbImage, path: &Path) -> Result<Vec<u8>, CoreError> {
-        let mut out = std::io::Cursor::new(Vec::new());
-        let written = match self {
-            OutputFormat::Png => image.write_to(&mut out, ImageFormat::Png),
-            OutputFormat::Jpeg { quality } => {
-                image.write_with_encoder(JpegEncoder::new_with_quality(&mut out, *quality))
-            }
-        };
-        written.map_err(|source| CoreError::ImageWrite {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(out.into_inner())
-    }
-}
 
 /// Options of [`augment_dataset`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,15 +35,6 @@ impl Default for AugmentOptions {
             overwrite: false,
         }
     }
-}
-
-/// An image that could not be processed, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    /// The source image, relative to the input root.
-    pub path: PathBuf,
-    /// What went wrong.
-    pub reason: String,
 }
 
 /// What [`augment_dataset`] did.
@@ -135,14 +85,7 @@ pub fn augment_dataset(
     opts: &AugmentOptions,
     on_progress: &(dyn Fn() + Sync),
 ) -> Result<AugmentReport, AugmentError> {
-    if let OutputFormat::Jpeg { quality } = opts.format {
-        if !(1..=100).contains(&quality) {
-            return Err(AugmentError::InvalidParameter {
-                name: "quality",
-                reason: format!("{quality} is outside 1..=100"),
-            });
-        }
-    }
+    opts.format.validate()?;
     let params = serde_json::json!({
         "seed": opts.seed,
         "policy": policy.describe(),
@@ -151,7 +94,19 @@ pub fn augment_dataset(
         "input_root": input.info.root.display().to_string(),
         "input_samples": input.samples.len(),
     });
-    prepare_out_dir(out_dir, &params, opts.overwrite)?;
+    prepare_job_dir(
+        out_dir,
+        PARAMS_FILE,
+        &params,
+        opts.overwrite,
+        &[
+            "images",
+            JOURNAL_FILE,
+            MANIFEST_FILE,
+            "manifest.json",
+            FAILURES_FILE,
+        ],
+    )?;
 
     let manifest_path = out_dir.join(MANIFEST_FILE);
     let journal_path = out_dir.join(JOURNAL_FILE);
@@ -164,18 +119,16 @@ pub fn augment_dataset(
             manifest,
             input.samples.len(),
             0,
-            read_failures(out_dir),
+            read_failures(&out_dir.join(FAILURES_FILE)),
         ));
     }
 
-    let done = read_journal(&journal_path);
-    let journal = Mutex::new(
-        fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&journal_path)
-            .map_err(|e| CoreError::io(&journal_path, e))?,
-    );
+    let (journal, earlier) = Journal::<JournalEntry>::open(&journal_path)?;
+    let done: HashMap<PathBuf, JournalEntry> = earlier
+        .into_iter()
+        .filter(|e| e.failure.is_none())
+        .map(|e| (e.source.clone(), e))
+        .collect();
     let resumed = input
         .samples
         .iter()
@@ -189,7 +142,7 @@ pub fn augment_dataset(
             let entry = match done.get(&sample.path) {
                 Some(e) => Ok(e.clone()),
                 None => process(input, sample, policy, out_dir, opts).and_then(|entry| {
-                    append_journal(&journal, &journal_path, &entry)?;
+                    journal.append(&entry)?;
                     Ok(entry)
                 }),
             };
@@ -223,11 +176,9 @@ pub fn augment_dataset(
         tool: TOOL.into(),
         params: stage_params,
     });
-    write_failures(out_dir, &failures)?;
+    write_failures(&out_dir.join(FAILURES_FILE), &failures)?;
     manifest.write(&manifest_path)?;
-    // The manifest is complete: the journal (written in thread order, so not
-    // reproducible byte for byte) has served its purpose.
-    fs::remove_file(&journal_path).map_err(|e| CoreError::io(&journal_path, e))?;
+    journal.finish()?;
     Ok(summarise(manifest, input.samples.len(), resumed, failures))
 }
 
@@ -249,54 +200,6 @@ fn summarise(
         failures,
         manifest,
     }
-}
-
-fn prepare_out_dir(
-    out_dir: &Path,
-    params: &serde_json::Value,
-    overwrite: bool,
-) -> Result<(), AugmentError> {
-    let params_path = out_dir.join(PARAMS_FILE);
-    if let Ok(bytes) = fs::read(&params_path) {
-        let existing: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-        if existing.as_ref() == Some(params) {
-            return Ok(());
-        }
-        if !overwrite {
-            return Err(AugmentError::ParamsMismatch {
-                path: params_path,
-                existing: existing
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| "unreadable".into()),
-            });
-        }
-        for name in [
-            "images",
-            JOURNAL_FILE,
-            MANIFEST_FILE,
-            "manifest.json",
-            FAILURES_FILE,
-        ] {
-            let p = out_dir.join(name);
-            let removed = if p.is_dir() {
-                fs::remove_dir_all(&p)
-            } else {
-                fs::remove_file(&p)
-            };
-            match removed {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(CoreError::io(&p, e).into())
-                }
-                _ => {}
-            }
-        }
-    }
-    let text = serde_json::to_vec_pretty(params).map_err(|source| CoreError::Json {
-        path: params_path.clone(),
-        source,
-    })?;
-    write_atomic(&params_path, |w| w.write_all(&text))?;
-    Ok(())
 }
 
 fn process(
@@ -359,48 +262,4 @@ fn process(
         samples,
         failure: None,
     })
-}
-
-fn append_journal(
-    journal: &Mutex<fs::File>,
-    path: &Path,
-    entry: &JournalEntry,
-) -> Result<(), AugmentError> {
-    let mut line = serde_json::to_vec(entry).map_err(|source| CoreError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    line.push(b'\n');
-    // A poisoned lock only means another thread panicked mid-append; the
-    // file itself is still usable (a torn line is ignored on resume).
-    let mut file = journal.lock().unwrap_or_else(|p| p.into_inner());
-    file.write_all(&line)
-        .and_then(|_| file.flush())
-        .map_err(|e| CoreError::io(path, e).into())
-}
-
-/// Entries of an earlier run; a torn last line (crash mid-append) is skipped
-/// and that image is simply processed again.
-fn read_journal(path: &Path) -> HashMap<PathBuf, JournalEntry> {
-    let Ok(file) = fs::File::open(path) else {
-        return HashMap::new();
-    };
-    std::io::BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|l| serde_json::from_str::<JournalEntry>(&l).ok())
-        .filter(|e| e.failure.is_none())
-        .map(|e| (e.source.clone(), e))
-        .collect()
-}
-
-fn write_failures(out_dir: &Path, failures: &[Failure]) -> Result<(), AugmentError> {
-    let path = out_dir.join(FAILURES_FILE);
-    Ok(write_csv_atomic(&path, &["path", "reason"], failures)?)
-}
-
-fn read_failures(out_dir: &Path) -> Vec<Failure> {
-    csv::Reader::from_path(out_dir.join(FAILURES_FILE))
-        .map(|mut r| r.deserialize().filter_map(Result::ok).collect())
-        .unwrap_or_default()
 }

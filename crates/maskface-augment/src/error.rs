@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use maskface_core::CoreError;
 
 /// Errors of `maskface-augment`.
@@ -15,15 +13,5 @@ pub enum AugmentError {
         name: &'static str,
         /// Why it was rejected.
         reason: String,
-    },
-    /// The output folder holds a run made with other parameters.
-    #[error(
-        "{path} was made with other parameters ({existing}); use another output folder or --overwrite"
-    )]
-    ParamsMismatch {
-        /// The parameters file in the output folder.
-        path: PathBuf,
-        /// What it records.
-        existing: String,
     },
 }

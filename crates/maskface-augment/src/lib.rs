@@ -37,9 +37,10 @@ mod policy;
 mod rotate;
 
 pub use color::{adjust_colors, ColorJitter};
-pub use dataset::{augment_dataset, AugmentOptions, AugmentReport, Failure, OutputFormat};
+pub use dataset::{augment_dataset, AugmentOptions, AugmentReport};
 pub use error::AugmentError;
 pub use flip::{flip_horizontal, HorizontalFlip};
+pub use maskface_core::{Failure, OutputFormat};
 pub use policy::Policy;
 pub use rotate::{rotate, Fill, RandomRotation};
 

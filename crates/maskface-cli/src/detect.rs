@@ -147,20 +147,30 @@ fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(out)
 }
 
-pub fn run(args: &DetectArgs) -> Result<()> {
-    let inputs = collect_inputs(&args.inputs)?;
-    let backend = match args.backend {
+/// The backend an option names.
+pub fn backend(arg: BackendArg) -> Backend {
+    match arg {
         BackendArg::Flex => Backend::Flex,
         BackendArg::Wgpu => Backend::Wgpu,
         BackendArg::Cuda => Backend::Cuda,
-    };
+    }
+}
+
+/// The face selection an option names.
+pub fn selection(arg: SelectArg) -> FaceSelection {
+    match arg {
+        SelectArg::Center => FaceSelection::CenterWeighted { weight: 2.0 },
+        SelectArg::Largest => FaceSelection::Largest,
+        SelectArg::Probability => FaceSelection::Probability,
+    }
+}
+
+pub fn run(args: &DetectArgs) -> Result<()> {
+    let inputs = collect_inputs(&args.inputs)?;
+    let backend = backend(args.backend);
     let config = MtcnnConfig {
         min_face_size: args.min_face,
-        selection: match args.select {
-            SelectArg::Center => FaceSelection::CenterWeighted { weight: 2.0 },
-            SelectArg::Largest => FaceSelection::Largest,
-            SelectArg::Probability => FaceSelection::Probability,
-        },
+        selection: selection(args.select),
         batch_size: args.batch.max(1),
         ..MtcnnConfig::default()
     };

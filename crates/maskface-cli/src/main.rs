@@ -6,6 +6,7 @@
 mod augment;
 mod curate;
 mod detect;
+mod generate;
 mod progress;
 mod run;
 mod split;
@@ -19,7 +20,7 @@ use clap::{Parser, Subcommand};
 /// The pipeline: `curate` picks identities from an LFW-style folder (or
 /// reproduces a published split), `split` divides each identity's images
 /// into train / val / test, `augment` adds rotated copies of the training
-/// images, `detect` finds and crops faces. `run` does the dataset steps with
+/// images, `detect` finds and crops faces, `generate` masks them. `run` does the dataset steps with
 /// the defaults. Every step writes a
 /// manifest (CSV + JSON) that records how its dataset was made.
 #[derive(Parser, Debug)]
@@ -44,8 +45,11 @@ enum Command {
     /// Detect faces (MTCNN): boxes, scores and five landmarks as JSON, and
     /// optionally the chosen face of each image cropped with a margin.
     Detect(detect::DetectArgs),
+    /// Make a masked-face dataset: detect and crop each face, place 68
+    /// landmarks, paint a mask, cut the upper part of the face.
+    Generate(generate::GenerateArgs),
     /// The whole job on the defaults: curate (the authors' split when
-    /// available), split if needed, augment.
+    /// available), split if needed, generate the masked dataset, augment it.
     Run(run::RunArgs),
 }
 
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::Split(a) => split::run(&a).map(|_| ()),
         Command::Augment(a) => augment::run(&a).map(|_| ()),
         Command::Detect(a) => detect::run(&a),
+        Command::Generate(a) => generate::run(&a).map(|_| ()),
         Command::Run(a) => run::run(&a),
     };
     match result {

@@ -6,6 +6,7 @@ use maskface_core::Split;
 
 use crate::augment::AugmentArgs;
 use crate::curate::{CurateArgs, VerifyArg};
+use crate::generate::GenerateArgs;
 use crate::split::SplitArgs;
 
 #[derive(Args, Debug, Clone)]
@@ -20,9 +21,14 @@ pub struct RunArgs {
     #[arg(long, default_value = "data/seed-split")]
     pub seed_split: PathBuf,
 
-    /// Folder that receives curated/, split/ (when drawn) and augmented/.
+    /// Folder that receives curated/, split/ (when drawn), masked/ and
+    /// augmented/.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
+
+    /// Folder with the MTCNN weights and the 68-point landmark model.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
 
     /// Seed of every random step.
     #[arg(long, default_value_t = 42)]
@@ -32,7 +38,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> Result<()> {
     let use_seed_split = args.seed_split.join("target_names.csv").is_file();
     println!(
-        "[1/2] curate: {}",
+        "[1/3] curate: {}",
         if use_seed_split {
             format!("the published split in {}", args.seed_split.display())
         } else {
@@ -63,9 +69,38 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         curated_dir.join("manifest.csv")
     };
-    println!("[2/2] augment: 3 rotated copies (+-20 degrees) of each training image");
-    crate::augment::run(&AugmentArgs {
+    println!("[2/3] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
+    let masked = args.data.join("masked");
+    crate::generate::run(&GenerateArgs {
         manifest: split_manifest,
+        out: masked.clone(),
+        models: args.models.clone(),
+        seed: args.seed,
+        mask: crate::generate::MaskArg::Paper,
+        colors: vec![
+            crate::generate::ColorArg::Black,
+            crate::generate::ColorArg::White,
+            crate::generate::ColorArg::SkyBlue,
+        ],
+        cut: crate::generate::CutArg::NoseBridge,
+        upper_size: "160x80".into(),
+        variants: vec![
+            crate::generate::VariantArg::MaskedUpper,
+            crate::generate::VariantArg::MaskedFull,
+        ],
+        margin: 15,
+        size: 160,
+        min_face: 40,
+        select: crate::detect::SelectArg::Center,
+        format: crate::augment::FormatArg::Png,
+        quality: 95,
+        backend: crate::detect::BackendArg::Flex,
+        overwrite: false,
+        preview: 4,
+    })?;
+    println!("[3/3] augment: 3 rotated copies (+-20 degrees) of each masked training image");
+    crate::augment::run(&AugmentArgs {
+        manifest: masked.join("masked_upper/manifest.csv"),
         out: args.data.join("augmented"),
         seed: args.seed,
         copies: 3,

@@ -35,7 +35,7 @@ fn fails(args: &[&str]) -> String {
 #[test]
 fn help_explains_every_option_and_default() {
     let top = ok(&["--help"]);
-    for cmd in ["curate", "split", "augment", "run"] {
+    for cmd in ["curate", "split", "augment", "detect", "generate", "run"] {
         assert!(top.contains(cmd), "{top}");
     }
     let curate = ok(&["curate", "--help"]);
@@ -317,4 +317,98 @@ fn detect_writes_json_and_crops() {
     );
     let err = fails(&["detect", "/no/such/image.jpg"]);
     assert!(err.contains("/no/such/image.jpg does not exist"), "{err}");
+}
+
+#[test]
+fn generate_masks_a_split_and_draws_the_preview() {
+    if !repo()
+        .join("models/shape_predictor_68_face_landmarks.dat")
+        .is_file()
+    {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "models/ missing in CI"
+        );
+        eprintln!("skipped: models/ not found (run scripts/setup.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(&[
+        "curate",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        &format!("{d}/c"),
+        "--min-images",
+        "3",
+        "--identities",
+        "0",
+    ]);
+    ok(&[
+        "split",
+        "--manifest",
+        &format!("{d}/c/manifest.csv"),
+        "--out",
+        &format!("{d}/s"),
+    ]);
+    let line = ok(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/m"),
+        "--mask",
+        "realistic",
+        "--variants",
+        "masked-upper,unmasked-full",
+        "--preview",
+        "2",
+    ]);
+    assert!(
+        line.starts_with("masked 15 of 15 images (0 resumed, 0 failed)"),
+        "{line}"
+    );
+    let preview = image::open(dir.path().join("m/preview.png")).unwrap();
+    assert_eq!(preview.width(), 5 * 160);
+    assert!(dir.path().join("m/masked_upper/manifest.csv").is_file());
+    assert!(dir.path().join("m/unmasked_full/manifest.csv").is_file());
+    assert!(!dir.path().join("m/masked_full").exists());
+    // Called again: nothing to do, same answer.
+    let again = ok(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/m"),
+        "--mask",
+        "realistic",
+        "--variants",
+        "masked-upper,unmasked-full",
+        "--preview",
+        "0",
+    ]);
+    assert!(again.starts_with("masked 15 of 15 images"), "{again}");
+    // Other parameters in the same folder: refused, with the way out.
+    let err = fails(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/m"),
+    ]);
+    assert!(err.contains("--overwrite"), "{err}");
+    let err = fails(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/x"),
+        "--models",
+        "/no/models",
+    ]);
+    assert!(
+        err.contains("/no/models/shape_predictor_68_face_landmarks.dat"),
+        "{err}"
+    );
 }

@@ -56,6 +56,16 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A job's output folder holds a run made with other parameters.
+    #[error(
+        "{path} was made with other parameters ({existing}); use another output folder or --overwrite"
+    )]
+    ParamsMismatch {
+        /// The parameters file in the output folder.
+        path: PathBuf,
+        /// What it records.
+        existing: String,
+    },
     /// A parameter is out of its valid range.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {

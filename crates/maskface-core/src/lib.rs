@@ -24,8 +24,10 @@
 
 mod atomic;
 mod error;
+mod face_crop;
 mod geometry;
 mod image_io;
+mod job;
 mod manifest;
 mod sample;
 mod seed;
@@ -33,8 +35,10 @@ mod traits;
 
 pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced, write_csv_atomic};
 pub use error::CoreError;
+pub use face_crop::{crop_face, CropConfig, FaceCrop, FaceSelection};
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
 pub use image_io::{decode_rgb, load_rgb};
+pub use job::{prepare_job_dir, read_failures, write_failures, Failure, Journal, OutputFormat};
 pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
 pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for};

@@ -8,53 +8,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::boxes::{crop_rect, nms, regress, regress_pnet, square, Cand, Overlap};
-use super::crop::{crop_face, CropConfig, FaceCrop};
 use super::nets::{ONet, ONetConfig, PNet, PNetConfig, RNet, RNetConfig};
 use super::resample::{area_resize_normalized, Planar, Rect};
 use super::weights::load_state_dict;
 use crate::NetsError;
-
-/// Which face [`Mtcnn::select`] picks when an image has several.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaceSelection {
-    /// The largest box (facenet-pytorch's `select_largest=True`).
-    Largest,
-    /// The most confident box.
-    Probability,
-    /// Box area minus `weight` times the squared distance of its centre from
-    /// the image centre (facenet-pytorch's `center_weighted_size`; the
-    /// default, with weight 2): on photos centred on one person, such as LFW,
-    /// it prefers that person to a larger face at the edge.
-    CenterWeighted {
-        /// Penalty per squared pixel of offset.
-        weight: f32,
-    },
-}
-
-impl FaceSelection {
-    /// The preferred face among `detections` in a `width` x `height` image.
-    pub fn pick<'a>(
-        &self,
-        detections: &'a [Detection],
-        width: u32,
-        height: u32,
-    ) -> Option<&'a Detection> {
-        let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
-        let key = |d: &Detection| -> f32 {
-            let b = &d.bbox;
-            match *self {
-                FaceSelection::Largest => b.area(),
-                FaceSelection::Probability => b.score,
-                FaceSelection::CenterWeighted { weight } => {
-                    let c = b.center();
-                    b.area() - weight * ((c.x - cx).powi(2) + (c.y - cy).powi(2))
-                }
-            }
-        };
-        detections.iter().max_by(|a, b| key(a).total_cmp(&key(b)))
-    }
-}
+use maskface_core::{crop_face, CropConfig, FaceCrop, FaceSelection};
 
 /// Parameters of the detector. The defaults are facenet-pytorch's, except
 /// the face selection: centre-weighted instead of largest, because on the
@@ -255,7 +213,12 @@ impl Mtcnn {
                 let Some(chosen) = self.select(&dets, img.width(), img.height()) else {
                     return Ok(None);
                 };
-                let (crop_img, crop_box) = crop_face(img, &chosen.bbox, crop)?;
+                let (crop_img, crop_box) = crop_face(img, &chosen.bbox, crop).map_err(|e| {
+                    NetsError::InvalidParameter {
+                        name: "crop",
+                        reason: e.to_string(),
+                    }
+                })?;
                 Ok(Some(FaceCrop {
                     detection: chosen.clone(),
                     crop: crop_img,

@@ -9,12 +9,13 @@
 //! - [`crop_face`]: the crop with a margin, as facenet-pytorch's `extract_face`.
 
 mod boxes;
-mod crop;
 mod detector;
 mod nets;
 mod resample;
 mod weights;
 
-pub use crop::{crop_face, CropConfig, FaceCrop};
-pub use detector::{FaceSelection, Mtcnn, MtcnnConfig};
+pub use detector::{Mtcnn, MtcnnConfig};
+/// Face selection and cropping live in `maskface-core`, shared by every
+/// detector; re-exported here where MTCNN users look for them.
+pub use maskface_core::{crop_face, CropConfig, FaceCrop, FaceSelection};
 pub use nets::{ONet, ONetConfig, PNet, PNetConfig, RNet, RNetConfig};

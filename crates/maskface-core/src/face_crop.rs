@@ -1,8 +1,12 @@
+//! Choosing one face per image and cutting it out with a margin, as
+//! facenet-pytorch's `MTCNN(select_largest=..., margin=...)` does: shared by
+//! every detector.
+
+use crate::FaceBox;
 use image::{imageops, RgbImage};
-use maskface_core::{Detection, FaceBox};
 use serde::{Deserialize, Serialize};
 
-use crate::NetsError;
+use crate::{CoreError, Detection};
 
 /// How a detected face is cut out: facenet-pytorch's `extract_face`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,9 +48,9 @@ pub fn crop_face(
     image: &RgbImage,
     bbox: &FaceBox,
     config: &CropConfig,
-) -> Result<(RgbImage, [u32; 4]), NetsError> {
+) -> Result<(RgbImage, [u32; 4]), CoreError> {
     if config.size == 0 || config.margin >= config.size {
-        return Err(NetsError::InvalidParameter {
+        return Err(CoreError::InvalidParameter {
             name: "margin",
             reason: format!(
                 "margin {} must be smaller than the crop size {}",
@@ -62,7 +66,7 @@ pub fn crop_face(
     let right = (bbox.x1 + mx / 2.0).min(w).max(0.0) as u32;
     let bottom = (bbox.y1 + my / 2.0).min(h).max(0.0) as u32;
     if right <= left || bottom <= top {
-        return Err(NetsError::InvalidParameter {
+        return Err(CoreError::InvalidParameter {
             name: "bbox",
             reason: format!("box {bbox:?} lies outside the {w}x{h} image"),
         });
@@ -75,6 +79,48 @@ pub fn crop_face(
         imageops::FilterType::Triangle,
     );
     Ok((crop, [left, top, right, bottom]))
+}
+
+/// Which face a pipeline keeps when an image has several.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceSelection {
+    /// The largest box (facenet-pytorch's `select_largest=True`).
+    Largest,
+    /// The most confident box.
+    Probability,
+    /// Box area minus `weight` times the squared distance of its centre from
+    /// the image centre (facenet-pytorch's `center_weighted_size`; the
+    /// default, with weight 2): on photos centred on one person, such as LFW,
+    /// it prefers that person to a larger face at the edge.
+    CenterWeighted {
+        /// Penalty per squared pixel of offset.
+        weight: f32,
+    },
+}
+
+impl FaceSelection {
+    /// The preferred face among `detections` in a `width` x `height` image.
+    pub fn pick<'a>(
+        &self,
+        detections: &'a [Detection],
+        width: u32,
+        height: u32,
+    ) -> Option<&'a Detection> {
+        let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
+        let key = |d: &Detection| -> f32 {
+            let b = &d.bbox;
+            match *self {
+                FaceSelection::Largest => b.area(),
+                FaceSelection::Probability => b.score,
+                FaceSelection::CenterWeighted { weight } => {
+                    let c = b.center();
+                    b.area() - weight * ((c.x - cx).powi(2) + (c.y - cy).powi(2))
+                }
+            }
+        };
+        detections.iter().max_by(|a, b| key(a).total_cmp(&key(b)))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,218 @@
+//! dlib's portable serialization, read from a byte slice.
+//!
+//! Every read checks the bytes left before it allocates, so a truncated or
+//! foreign file gives an error at the offset where it went wrong instead of
+//! a panic or an allocation sized by garbage.
+
+/// Where and why decoding stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DecodeError {
+    pub offset: usize,
+    pub reason: String,
+}
+
+pub(crate) type Decoded<T> = Result<T, DecodeError>;
+
+/// A cursor over a serialized dlib object.
+pub(crate) struct DlibReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> DlibReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        DlibReader { bytes, pos: 0 }
+    }
+
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    pub fn fail<T>(&self, reason: impl Into<String>) -> Decoded<T> {
+        Err(DecodeError {
+            offset: self.pos,
+            reason: reason.into(),
+        })
+    }
+
+    fn byte(&mut self) -> Decoded<u8> {
+        match self.bytes.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => self.fail("unexpected end of file"),
+        }
+    }
+
+    /// An integer: a control byte (bit 7 sign, low 4 bits the byte count,
+    /// 1..=8) and the magnitude, little-endian. Returns (negative, magnitude).
+    fn int_parts(&mut self) -> Decoded<(bool, u64)> {
+        let control = self.byte()?;
+        let size = usize::from(control & 0x0F);
+        // dlib rejects a zero size and treats bits 4..=6 as reserved.
+        if size == 0 || size > 8 || control & 0x70 != 0 {
+            self.pos -= 1;
+            return self.fail(format!("invalid integer control byte 0x{control:02x}"));
+        }
+        if self.remaining() < size {
+            return self.fail("unexpected end of file inside an integer");
+        }
+        let mut v = 0u64;
+        for (i, &b) in self.bytes[self.pos..self.pos + size].iter().enumerate() {
+            v |= u64::from(b) << (8 * i);
+        }
+        self.pos += size;
+        Ok((control & 0x80 != 0, v))
+    }
+
+    /// A signed integer.
+    pub fn i64(&mut self) -> Decoded<i64> {
+        let start = self.pos;
+        let (neg, mag) = self.int_parts()?;
+        match i64::try_from(mag) {
+            Ok(v) => Ok(if neg { -v } else { v }),
+            Err(_) => Err(DecodeError {
+                offset: start,
+                reason: "integer out of range".into(),
+            }),
+        }
+    }
+
+    /// An unsigned integer (a set sign bit is an error, as in dlib).
+    pub fn u64(&mut self) -> Decoded<u64> {
+        let start = self.pos;
+        let (neg, mag) = self.int_parts()?;
+        if neg {
+            return Err(DecodeError {
+                offset: start,
+                reason: "negative value where an unsigned integer was expected".into(),
+            });
+        }
+        Ok(mag)
+    }
+
+    /// A float: mantissa then exponent, both integers; exponents 32000,
+    /// 32001 and 32002 stand for +inf, -inf and NaN.
+    pub fn f32(&mut self) -> Decoded<f32> {
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b & 0x70 != 0 {
+                return self.fail("floating-point number in dlib's old text format");
+            }
+        }
+        let mantissa = self.i64()?;
+        let start = self.pos;
+        let exponent = self.i64()?;
+        Ok(match exponent {
+            32000 => f32::INFINITY,
+            32001 => f32::NEG_INFINITY,
+            32002 => f32::NAN,
+            e if (-2000..2000).contains(&e) => {
+                // dlib converts the mantissa to float first, then scales by a
+                // power of two (std::ldexp), which is exact.
+                ((mantissa as f32) as f64 * 2f64.powi(e as i32)) as f32
+            }
+            _ => {
+                return Err(DecodeError {
+                    offset: start,
+                    reason: format!("floating-point exponent {exponent} out of range"),
+                })
+            }
+        })
+    }
+
+    /// A collection length, checked against the bytes left: every element
+    /// takes at least `min_element_bytes`.
+    pub fn len(&mut self, min_element_bytes: usize) -> Decoded<usize> {
+        let start = self.pos;
+        let n = self.u64()?;
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        if n.saturating_mul(min_element_bytes) > self.remaining() {
+            return Err(DecodeError {
+                offset: start,
+                reason: format!(
+                    "length {n} needs more than the {} bytes left",
+                    self.remaining()
+                ),
+            });
+        }
+        Ok(n)
+    }
+
+    /// A `matrix<float,0,1>`: -rows, -cols (negative marks the current
+    /// format), then the elements row by row.
+    pub fn column_f32(&mut self) -> Decoded<Vec<f32>> {
+        let start = self.pos;
+        let rows = self.i64()?;
+        let cols = self.i64()?;
+        if rows > 0 || cols > 0 {
+            return Err(DecodeError {
+                offset: start,
+                reason: "matrix in dlib's old format (positive dimensions)".into(),
+            });
+        }
+        if cols != -1 && !(rows == 0 && cols == 0) {
+            return Err(DecodeError {
+                offset: start,
+                reason: format!("expected a column vector, found {}x{}", -rows, -cols),
+            });
+        }
+        let n = usize::try_from(-rows).unwrap_or(usize::MAX);
+        // A float takes at least 4 bytes (two integers of at least 2 bytes).
+        if n.saturating_mul(4) > self.remaining() {
+            return self.fail(format!("matrix of {n} elements runs past the end of file"));
+        }
+        (0..n).map(|_| self.f32()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_floats_and_matrices_decode() {
+        // 300 = 0x012c: two bytes. -5: sign bit plus one byte.
+        let bytes = [0x02, 0x2c, 0x01, 0x81, 0x05];
+        let mut r = DlibReader::new(&bytes);
+        assert_eq!(r.u64(), Ok(300));
+        assert_eq!(r.i64(), Ok(-5));
+        // 0.75 = 3 * 2^-2; then +inf.
+        let bytes = [0x01, 0x03, 0x81, 0x02, 0x01, 0x01, 0x02, 0x00, 0x7d];
+        let mut r = DlibReader::new(&bytes);
+        assert_eq!(r.f32(), Ok(0.75));
+        assert_eq!(r.f32(), Ok(f32::INFINITY));
+        // A 2x1 column: -2, -1, then 1.0 (1 * 2^0) and -3.0 (-3 * 2^0).
+        let bytes = [
+            0x81, 0x02, 0x81, 0x01, 0x01, 0x01, 0x01, 0x00, 0x81, 0x03, 0x01, 0x00,
+        ];
+        let mut r = DlibReader::new(&bytes);
+        assert_eq!(r.column_f32(), Ok(vec![1.0, -3.0]));
+        assert_eq!(r.remaining(), 0);
+        // A 2x2 matrix is not a column.
+        let bytes = [0x81, 0x02, 0x81, 0x02];
+        assert!(DlibReader::new(&bytes).column_f32().is_err());
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert!(DlibReader::new(&[]).u64().is_err());
+        assert!(DlibReader::new(&[0x00]).u64().is_err());
+        assert!(DlibReader::new(&[0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+            .u64()
+            .is_err());
+        assert!(DlibReader::new(&[0x04, 1, 2]).u64().is_err());
+        assert!(DlibReader::new(&[0x81, 0x01]).u64().is_err());
+        // A length of 2^40 with 3 bytes left.
+        let err = DlibReader::new(&[0x06, 0, 0, 0, 0, 0, 1, 0, 0, 0])
+            .len(1)
+            .unwrap_err();
+        assert!(err.reason.contains("bytes left"), "{err:?}");
+        // Text where a float should be.
+        assert!(DlibReader::new(b"3.14 ").f32().is_err());
+    }
+}
