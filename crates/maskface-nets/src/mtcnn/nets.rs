@@ -3,7 +3,7 @@
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, LinearConfig, PRelu, PReluConfig};
+use burn::nn::{Linear, LinearConfig, PRelu, PReluConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::Slice;
@@ -109,15 +109,111 @@ fn prelu_pool(x: Tensor<4>, prelu: &PRelu, pool: Option<&CeilMaxPool>) -> Tensor
     }
 }
 
+/// One MTCNN layer: a convolution, its PReLU and, for some, a max pooling.
+type Layer<'a> = (&'a Conv2d, &'a PRelu, Option<&'a CeilMaxPool>);
+
+/// Runs `layers` in turn ([`prelu_pool`] after each convolution).
+///
+/// On burn's CPU backend the whole chain runs on one host buffer
+/// ([`conv_host`], [`prelu_pool_data`]), which saves two copies per layer
+/// between the host and burn's tensors.
+fn conv_chain(x: Tensor<4>, layers: &[Layer<'_>]) -> Tensor<4> {
+    let device = x.device();
+    if device == Device::flex() {
+        if let Some(y) = conv_chain_host(x.clone(), layers, &device) {
+            return y;
+        }
+    }
+    layers.iter().fold(x, |x, (conv, prelu, pool)| {
+        prelu_pool(conv.forward(x), prelu, *pool)
+    })
+}
+
+fn conv_chain_host(x: Tensor<4>, layers: &[Layer<'_>], device: &Device) -> Option<Tensor<4>> {
+    let mut dims = x.dims();
+    let mut data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
+    for (conv, prelu, pool) in layers {
+        let alpha: Vec<f32> = prelu.alpha.val().try_into_vec_as::<f32>().ok()?;
+        let (d, dm) = conv_host(conv, &data, dims, device)?;
+        (data, dims) = prelu_pool_data(d, dm, &alpha, *pool)?;
+    }
+    Some(Tensor::from_data(TensorData::new(data, dims), device))
+}
+
+/// A stride-1, unpadded convolution (all of MTCNN's) as one matrix product
+/// over the whole batch: the input unrolled to `[c*kh*kw, n*oh*ow]` on the
+/// host, multiplied by the weights `[oc, c*kh*kw]`, the bias added while
+/// the result is put back in `[n, oc, oh, ow]` order.
+///
+/// burn-flex 0.22.1 runs these small convolutions as a direct loop on one
+/// thread (a quarter of MTCNN's time); its matrix product is several times
+/// faster per operation. `None` for the convolutions this does not cover.
+fn conv_host(
+    conv: &Conv2d,
+    data: &[f32],
+    [n, c, h, w]: [usize; 4],
+    device: &Device,
+) -> Option<(Vec<f32>, [usize; 4])> {
+    if conv.stride != [1, 1]
+        || conv.dilation != [1, 1]
+        || conv.groups != 1
+        || !matches!(conv.padding, PaddingConfig2d::Valid)
+    {
+        return None;
+    }
+    let [oc, ic, kh, kw] = conv.weight.val().dims();
+    if ic != c || h < kh || w < kw || n == 0 || data.len() != n * c * h * w {
+        return None;
+    }
+    let (oh, ow) = (h - kh + 1, w - kw + 1);
+    let (p, k) = (oh * ow, c * kh * kw);
+    // Filled in order, so without zeroing it first.
+    let mut cols = Vec::with_capacity(k * n * p);
+    for r in 0..k {
+        let (ci, ky, kx) = (r / (kh * kw), (r / kw) % kh, r % kw);
+        for img in 0..n {
+            let plane = &data[(img * c + ci) * h * w..][..h * w];
+            for oy in 0..oh {
+                cols.extend_from_slice(&plane[(oy + ky) * w + kx..][..ow]);
+            }
+        }
+    }
+    let weights = conv.weight.val().reshape([oc, k]);
+    let cols = Tensor::<2>::from_data(TensorData::new(cols, [k, n * p]), device);
+    let y: Vec<f32> = weights.matmul(cols).try_into_vec_as::<f32>().ok()?;
+    let bias: Vec<f32> = match &conv.bias {
+        Some(b) => b.val().try_into_vec_as::<f32>().ok()?,
+        None => vec![0.0; oc],
+    };
+    let mut out = Vec::with_capacity(n * oc * p);
+    for img in 0..n {
+        for (o, b) in bias.iter().enumerate() {
+            out.extend(y[(o * n + img) * p..][..p].iter().map(|v| v + b));
+        }
+    }
+    Some((out, [n, oc, oh, ow]))
+}
+
 fn prelu_pool_host(
     x: Tensor<4>,
     prelu: &PRelu,
     pool: Option<&CeilMaxPool>,
     device: &Device,
 ) -> Option<Tensor<4>> {
-    let [n, c, h, w] = x.dims();
+    let dims = x.dims();
     let alpha: Vec<f32> = prelu.alpha.val().try_into_vec_as::<f32>().ok()?;
-    let mut data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
+    let data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
+    let (data, dims) = prelu_pool_data(data, dims, &alpha, pool)?;
+    Some(Tensor::from_data(TensorData::new(data, dims), device))
+}
+
+/// PReLU and pooling on a host buffer `[n, c, h, w]`.
+fn prelu_pool_data(
+    mut data: Vec<f32>,
+    [n, c, h, w]: [usize; 4],
+    alpha: &[f32],
+    pool: Option<&CeilMaxPool>,
+) -> Option<(Vec<f32>, [usize; 4])> {
     let plane = h * w;
     if alpha.len() != c || data.len() != n * c * plane {
         return None;
@@ -130,10 +226,7 @@ fn prelu_pool_host(
         }
     }
     let Some(p) = pool else {
-        return Some(Tensor::from_data(
-            TensorData::new(data, [n, c, h, w]),
-            device,
-        ));
+        return Some((data, [n, c, h, w]));
     };
     let (oh, ow) = (p.out_len(h), p.out_len(w));
     let mut out = vec![0f32; n * c * oh * ow];
@@ -162,10 +255,7 @@ fn prelu_pool_host(
             }
         }
     }
-    Some(Tensor::from_data(
-        TensorData::new(out, [n, c, oh, ow]),
-        device,
-    ))
+    Some((out, [n, c, oh, ow]))
 }
 
 fn pool(k: usize, s: usize) -> CeilMaxPool {
@@ -221,9 +311,14 @@ impl PNet {
     /// `[n, 4, h', w']` and the face probability `[n, 2, h', w']` (channel 1
     /// = face), `h' = ceil((h - 2) / 2) - 4`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let x = prelu_pool(self.conv1.forward(x), &self.prelu1, Some(&self.pool1));
-        let x = prelu_pool(self.conv2.forward(x), &self.prelu2, None);
-        let x = prelu_pool(self.conv3.forward(x), &self.prelu3, None);
+        let x = conv_chain(
+            x,
+            &[
+                (&self.conv1, &self.prelu1, Some(&self.pool1)),
+                (&self.conv2, &self.prelu2, None),
+                (&self.conv3, &self.prelu3, None),
+            ],
+        );
         let prob = softmax(self.conv4_1.forward(x.clone()), 1);
         (self.conv4_2.forward(x), prob)
     }
@@ -274,9 +369,14 @@ impl RNet {
     /// `x`: `[n, 3, 24, 24]`. Returns box regression `[n, 4]` and face
     /// probability `[n, 2]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let x = prelu_pool(self.conv1.forward(x), &self.prelu1, Some(&self.pool1));
-        let x = prelu_pool(self.conv2.forward(x), &self.prelu2, Some(&self.pool2));
-        let x = prelu_pool(self.conv3.forward(x), &self.prelu3, None);
+        let x = conv_chain(
+            x,
+            &[
+                (&self.conv1, &self.prelu1, Some(&self.pool1)),
+                (&self.conv2, &self.prelu2, Some(&self.pool2)),
+                (&self.conv3, &self.prelu3, None),
+            ],
+        );
         let x = self.prelu4.forward(self.dense4.forward(flatten_whc(x)));
         let prob = softmax(self.dense5_1.forward(x.clone()), 1);
         (self.dense5_2.forward(x), prob)
@@ -338,10 +438,15 @@ impl ONet {
     /// `[n, 10]` (five x then five y, relative to the box) and face
     /// probability `[n, 2]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
-        let x = prelu_pool(self.conv1.forward(x), &self.prelu1, Some(&self.pool1));
-        let x = prelu_pool(self.conv2.forward(x), &self.prelu2, Some(&self.pool2));
-        let x = prelu_pool(self.conv3.forward(x), &self.prelu3, Some(&self.pool3));
-        let x = prelu_pool(self.conv4.forward(x), &self.prelu4, None);
+        let x = conv_chain(
+            x,
+            &[
+                (&self.conv1, &self.prelu1, Some(&self.pool1)),
+                (&self.conv2, &self.prelu2, Some(&self.pool2)),
+                (&self.conv3, &self.prelu3, Some(&self.pool3)),
+                (&self.conv4, &self.prelu4, None),
+            ],
+        );
         let x = self.prelu5.forward(self.dense5.forward(flatten_whc(x)));
         let prob = softmax(self.dense6_1.forward(x.clone()), 1);
         (
@@ -381,6 +486,34 @@ mod tests {
                     plain.try_into_vec_as::<f32>().unwrap()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn host_convolution_matches_burns() {
+        let device = Device::flex();
+        for (c_in, c_out, k, h, w, n) in [
+            (3, 10, 3, 12, 17, 2),
+            (28, 48, 3, 11, 11, 5),
+            (64, 128, 2, 3, 3, 3),
+        ] {
+            let conv = conv(c_in, c_out, k, &device);
+            let len = n * c_in * h * w;
+            let v: Vec<f32> = (0..len)
+                .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+                .collect();
+            let x = Tensor::<4>::from_data(TensorData::new(v, [n, c_in, h, w]), &device);
+            let host = x.clone().try_into_vec_as::<f32>().unwrap();
+            let (a, dims) = conv_host(&conv, &host, [n, c_in, h, w], &device).unwrap();
+            let burn = conv.forward(x);
+            assert_eq!(dims, burn.dims());
+            let b = burn.try_into_vec_as::<f32>().unwrap();
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            assert!(worst < 1e-4, "{c_in}->{c_out} k{k}: {worst}");
         }
     }
 
