@@ -3,6 +3,8 @@
 #
 #   data/lfw         -> an LFW deep-funneled copy ($MASKFACE_LFW, else ../shared/lfw)
 #   data/seed-split  -> the authors' published split, when ../shared/seed-split exists
+#   OpenBLAS         the system LAPACK the Eigenface crate links (Debian: libopenblas-dev);
+#                    installed with apt-get when missing and running as root
 #   models/          <- weight files from two PyPI packages, checked against SHA-256:
 #                       facenet-pytorch 2.6.0 (MTCNN: pnet.pt, rnet.pt, onet.pt) and
 #                       face-recognition-models 0.3.0 (dlib's landmark and ResNet models)
@@ -14,6 +16,20 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 mkdir -p data models
+
+# maskface-eigen links LAPACK from the system OpenBLAS (ndarray-linalg's
+# openblas-system feature): the build needs libopenblas.so and its headers.
+if ! ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so '; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "OpenBLAS: apt-get install libopenblas-dev"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libopenblas-dev
+    else
+        echo "warning: OpenBLAS not found; install it (Debian/Ubuntu: sudo apt-get install libopenblas-dev) before building" >&2
+    fi
+else
+    echo "OpenBLAS: found"
+fi
 
 link_data() { # name source
     local name="$1" src="$2"

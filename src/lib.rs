@@ -32,6 +32,7 @@
 pub use maskface_augment as augment;
 pub use maskface_core as core;
 pub use maskface_dataset as dataset;
+pub use maskface_eigen as eigen;
 pub use maskface_mask as mask;
 pub use maskface_nets as nets;
 pub use maskface_plot as plot;

@@ -166,6 +166,35 @@ fn authors_images_generate_a_masked_dataset_reproducibly() {
     }
     assert_eq!(snapshots[0].len(), snapshots[1].len());
     assert!(snapshots[0] == snapshots[1], "two runs with seed 42 differ");
+
+    // The Eigenface baseline on the masked upper faces (docs/results.md):
+    // 64x32, equalised, 95% of the variance, nearest neighbour.
+    use maskface::eigen::{Components, Fit, NearestParams, PcaParams, Preprocess};
+    let masked =
+        maskface::core::Manifest::read(&dir.path().join("a/masked_upper/manifest.csv")).unwrap();
+    let pre = Preprocess {
+        size: [64, 32],
+        equalize: true,
+    };
+    let (x, y) = pre.load_split(&masked, Split::Train).unwrap();
+    let (xt, yt) = pre.load_split(&masked, Split::Test).unwrap();
+    let pca = PcaParams::new(Components::Variance(0.95)).fit(&x).unwrap();
+    let clf = NearestParams::default()
+        .fit((&pca.transform(&x).unwrap(), &y[..]))
+        .unwrap();
+    let right = clf
+        .predict(&pca.transform(&xt).unwrap())
+        .unwrap()
+        .iter()
+        .zip(&yt)
+        .filter(|(d, l)| d.label == Some(**l))
+        .count();
+    eprintln!(
+        "eigenfaces on masked upper faces: {} components, {right}/196",
+        pca.n_components()
+    );
+    assert_eq!(yt.len(), 196);
+    assert!((90..=110).contains(&right), "{right}/196 right");
 }
 
 /// The 68 points the pipeline places (MTCNN, its five landmarks turned into

@@ -6,6 +6,7 @@
 mod augment;
 mod curate;
 mod detect;
+mod eigen;
 mod generate;
 mod progress;
 mod run;
@@ -20,7 +21,8 @@ use clap::{Parser, Subcommand};
 /// The pipeline: `curate` picks identities from an LFW-style folder (or
 /// reproduces a published split), `split` divides each identity's images
 /// into train / val / test, `augment` adds rotated copies of the training
-/// images, `detect` finds and crops faces, `generate` masks them. `run` does the dataset steps with
+/// images, `detect` finds and crops faces, `generate` masks them, `eigen`
+/// runs the Eigenface baseline. `run` does the dataset steps with
 /// the defaults. Every step writes a
 /// manifest (CSV + JSON) that records how its dataset was made.
 #[derive(Parser, Debug)]
@@ -48,6 +50,9 @@ enum Command {
     /// Make a masked-face dataset: detect and crop each face, place 68
     /// landmarks, paint a mask, cut the upper part of the face.
     Generate(generate::GenerateArgs),
+    /// The Eigenface baseline: PCA on the training split, nearest-neighbour
+    /// (or class-mean) classification of the test split.
+    Eigen(eigen::EigenArgs),
     /// The whole job on the defaults: curate (the authors' split when
     /// available), split if needed, generate the masked dataset, augment it.
     Run(run::RunArgs),
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Command::Augment(a) => augment::run(&a).map(|_| ()),
         Command::Detect(a) => detect::run(&a),
         Command::Generate(a) => generate::run(&a).map(|_| ()),
+        Command::Eigen(a) => eigen::run(&a).map(|_| ()),
         Command::Run(a) => run::run(&a),
     };
     match result {

@@ -334,24 +334,7 @@ fn generate_masks_a_split_and_draws_the_preview() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(&[
-        "curate",
-        "--lfw",
-        "fixtures/lfw-mini",
-        "--out",
-        &format!("{d}/c"),
-        "--min-images",
-        "3",
-        "--identities",
-        "0",
-    ]);
-    ok(&[
-        "split",
-        "--manifest",
-        &format!("{d}/c/manifest.csv"),
-        "--out",
-        &format!("{d}/s"),
-    ]);
+    split_fixtures(d, "0.8,0.1,0.1");
     let line = ok(&[
         "generate",
         "--manifest",
@@ -411,4 +394,68 @@ fn generate_masks_a_split_and_draws_the_preview() {
         err.contains("/no/models/shape_predictor_68_face_landmarks.dat"),
         "{err}"
     );
+}
+
+#[test]
+fn eigen_fits_reports_and_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    split_fixtures(d, "0.5,0.25,0.25");
+    let line = ok(&[
+        "eigen",
+        "--train",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/e"),
+        "--components",
+        "3",
+        "--size",
+        "32x32",
+    ]);
+    assert!(
+        line.starts_with("eigenfaces: 3 components (") && line.contains("of 32x32 faces"),
+        "{line}"
+    );
+    for f in ["eigenfaces.png", "variance.png", "pca.json", "report.json"] {
+        assert!(dir.path().join("e").join(f).is_file(), "{f}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["components"], 3);
+    let err = fails(&[
+        "eigen",
+        "--train",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/e"),
+        "--components",
+        "500",
+    ]);
+    assert!(err.contains("500 components asked of"), "{err}");
+}
+
+/// Curates the fixture identities with at least 3 images into `{d}/c` and
+/// splits them with `ratios` into `{d}/s`.
+fn split_fixtures(d: &str, ratios: &str) {
+    ok(&[
+        "curate",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        &format!("{d}/c"),
+        "--min-images",
+        "3",
+        "--identities",
+        "0",
+    ]);
+    ok(&[
+        "split",
+        "--manifest",
+        &format!("{d}/c/manifest.csv"),
+        "--out",
+        &format!("{d}/s"),
+        "--ratios",
+        ratios,
+    ]);
 }

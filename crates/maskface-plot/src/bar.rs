@@ -1,6 +1,6 @@
 use image::{Rgb, RgbImage};
 
-use crate::canvas::{nice_step, Canvas, BLACK, GREY};
+use crate::canvas::{nice_step, Canvas, BLACK};
 use crate::PlotError;
 
 /// A vertical bar chart with a title, a y axis with ticks and one label per
@@ -99,21 +99,12 @@ impl BarChart {
 
         let mut tick = 0.0;
         while tick <= y_max + step * 1e-9 {
-            let y = y_of(tick);
-            c.line((left as f32, y), ((left + plot_w) as f32, y), GREY);
             let text = if step.fract() == 0.0 {
                 format!("{tick:.0}")
             } else {
                 format!("{tick:.2}")
             };
-            let (tw, th) = c.text_size(font, &text);
-            c.text(
-                left as i32 - tw as i32 - 6,
-                y as i32 - th as i32 / 2,
-                font,
-                BLACK,
-                &text,
-            );
+            c.y_tick(left, (left + plot_w) as f32, y_of(tick), font, &text);
             tick += step;
         }
         if !self.y_label.is_empty() {

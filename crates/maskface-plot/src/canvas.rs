@@ -79,6 +79,20 @@ impl Canvas {
         }
     }
 
+    /// A grey grid line at height `y` from `left` to `right`, labelled with
+    /// `text` left of the axis.
+    pub fn y_tick(&mut self, left: u32, right: f32, y: f32, px: f32, text: &str) {
+        self.line((left as f32, y), (right, y), GREY);
+        let (tw, th) = self.text_size(px, text);
+        self.text(
+            left as i32 - tw as i32 - 6,
+            y as i32 - th as i32 / 2,
+            px,
+            BLACK,
+            text,
+        );
+    }
+
     pub fn rect(&mut self, x: i32, y: i32, w: u32, h: u32, color: Rgb<u8>) {
         if w > 0 && h > 0 {
             draw_filled_rect_mut(&mut self.img, Rect::at(x, y).of_size(w, h), color);

@@ -21,9 +21,11 @@
 mod bar;
 mod canvas;
 mod grid;
+mod line;
 
 pub use bar::BarChart;
 pub use grid::image_grid;
+pub use line::LineChart;
 
 /// Errors of `maskface-plot`.
 #[derive(Debug, thiserror::Error)]
