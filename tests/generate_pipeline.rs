@@ -16,19 +16,6 @@ use maskface::mask::{
 use maskface::nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface::nets::Backend;
 
-fn models() -> Option<PathBuf> {
-    let dir = common::repo().join("models");
-    if dir.join("shape_predictor_68_face_landmarks.dat").is_file() && dir.join("pnet.pt").is_file()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("models/ is missing in CI");
-    }
-    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
-    None
-}
-
 /// The fixture faces plus a corrupt JPEG, an image without a face and a
 /// face cut by the left border, as a split manifest.
 fn damaged_dataset(root: &Path) -> Manifest {
@@ -105,7 +92,7 @@ fn run(
     seed: u64,
     realistic: bool,
 ) -> Result<maskface::mask::GenerateReport, MaskError> {
-    let dir = models().unwrap();
+    let dir = common::models().unwrap();
     let mtcnn = Mtcnn::from_dir(
         &dir,
         MtcnnConfig::default(),
@@ -138,7 +125,7 @@ fn run(
 
 #[test]
 fn masks_fixtures_records_skips_and_is_reproducible() {
-    if models().is_none() {
+    if common::models().is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -250,7 +237,7 @@ fn masks_fixtures_records_skips_and_is_reproducible() {
 
 #[test]
 fn interrupted_generate_resumes_to_the_same_bytes() {
-    if models().is_none() {
+    if common::models().is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -291,7 +278,7 @@ fn interrupted_generate_resumes_to_the_same_bytes() {
 
 #[test]
 fn a_landmark_model_cut_in_half_is_an_error_naming_it() {
-    let Some(dir) = models() else {
+    let Some(dir) = common::models() else {
         return;
     };
     let bytes = fs::read(dir.join("shape_predictor_68_face_landmarks.dat")).unwrap();

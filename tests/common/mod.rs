@@ -29,6 +29,22 @@ pub fn shared() -> Option<PathBuf> {
     None
 }
 
+/// `models/` with the MTCNN weights and the 68-point landmark model, when
+/// `scripts/setup.sh` has run. In CI its absence fails the test; elsewhere
+/// the test is skipped with a note.
+pub fn models() -> Option<PathBuf> {
+    let dir = repo().join("models");
+    if dir.join("shape_predictor_68_face_landmarks.dat").is_file() && dir.join("pnet.pt").is_file()
+    {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("models/ is missing in CI");
+    }
+    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
+    None
+}
+
 /// Every file under `dir` (relative path -> bytes).
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {

@@ -4,7 +4,7 @@
 //! dlib's 68-point model was trained on the boxes of dlib's HOG detector:
 //! roughly square, from the eyebrows to below the lip, narrower than
 //! MTCNN's boxes (which reach from the forehead to the chin). Fed an MTCNN
-//! box as is, its landmarks are off by 5.3% of the inter-ocular distance on
+//! box as is, its landmarks are off by 5.5% of the inter-ocular distance on
 //! average; the rules below bring that to 2.1% (measured on the authors' 195
 //! test images against dlib's own HOG box + 68 points; `docs/masks.md`,
 //! `tests/shared_lfw.rs`).

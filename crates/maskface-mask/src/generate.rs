@@ -425,26 +425,25 @@ where
             .par_iter()
             .map(|s| load_rgb(&input.resolve(&s.path)).map_err(|e| e.to_string()))
             .collect();
-        let images: Vec<RgbImage> = loaded
-            .iter()
-            .filter_map(|r| r.as_ref().ok().cloned())
+        // Decoded images move into the detector's batch; each sample keeps
+        // its decoding error, if any.
+        let mut images = Vec::with_capacity(chunk.len());
+        let load_errors: Vec<Option<String>> = loaded
+            .into_iter()
+            .map(|r| r.map(|img| images.push(img)).err())
             .collect();
         let mut detections = detector.detect_batch(&images).into_iter();
         let mut image_iter = images.iter();
         let jobs: Vec<(&Sample, Job<'_>)> = chunk
             .iter()
-            .zip(&loaded)
-            .map(|(s, l)| match l {
-                Ok(_) => {
-                    let img = image_iter.next();
-                    let det = detections.next();
-                    match (img, det) {
-                        (Some(img), Some(Ok(d))) => (s, Ok((img, d))),
-                        (_, Some(Err(e))) => (s, Err(format!("detection failed: {e}"))),
-                        _ => (s, Err("detection failed: no result".into())),
-                    }
-                }
-                Err(e) => (s, Err(e.clone())),
+            .zip(load_errors)
+            .map(|(s, error)| match error {
+                None => match (image_iter.next(), detections.next()) {
+                    (Some(img), Some(Ok(d))) => (s, Ok((img, d))),
+                    (_, Some(Err(e))) => (s, Err(format!("detection failed: {e}"))),
+                    _ => (s, Err("detection failed: no result".into())),
+                },
+                Some(e) => (s, Err(e)),
             })
             .collect();
         let records: Vec<GenerateRecord> = jobs

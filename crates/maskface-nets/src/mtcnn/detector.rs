@@ -318,12 +318,7 @@ impl Mtcnn {
                 let score = out[1][i * 2 + 1];
                 (score > self.config.thresholds[1]).then(|| Cand {
                     score,
-                    reg: [
-                        out[0][i * 4],
-                        out[0][i * 4 + 1],
-                        out[0][i * 4 + 2],
-                        out[0][i * 4 + 3],
-                    ],
+                    reg: std::array::from_fn(|k| out[0][i * 4 + k]),
                     ..*c
                 })
             })
@@ -353,12 +348,7 @@ impl Mtcnn {
             }
             let mut f = Cand {
                 score,
-                reg: [
-                    out[0][i * 4],
-                    out[0][i * 4 + 1],
-                    out[0][i * 4 + 2],
-                    out[0][i * 4 + 3],
-                ],
+                reg: std::array::from_fn(|k| out[0][i * 4 + k]),
                 points,
                 ..*c
             };
