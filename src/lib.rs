@@ -35,4 +35,5 @@ pub use maskface_dataset as dataset;
 pub use maskface_eigen as eigen;
 pub use maskface_mask as mask;
 pub use maskface_nets as nets;
+pub use maskface_openset as openset;
 pub use maskface_plot as plot;

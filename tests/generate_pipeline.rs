@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use maskface::core::{CoreError, Manifest, Sample, Split};
 use maskface::mask::{
-    generate_dataset, GenerateOptions, GenerateRecord, MaskError, PaperMask, RealisticMask,
-    ShapePredictor, Variant,
+    generate_dataset, GenerateOptions, GenerateRecord, GenerationRecord, MaskError, MaskSpec,
+    PaperMask, RealisticMask, ShapePredictor, Variant,
 };
 use maskface::nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface::nets::Backend;
@@ -169,6 +169,17 @@ fn masks_fixtures_records_skips_and_is_reproducible() {
             _ => (160, 160),
         };
         assert_eq!((img.width(), img.height()), want, "{v:?}");
+        // The manifest records how to make the same images again.
+        let rec = GenerationRecord::from_manifest(&m).unwrap().unwrap();
+        assert_eq!(rec.variant, v);
+        assert_eq!(
+            rec.options,
+            GenerateOptions {
+                variants: vec![v],
+                ..opts(7)
+            }
+        );
+        assert_eq!(rec.mask, Some(MaskSpec::Paper(PaperMask::default())));
     }
 
     // The records: landmarks, polygon and mask inside the crop, the mask

@@ -4,8 +4,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use maskface_core::{load_rgb, save_image_atomic, write_atomic, Manifest, Split};
 use maskface_eigen::{
-    eigenface_grid, variance_curve, Components, Fit, Metric, NearestParams, PcaParams, Preprocess,
-    Rule,
+    eigenface_grid, variance_curve, Components, EigenModel, Eigenfaces, Fit, Metric, NearestParams,
+    PcaParams, Preprocess, Rule,
 };
 use serde::Serialize;
 
@@ -99,6 +99,30 @@ enum RuleArg2 {
     NearestMean,
 }
 
+/// The class names of a manifest by label; every label `0..n` must be used.
+pub fn class_names(manifest: &Manifest) -> Result<Vec<String>> {
+    let mut names: Vec<Option<String>> = Vec::new();
+    for s in &manifest.samples {
+        let i = s.label as usize;
+        if names.len() <= i {
+            names.resize(i + 1, None);
+        }
+        match &names[i] {
+            Some(n) if *n != s.identity => bail!(
+                "label {} names both `{n}` and `{}` in the manifest",
+                s.label,
+                s.identity
+            ),
+            _ => names[i] = Some(s.identity.clone()),
+        }
+    }
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| n.with_context(|| format!("no image has label {i} in the manifest")))
+        .collect()
+}
+
 /// The accuracy on the test split.
 pub fn run(args: &EigenArgs) -> Result<f64> {
     let train =
@@ -167,14 +191,23 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
         &args.out.join("eigenfaces.png"),
     )?;
     save_image_atomic(&variance_curve(&pca)?, &args.out.join("variance.png"))?;
-    pca.save(&args.out.join("pca.json"))?;
     let explained = pca.explained_variance_ratio().sum();
+    let (n_components, model_path) = (pca.n_components(), args.out.join("model.json"));
+    EigenModel::new(
+        class_names(&train)?,
+        Eigenfaces {
+            preprocess: pre,
+            pca,
+        },
+        clf,
+    )?
+    .save(&model_path)?;
     let report = Report {
         train: args.train.display().to_string(),
         test: test_path.display().to_string(),
         size,
         equalize: pre.equalize,
-        components: pca.n_components(),
+        components: n_components,
         explained_variance: explained,
         whiten: args.whiten,
         classifier: match args.classifier {
@@ -193,7 +226,7 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
     write_atomic(&args.out.join("report.json"), |w| w.write_all(&json))?;
     println!(
         "eigenfaces: {} components ({:.1}% of the variance) of {}x{} faces from {} training images; test accuracy {:.1}% ({correct}/{}{}) -> {}",
-        pca.n_components(),
+        n_components,
         100.0 * explained,
         size[0],
         size[1],

@@ -8,6 +8,7 @@ mod curate;
 mod detect;
 mod eigen;
 mod generate;
+mod openset;
 mod progress;
 mod run;
 mod split;
@@ -22,9 +23,9 @@ use clap::{Parser, Subcommand};
 /// reproduces a published split), `split` divides each identity's images
 /// into train / val / test, `augment` adds rotated copies of the training
 /// images, `detect` finds and crops faces, `generate` masks them, `eigen`
-/// runs the Eigenface baseline. `run` does the dataset steps with
-/// the defaults. Every step writes a
-/// manifest (CSV + JSON) that records how its dataset was made.
+/// runs the Eigenface baseline, `openset` tests it against strangers. `run`
+/// does all of it with the defaults. Every dataset step writes a manifest
+/// (CSV + JSON) that records how its dataset was made.
 #[derive(Parser, Debug)]
 #[command(name = "maskface", version, about, long_about, max_term_width = 100)]
 struct Cli {
@@ -53,8 +54,13 @@ enum Command {
     /// The Eigenface baseline: PCA on the training split, nearest-neighbour
     /// (or class-mean) classification of the test split.
     Eigen(eigen::EigenArgs),
+    /// Open-set identification: the model's targets against strangers
+    /// drawn from LFW outside the gallery and masked the same way; AUROC,
+    /// DIR at FPIR, the paper's percentile rule, ROC and DET curves.
+    Openset(openset::OpensetArgs),
     /// The whole job on the defaults: curate (the authors' split when
-    /// available), split if needed, generate the masked dataset, augment it.
+    /// available), split if needed, generate the masked dataset, augment it,
+    /// fit the Eigenface baseline and test it against 1,000 strangers.
     Run(run::RunArgs),
 }
 
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
         Command::Detect(a) => detect::run(&a),
         Command::Generate(a) => generate::run(&a).map(|_| ()),
         Command::Eigen(a) => eigen::run(&a).map(|_| ()),
+        Command::Openset(a) => openset::run(&a).map(|_| ()),
         Command::Run(a) => run::run(&a),
     };
     match result {

@@ -3,10 +3,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use maskface_core::Split;
+use maskface_openset::{PAPER_PERCENTILE, REPORTED_FPIRS};
 
 use crate::augment::AugmentArgs;
 use crate::curate::{CurateArgs, VerifyArg};
+use crate::eigen::{EigenArgs, MetricArg, RuleArg};
 use crate::generate::GenerateArgs;
+use crate::openset::{OpensetArgs, ScoreArg};
 use crate::split::SplitArgs;
 
 #[derive(Args, Debug, Clone)]
@@ -21,8 +24,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "data/seed-split")]
     pub seed_split: PathBuf,
 
-    /// Folder that receives curated/, split/ (when drawn), masked/ and
-    /// augmented/.
+    /// Folder that receives curated/, split/ (when drawn), masked/,
+    /// augmented/, eigen/ and openset/.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
 
@@ -38,7 +41,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> Result<()> {
     let use_seed_split = args.seed_split.join("target_names.csv").is_file();
     println!(
-        "[1/3] curate: {}",
+        "[1/5] curate: {}",
         if use_seed_split {
             format!("the published split in {}", args.seed_split.display())
         } else {
@@ -69,7 +72,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         curated_dir.join("manifest.csv")
     };
-    println!("[2/3] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
+    println!("[2/5] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
     let masked = args.data.join("masked");
     crate::generate::run(&GenerateArgs {
         manifest: split_manifest,
@@ -98,7 +101,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         overwrite: false,
         preview: 4,
     })?;
-    println!("[3/3] augment: 3 rotated copies (+-20 degrees) of each masked training image");
+    println!("[3/5] augment: 3 rotated copies (+-20 degrees) of each masked training image");
     crate::augment::run(&AugmentArgs {
         manifest: masked.join("masked_upper/manifest.csv"),
         out: args.data.join("augmented"),
@@ -113,6 +116,43 @@ pub fn run(args: &RunArgs) -> Result<()> {
         quality: 95,
         overwrite: false,
         preview: 4,
+    })?;
+    println!("[4/5] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
+    let masked_upper = masked.join("masked_upper/manifest.csv");
+    let eigen_dir = args.data.join("eigen");
+    crate::eigen::run(&EigenArgs {
+        train: masked_upper.clone(),
+        test: None,
+        out: eigen_dir.clone(),
+        size: None,
+        no_equalize: false,
+        components: None,
+        variance: 0.95,
+        whiten: true,
+        classifier: RuleArg::Nn,
+        metric: MetricArg::Cosine,
+        threshold: None,
+    })?;
+    println!("[5/5] openset: the test faces against 1000 strangers from LFW, masked the same way");
+    crate::openset::run(&OpensetArgs {
+        model: eigen_dir.join("model.json"),
+        targets: masked_upper,
+        split: Split::Test,
+        strangers: 1000,
+        lfw: args.lfw.clone(),
+        seed: args.seed,
+        models: args.models.clone(),
+        min_face: 40,
+        scores: vec![
+            ScoreArg::Confidence,
+            ScoreArg::MaxSoftmax,
+            ScoreArg::MaxLogit,
+            ScoreArg::Energy,
+        ],
+        fpir: REPORTED_FPIRS.to_vec(),
+        percentile: PAPER_PERCENTILE,
+        overwrite: false,
+        out: args.data.join("openset"),
     })?;
     Ok(())
 }

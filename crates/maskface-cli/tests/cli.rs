@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use maskface_core::Manifest;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -51,7 +53,9 @@ fn have_models() -> bool {
 #[test]
 fn help_explains_every_option_and_default() {
     let top = ok(&["--help"]);
-    for cmd in ["curate", "split", "augment", "detect", "generate", "run"] {
+    for cmd in [
+        "curate", "split", "augment", "detect", "generate", "eigen", "openset", "run",
+    ] {
         assert!(top.contains(cmd), "{top}");
     }
     let curate = ok(&["curate", "--help"]);
@@ -419,7 +423,12 @@ fn eigen_fits_reports_and_draws() {
         line.starts_with("eigenfaces: 3 components (") && line.contains("of 32x32 faces"),
         "{line}"
     );
-    for f in ["eigenfaces.png", "variance.png", "pca.json", "report.json"] {
+    for f in [
+        "eigenfaces.png",
+        "variance.png",
+        "model.json",
+        "report.json",
+    ] {
         assert!(dir.path().join("e").join(f).is_file(), "{f}");
     }
     let report: serde_json::Value =
@@ -438,9 +447,190 @@ fn eigen_fits_reports_and_draws() {
     assert!(err.contains("500 components asked of"), "{err}");
 }
 
+/// The gallery: the three fixture people with 4 images (one test image
+/// each); the strangers: the other two people's 4 images. Without a
+/// `generate` stage the strangers are used as they are.
+#[test]
+fn openset_reports_targets_against_strangers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    split_fixtures_with(d, 4, "0.5,0.25,0.25");
+    let manifest = format!("{d}/s/manifest.csv");
+    ok(&[
+        "eigen",
+        "--train",
+        &manifest,
+        "--out",
+        &format!("{d}/e"),
+        "--components",
+        "3",
+        "--size",
+        "32x32",
+    ]);
+    let model = format!("{d}/e/model.json");
+    let out = format!("{d}/o");
+    let base = [
+        "openset",
+        "--model",
+        &model,
+        "--targets",
+        &manifest,
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        &out,
+    ];
+    let table = ok(&[&base[..], &["--strangers", "4"]].concat());
+    assert!(table.contains("| confidence | 3 / 4 |"), "{table}");
+    assert!(
+        table.contains("3 target probes, 4 strangers (4 drawn)"),
+        "{table}"
+    );
+    for f in [
+        "report.json",
+        "openset.md",
+        "roc.csv",
+        "roc.png",
+        "det.png",
+        "probes.csv",
+        "scores_confidence.png",
+        "scores_energy.png",
+    ] {
+        assert!(dir.path().join("o").join(f).is_file(), "{f}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["strangers"]["probes"], 4);
+    assert_eq!(report["strangers"]["same_pipeline_as_targets"], false);
+    let reports = report["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 4);
+    for r in reports {
+        let auroc = r["auroc"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&auroc), "{r}");
+        assert_eq!(r["operating_points"].as_array().unwrap().len(), 3);
+    }
+    // Every stranger is someone outside the gallery.
+    let probes = std::fs::read_to_string(dir.path().join("o/probes.csv")).unwrap();
+    let strangers: Vec<&str> = probes
+        .lines()
+        .filter(|l| l.starts_with("stranger,"))
+        .collect();
+    assert_eq!(strangers.len(), 4);
+    assert!(strangers
+        .iter()
+        .all(|l| l.contains("Barbra_Streisand") || l.contains("Abdel_Madi_Shabneh")));
+    // The curve: one row per distinct score plus the start, per score.
+    let roc = std::fs::read_to_string(dir.path().join("o/roc.csv")).unwrap();
+    assert!(
+        roc.starts_with("curve,threshold,fpir,dir,fnir\nconfidence,inf,0,0,1\n"),
+        "{roc}"
+    );
+
+    let err = fails(&[&base[..], &["--strangers", "5"]].concat());
+    assert!(
+        err.contains("5 strangers asked for; 4 images of 2 people"),
+        "{err}"
+    );
+    let err = fails(&[
+        "openset",
+        "--model",
+        &format!("{d}/none.json"),
+        "--targets",
+        &manifest,
+    ]);
+    assert!(err.contains("none.json not found"), "{err}");
+    // A model fitted on other people is refused.
+    split_fixtures(&format!("{d}/other"), "0.5,0.25,0.25");
+    let err = fails(&[
+        "openset",
+        "--model",
+        &model,
+        "--targets",
+        &format!("{d}/other/s/manifest.csv"),
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        &out,
+    ]);
+    assert!(
+        err.contains("it knows 3 people, the manifest has 4"),
+        "{err}"
+    );
+}
+
+/// The same with masked targets: the strangers go through `generate` with
+/// the targets' recorded options and mask.
+#[test]
+fn openset_masks_strangers_like_the_targets() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    split_fixtures_with(d, 4, "0.5,0.25,0.25");
+    ok(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/m"),
+        "--models",
+        "models",
+        "--mask",
+        "surgical",
+        "--preview",
+        "0",
+    ]);
+    let manifest = format!("{d}/m/masked_upper/manifest.csv");
+    ok(&[
+        "eigen",
+        "--train",
+        &manifest,
+        "--out",
+        &format!("{d}/e"),
+        "--components",
+        "3",
+    ]);
+    let table = ok(&[
+        "openset",
+        "--model",
+        &format!("{d}/e/model.json"),
+        "--targets",
+        &manifest,
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--strangers",
+        "4",
+        "--out",
+        &format!("{d}/o"),
+    ]);
+    assert!(table.contains("processed like the targets"), "{table}");
+    let strangers = Manifest::read(
+        &dir.path()
+            .join("o/strangers-4-seed42/masked_upper/manifest.csv"),
+    )
+    .unwrap();
+    assert_eq!(strangers.samples.len(), 4);
+    let img = image::open(strangers.resolve(&strangers.samples[0].path)).unwrap();
+    assert_eq!((img.width(), img.height()), (160, 80));
+    // The strangers' records name the targets' mask style.
+    let records =
+        std::fs::read_to_string(dir.path().join("o/strangers-4-seed42/records.jsonl")).unwrap();
+    assert!(
+        records.lines().all(|l| l.contains("\"surgical\"")),
+        "{records}"
+    );
+}
+
 /// Curates the fixture identities with at least 3 images into `{d}/c` and
 /// splits them with `ratios` into `{d}/s`.
 fn split_fixtures(d: &str, ratios: &str) {
+    split_fixtures_with(d, 3, ratios);
+}
+
+/// The same with at least `min_images` per identity.
+fn split_fixtures_with(d: &str, min_images: usize, ratios: &str) {
     ok(&[
         "curate",
         "--lfw",
@@ -448,7 +638,7 @@ fn split_fixtures(d: &str, ratios: &str) {
         "--out",
         &format!("{d}/c"),
         "--min-images",
-        "3",
+        &min_images.to_string(),
         "--identities",
         "0",
     ]);

@@ -80,6 +80,13 @@ pub trait MaskRenderer {
         landmarks: &Landmarks68,
         rng: &mut dyn RngCore,
     ) -> Result<MaskedFace, Self::Error>;
+
+    /// The renderer with every parameter, as JSON: generated datasets record
+    /// it so that the same masks can be made again (for example on the
+    /// strangers of an open-set test). `null` when the renderer cannot say.
+    fn describe(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 /// An augmented image and a record of what was done.

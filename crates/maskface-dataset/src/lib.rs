@@ -3,8 +3,9 @@
 //! Dataset curation for maskface: read an LFW-style folder
 //! (`<root>/<Person>/<Person>_NNNN.jpg`), choose identities (by image count
 //! and a seeded draw, by name, or the authors' published split), split each
-//! identity's images into train / val / test with a seed, and summarise the
-//! result as a table and PNG charts.
+//! identity's images into train / val / test with a seed, draw strangers
+//! (people outside a gallery) for open-set tests, and summarise the result
+//! as a table and PNG charts.
 //!
 //! Everything produces or consumes a [`maskface_core::Manifest`], so each
 //! dataset on disk records how it was made.
@@ -26,6 +27,7 @@ mod seed_split;
 mod select;
 mod split;
 mod stats;
+mod strangers;
 
 pub use error::DatasetError;
 pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENSIONS};
@@ -36,6 +38,7 @@ pub use stats::{
     count_histogram_chart, identity_counts, per_identity_chart, write_identity_counts,
     write_skipped, IdentityCount,
 };
+pub use strangers::draw_strangers;
 
 /// The name and version of this crate, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-dataset ", env!("CARGO_PKG_VERSION"));

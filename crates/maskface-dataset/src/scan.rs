@@ -40,6 +40,25 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// An index of made-up people with the given image counts
+/// (`<root>/<Name>/<Name>_NNNN.jpg`), for unit tests.
+#[cfg(test)]
+pub(crate) fn test_index(counts: &[(&str, usize)]) -> LfwIndex {
+    LfwIndex {
+        root: PathBuf::from("/lfw"),
+        identities: counts
+            .iter()
+            .map(|(n, c)| IdentityImages {
+                name: n.to_string(),
+                images: (1..=*c)
+                    .map(|k| PathBuf::from(format!("{n}/{n}_{k:04}.jpg")))
+                    .collect(),
+            })
+            .collect(),
+        skipped: vec![],
+    }
+}
+
 /// What [`scan_lfw`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LfwIndex {

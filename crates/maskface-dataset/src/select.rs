@@ -139,24 +139,7 @@ fn select_names(index: &LfwIndex, selection: &Selection) -> Result<Vec<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::IdentityImages;
-    use std::path::PathBuf;
-
-    fn index(counts: &[(&str, usize)]) -> LfwIndex {
-        LfwIndex {
-            root: PathBuf::from("/lfw"),
-            identities: counts
-                .iter()
-                .map(|(n, c)| IdentityImages {
-                    name: n.to_string(),
-                    images: (1..=*c)
-                        .map(|k| PathBuf::from(format!("{n}/{n}_{k:04}.jpg")))
-                        .collect(),
-                })
-                .collect(),
-            skipped: vec![],
-        }
-    }
+    use crate::scan::test_index as index;
 
     #[test]
     fn range_filters_and_seeded_draw_is_stable() {

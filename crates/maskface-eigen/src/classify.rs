@@ -160,6 +160,34 @@ impl Nearest {
         &self.labels
     }
 
+    /// The parameters it was fitted with.
+    pub fn params(&self) -> &NearestParams {
+        &self.params
+    }
+
+    /// The number of classes: the largest label plus one.
+    pub fn num_classes(&self) -> usize {
+        self.labels.iter().max().map_or(0, |&m| m as usize + 1)
+    }
+
+    /// The length of the projections it compares.
+    pub fn dim(&self) -> usize {
+        self.references.ncols()
+    }
+
+    /// One score per class (label `0..num_classes`): minus the distance to
+    /// the class's closest reference, so that the largest score is the
+    /// decision and open-set scores read "higher = more likely known". A
+    /// label with no reference scores minus infinity.
+    pub fn class_scores(&self, x: ArrayView1<'_, f64>) -> Vec<f64> {
+        let mut scores = vec![f64::NEG_INFINITY; self.num_classes()];
+        for (d, &l) in self.distances(x).into_iter().zip(&self.labels) {
+            let s = &mut scores[l as usize];
+            *s = s.max(-d);
+        }
+        scores
+    }
+
     /// Classifies each row of `x`.
     pub fn predict(&self, x: &Array2<f64>) -> Result<Vec<Decision>, EigenError> {
         if x.ncols() != self.references.ncols() {
@@ -194,6 +222,17 @@ impl Nearest {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn class_scores_are_minus_the_closest_distance() {
+        let x = array![[0.0, 0.0], [0.0, 1.0], [10.0, 0.0]];
+        let clf = NearestParams::default().fit((&x, &[0, 0, 2][..])).unwrap();
+        assert_eq!(clf.num_classes(), 3);
+        let s = clf.class_scores(array![0.0, 3.0].view());
+        assert_eq!(s[0], -2.0);
+        assert_eq!(s[1], f64::NEG_INFINITY);
+        assert!((s[2] + (109.0f64).sqrt()).abs() < 1e-12);
+    }
 
     #[test]
     fn nearest_neighbour_mean_and_threshold() {

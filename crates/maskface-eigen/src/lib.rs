@@ -15,6 +15,9 @@
 //!   mean, Euclidean or cosine, with a distance threshold for strangers;
 //! - [`Eigenfaces`]: preprocessing and PCA together, a
 //!   [`maskface_core::FaceEmbedder`];
+//! - [`EigenModel`]: all of it with the class names in one JSON file, a
+//!   [`maskface_core::Classifier`] whose scores are minus the distance to
+//!   each class's closest reference (for open-set scoring);
 //! - [`eigenface_grid`], [`variance_curve`]: the pictures.
 //!
 //! ```
@@ -33,12 +36,14 @@
 
 mod classify;
 mod error;
+mod model;
 mod pca;
 mod pictures;
 mod preprocess;
 
 pub use classify::{Decision, Metric, Nearest, NearestParams, Rule};
 pub use error::EigenError;
+pub use model::{EigenModel, EIGEN_MODEL_KIND};
 pub use pca::{Components, Pca, PcaParams, Solver};
 pub use pictures::{eigenface_grid, variance_curve, vector_image};
 pub use preprocess::{equalize, Preprocess};

@@ -243,6 +243,12 @@ impl Pca {
         self.components.view()
     }
 
+    /// Whether projections are divided by their component's standard
+    /// deviation.
+    pub fn is_whitened(&self) -> bool {
+        self.whiten
+    }
+
     /// Number of components kept.
     pub fn n_components(&self) -> usize {
         self.components.nrows()
@@ -303,24 +309,12 @@ impl Pca {
 
     /// Saves the model as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), EigenError> {
-        let bytes = serde_json::to_vec(self).map_err(|e| EigenError::Model {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        maskface_core::write_atomic(path, |w| w.write_all(&bytes))?;
-        Ok(())
+        crate::model::save_json(self, path)
     }
 
     /// Loads a model written by [`Pca::save`].
     pub fn load(path: &Path) -> Result<Self, EigenError> {
-        let bytes = std::fs::read(path).map_err(|e| EigenError::Model {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let pca: Pca = serde_json::from_slice(&bytes).map_err(|e| EigenError::Model {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let pca: Pca = crate::model::load_json(path)?;
         if pca.components.ncols() != pca.mean.len()
             || pca.explained_variance.len() != pca.components.nrows()
         {

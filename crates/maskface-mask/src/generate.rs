@@ -107,6 +107,7 @@ pub struct GenerateOptions {
     /// faces are recorded as skipped.
     pub min_visible: f32,
     /// Start again in an output folder made with other parameters.
+    #[serde(default)]
     pub overwrite: bool,
 }
 
@@ -381,6 +382,7 @@ where
         "min_visible": opts.min_visible,
         "input_root": input.info.root.display().to_string(),
         "input_samples": input.samples.len(),
+        "mask": renderer.describe(),
     });
     let mut outputs: Vec<&str> = vec!["masks", JOURNAL_FILE, RECORDS_FILE, FAILURES_FILE];
     outputs.extend(Variant::ALL.iter().map(|v| v.as_str()));

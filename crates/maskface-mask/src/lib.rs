@@ -36,6 +36,7 @@ mod paper;
 mod polygon;
 mod preview;
 mod shape_predictor;
+mod spec;
 mod styles;
 
 pub use error::MaskError;
@@ -48,6 +49,7 @@ pub use paper::{paper_polygon, PaperColor, PaperMask, PAPER_OUTLINE};
 pub use polygon::{blend_color, blend_with, contains, polygon_coverage, signed_area};
 pub use preview::contact_sheet;
 pub use shape_predictor::ShapePredictor;
+pub use spec::{GenerationRecord, MaskSpec};
 pub use styles::*;
 
 /// This crate's name and version, as recorded in manifests.

@@ -104,6 +104,10 @@ impl PaperMask {
 impl MaskRenderer for PaperMask {
     type Error = MaskError;
 
+    fn describe(&self) -> serde_json::Value {
+        crate::MaskSpec::Paper(self.clone()).to_json()
+    }
+
     fn render(
         &self,
         image: &image::RgbImage,

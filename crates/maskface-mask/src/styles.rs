@@ -1178,6 +1178,10 @@ fn stroke(ctrl: &[V; 3], width: f32) -> Vec<Point2> {
 impl MaskRenderer for RealisticMask {
     type Error = MaskError;
 
+    fn describe(&self) -> serde_json::Value {
+        crate::MaskSpec::Realistic(self.clone()).to_json()
+    }
+
     fn render(
         &self,
         image: &RgbImage,

@@ -1,0 +1,428 @@
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use image::RgbImage;
+use maskface_core::{load_rgb, save_image_atomic, write_atomic, Classifier, Manifest, Split};
+use maskface_dataset::{draw_strangers, scan_lfw, Verify};
+use maskface_eigen::EigenModel;
+use maskface_mask::{generate_dataset, GenerationRecord, MaskSpec, PaperMask, ShapePredictor};
+use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
+use maskface_openset::{
+    det_chart, dir_curve, markdown_table, probes, roc_chart, score_histogram, write_curves_csv,
+    OpenSetParams, OpenSetReport, Score, PAPER_RULE,
+};
+use rayon::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreArg {
+    /// The paper's max(exp(l)) / mean(exp(l)) (n times the max softmax).
+    Confidence,
+    /// The largest softmax probability.
+    MaxSoftmax,
+    /// The largest logit (for a distance model: minus the closest distance).
+    MaxLogit,
+    /// log(sum(exp(l))).
+    Energy,
+    /// The largest cosine similarity (embedding models).
+    MaxSimilarity,
+}
+
+impl ScoreArg {
+    fn score(self) -> Score {
+        match self {
+            ScoreArg::Confidence => Score::Confidence,
+            ScoreArg::MaxSoftmax => Score::MaxSoftmax,
+            ScoreArg::MaxLogit => Score::MaxLogit,
+            ScoreArg::Energy => Score::Energy,
+            ScoreArg::MaxSimilarity => Score::MaxSimilarity,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OpensetArgs {
+    /// The model: a `model.json` written by `maskface eigen`.
+    #[arg(long, default_value = "data/eigen/model.json")]
+    pub model: PathBuf,
+
+    /// Manifest of the known people; its --split images are the target
+    /// probes, and its identities are kept out of the strangers.
+    #[arg(long, default_value = "data/masked/masked_upper/manifest.csv")]
+    pub targets: PathBuf,
+
+    /// Which split of --targets is probed.
+    #[arg(long, default_value = "test")]
+    pub split: Split,
+
+    /// How many stranger images to draw from --lfw (one per person first).
+    /// The paper used 195.
+    #[arg(long, default_value_t = 1000)]
+    pub strangers: usize,
+
+    /// The LFW-style folder the strangers are drawn from.
+    #[arg(long, default_value = "data/lfw")]
+    pub lfw: PathBuf,
+
+    /// Seed of the strangers' draw.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Folder with the MTCNN weights and the landmark model, for masking
+    /// the strangers the way the targets were masked.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+
+    /// Smallest face MTCNN looks for in the strangers' images.
+    #[arg(long, default_value_t = 40)]
+    pub min_face: u32,
+
+    /// Scores to evaluate (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "confidence,max-softmax,max-logit,energy"
+    )]
+    pub scores: Vec<ScoreArg>,
+
+    /// FPIRs at which DIR is reported (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "0.01,0.05,0.1")]
+    pub fpir: Vec<f64>,
+
+    /// Percentile of the paper's rule: the targets' p-th percentile against
+    /// the strangers' (100-p)-th.
+    #[arg(long, default_value_t = 15.0)]
+    pub percentile: f64,
+
+    /// Make the strangers again when their folder was made with other
+    /// parameters (for example another LFW path).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Output folder: report.json, openset.md, roc.csv, roc.png, det.png,
+    /// scores_<score>.png, probes.csv and the masked strangers.
+    #[arg(long, default_value = "data/openset")]
+    pub out: PathBuf,
+}
+
+/// A model that gives one score per known person.
+enum Model {
+    Eigen(Box<EigenModel>),
+}
+
+impl Model {
+    fn load(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            bail!(
+                "model {} not found (make one with `maskface eigen --out {}`)",
+                path.display(),
+                path.parent().unwrap_or(Path::new(".")).display()
+            );
+        }
+        Ok(Model::Eigen(Box::new(EigenModel::load(path)?)))
+    }
+
+    fn classes(&self) -> &[String] {
+        match self {
+            Model::Eigen(m) => &m.classes,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Model::Eigen(m) => m.describe(),
+        }
+    }
+
+    fn logits(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>> {
+        match self {
+            Model::Eigen(m) => Ok(m.logits(faces)?),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StrangerSet {
+    drawn: usize,
+    probes: usize,
+    seed: u64,
+    manifest: String,
+    same_pipeline_as_targets: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    model: String,
+    model_file: String,
+    targets: String,
+    split: Split,
+    strangers: StrangerSet,
+    paper_rule: (f64, f64),
+    reports: &'a [OpenSetReport],
+}
+
+/// The reports, one per score.
+pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
+    if args.scores.is_empty() {
+        bail!("--scores: name at least one score");
+    }
+    let model = Model::load(&args.model)?;
+    let targets = Manifest::read(&args.targets)
+        .with_context(|| format!("reading {}", args.targets.display()))?;
+    let classes = crate::eigen::class_names(&targets)?;
+    if classes != model.classes() {
+        let detail = match classes
+            .iter()
+            .zip(model.classes())
+            .position(|(a, b)| a != b)
+        {
+            Some(i) if classes.len() == model.classes().len() => format!(
+                "label {i} is `{}` in the model and `{}` in the manifest",
+                model.classes()[i],
+                classes[i]
+            ),
+            _ => format!(
+                "it knows {} people, the manifest has {}",
+                model.classes().len(),
+                classes.len()
+            ),
+        };
+        bail!(
+            "{} was not fitted on {}: {detail}",
+            args.model.display(),
+            args.targets.display()
+        );
+    }
+    let target_samples: Vec<_> = targets.split(args.split).collect();
+    if target_samples.is_empty() {
+        bail!("{} has no {} images", args.targets.display(), args.split);
+    }
+
+    let (strangers, strangers_manifest, masked) = strangers(args, &targets)?;
+    let stranger_samples: Vec<_> = strangers.samples.iter().collect();
+    if stranger_samples.is_empty() {
+        bail!(
+            "no stranger could be processed (see the failures under {})",
+            args.out.display()
+        );
+    }
+
+    let pb = crate::progress::bar(target_samples.len() + stranger_samples.len(), "score");
+    let score_all = |m: &Manifest, samples: &[&maskface_core::Sample]| -> Result<Vec<Vec<f32>>> {
+        let mut logits = Vec::with_capacity(samples.len());
+        for chunk in samples.chunks(256) {
+            let images = chunk
+                .par_iter()
+                .map(|s| load_rgb(&m.resolve(&s.path)))
+                .collect::<Result<Vec<_>, _>>()?;
+            logits.extend(model.logits(&images)?);
+            pb.inc(chunk.len() as u64);
+        }
+        Ok(logits)
+    };
+    let mut logits = score_all(&targets, &target_samples)?;
+    logits.extend(score_all(&strangers, &stranger_samples)?);
+    pb.finish_and_clear();
+    let truths: Vec<Option<u32>> = target_samples
+        .iter()
+        .map(|s| Some(s.label))
+        .chain(stranger_samples.iter().map(|_| None))
+        .collect();
+
+    let params = OpenSetParams {
+        fpirs: args.fpir.clone(),
+        percentile: args.percentile,
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let mut reports = Vec::new();
+    let mut curves = Vec::new();
+    let mut columns = Vec::new();
+    for arg in &args.scores {
+        let score = arg.score();
+        let p = probes(score, &logits, &truths)?;
+        reports.push(params.evaluate(score, &p)?);
+        curves.push((score.name(), dir_curve(&p)));
+        let (t, n): (Vec<_>, Vec<_>) = p.iter().partition(|q| q.truth.is_some());
+        let values = |v: &[&maskface_openset::Probe]| v.iter().map(|q| q.score).collect::<Vec<_>>();
+        save_image_atomic(
+            &score_histogram(
+                &format!("{} of targets and strangers", score.name()),
+                &values(&t),
+                &values(&n),
+                40,
+            )?,
+            &args.out.join(format!("scores_{}.png", score.name())),
+        )?;
+        columns.push(p);
+    }
+
+    let named: Vec<maskface_openset::Curve<'_>> =
+        curves.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    write_curves_csv(&args.out.join("roc.csv"), &named)?;
+    let title = format!(
+        "{} targets, {} strangers",
+        logits.len() - stranger_samples.len(),
+        stranger_samples.len()
+    );
+    save_image_atomic(
+        &roc_chart(&format!("Open-set ROC: {title}"), &named)?,
+        &args.out.join("roc.png"),
+    )?;
+    save_image_atomic(
+        &det_chart(&format!("DET: {title}"), &named)?,
+        &args.out.join("det.png"),
+    )?;
+    write_probes(
+        &args.out.join("probes.csv"),
+        &target_samples,
+        &stranger_samples,
+        &args.scores,
+        &columns,
+    )?;
+
+    let name = model.describe();
+    let table = markdown_table(
+        &reports
+            .iter()
+            .map(|r| (name.clone(), r.clone()))
+            .collect::<Vec<_>>(),
+    );
+    write_atomic(&args.out.join("openset.md"), |w| {
+        w.write_all(table.as_bytes())
+    })?;
+    let report = Report {
+        model: name,
+        model_file: args.model.display().to_string(),
+        targets: args.targets.display().to_string(),
+        split: args.split,
+        strangers: StrangerSet {
+            drawn: args.strangers,
+            probes: stranger_samples.len(),
+            seed: args.seed,
+            manifest: strangers_manifest.display().to_string(),
+            same_pipeline_as_targets: masked,
+        },
+        paper_rule: PAPER_RULE,
+        reports: &reports,
+    };
+    let json = serde_json::to_vec_pretty(&report)?;
+    write_atomic(&args.out.join("report.json"), |w| w.write_all(&json))?;
+    print!("{table}");
+    println!(
+        "{} target probes, {} strangers ({} drawn{}); the paper's rule (ResNet50, confidence): target p15 {} vs stranger p85 {} -> {}",
+        truths.len() - stranger_samples.len(),
+        stranger_samples.len(),
+        args.strangers,
+        if masked { ", processed like the targets" } else { "" },
+        PAPER_RULE.0,
+        PAPER_RULE.1,
+        args.out.display()
+    );
+    Ok(reports)
+}
+
+/// Draws the strangers and, when the targets were made by `generate`, puts
+/// them through the same pipeline: the probe manifest, its path, and
+/// whether it was masked.
+fn strangers(args: &OpensetArgs, targets: &Manifest) -> Result<(Manifest, PathBuf, bool)> {
+    let spinner = crate::progress::spinner("scanning");
+    let index = scan_lfw(&args.lfw, Verify::Header)
+        .with_context(|| format!("scanning {} for strangers", args.lfw.display()))?;
+    spinner.finish_and_clear();
+    let gallery: BTreeSet<String> = targets.identities().into_iter().collect();
+    let drawn = draw_strangers(&index, &gallery, args.strangers, args.seed)?;
+    let dir = args
+        .out
+        .join(format!("strangers-{}-seed{}", args.strangers, args.seed));
+    let source = dir.join("source.csv");
+    drawn.write(&source)?;
+    let Some(mut record) = GenerationRecord::from_manifest(targets)? else {
+        return Ok((drawn, source, false));
+    };
+    let mask = record.mask.unwrap_or_else(|| {
+        eprintln!(
+            "warning: {} does not record its mask; the strangers get the paper's",
+            args.targets.display()
+        );
+        MaskSpec::Paper(PaperMask::default())
+    });
+    record.options.overwrite = args.overwrite;
+    let predictor_path = args.models.join("shape_predictor_68_face_landmarks.dat");
+    let predictor = ShapePredictor::from_file(&predictor_path)
+        .context("loading the landmark model (run scripts/setup.sh)")?;
+    let config = MtcnnConfig {
+        min_face_size: args.min_face,
+        selection: record.options.selection,
+        ..MtcnnConfig::default()
+    };
+    let mtcnn = Mtcnn::from_dir(
+        &args.models,
+        config,
+        &maskface_nets::Backend::Flex.device()?,
+    )
+    .context("loading MTCNN (run scripts/setup.sh)")?;
+    let pb = crate::progress::bar(drawn.samples.len(), "strangers");
+    let report = generate_dataset(
+        &drawn,
+        &mtcnn,
+        &predictor,
+        &mask,
+        &dir,
+        &record.options,
+        &|n| pb.inc(n as u64),
+    )?;
+    pb.finish_and_clear();
+    let Some(manifest) = report.manifests.get(&record.variant) else {
+        bail!(
+            "generating the strangers gave no {} images",
+            record.variant.as_str()
+        );
+    };
+    Ok((
+        manifest.clone(),
+        dir.join(record.variant.as_str()).join("manifest.csv"),
+        true,
+    ))
+}
+
+fn write_probes(
+    path: &Path,
+    targets: &[&maskface_core::Sample],
+    strangers: &[&maskface_core::Sample],
+    scores: &[ScoreArg],
+    columns: &[Vec<maskface_openset::Probe>],
+) -> Result<()> {
+    let mut text = String::from("kind,path,identity,label,predicted");
+    for s in scores {
+        text.push(',');
+        text.push_str(s.score().name());
+    }
+    text.push('\n');
+    let rows = targets
+        .iter()
+        .map(|s| ("target", s))
+        .chain(strangers.iter().map(|s| ("stranger", s)));
+    for (i, (kind, s)) in rows.enumerate() {
+        let label = if kind == "target" {
+            s.label.to_string()
+        } else {
+            String::new()
+        };
+        let predicted = columns.first().map_or(0, |c| c[i].predicted);
+        text.push_str(&format!(
+            "{kind},{},{},{label},{predicted}",
+            s.path.display(),
+            s.identity
+        ));
+        for c in columns {
+            text.push_str(&format!(",{}", c[i].score));
+        }
+        text.push('\n');
+    }
+    write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Renderers as data: what a generated dataset records, and how the same
+//! masks are made again from that record.
+
+use image::RgbImage;
+use maskface_core::{Landmarks68, Manifest, MaskRenderer, MaskedFace, RngCore};
+use serde::{Deserialize, Serialize};
+
+use crate::{GenerateOptions, MaskError, PaperMask, RealisticMask, Variant};
+
+/// Either renderer with its parameters; serialised with a `kind` tag
+/// (`{"kind": "paper", "colors": [...]}`), as [`MaskRenderer::describe`]
+/// gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MaskSpec {
+    /// The paper's flat polygon.
+    Paper(PaperMask),
+    /// Surgical, N95 and cloth masks.
+    Realistic(RealisticMask),
+}
+
+impl MaskSpec {
+    /// The spec as JSON (what `describe` returns).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl MaskRenderer for MaskSpec {
+    type Error = MaskError;
+
+    fn render(
+        &self,
+        image: &RgbImage,
+        landmarks: &Landmarks68,
+        rng: &mut dyn RngCore,
+    ) -> Result<MaskedFace, MaskError> {
+        match self {
+            MaskSpec::Paper(m) => m.render(image, landmarks, rng),
+            MaskSpec::Realistic(m) => m.render(image, landmarks, rng),
+        }
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        self.to_json()
+    }
+}
+
+/// How a generated dataset was made, read back from its manifest: enough
+/// to put other images (strangers) through the same pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationRecord {
+    /// The variant the manifest holds.
+    pub variant: Variant,
+    /// The options, with `variants` set to that one variant.
+    pub options: GenerateOptions,
+    /// The renderer, when the manifest recorded it.
+    pub mask: Option<MaskSpec>,
+}
+
+impl GenerationRecord {
+    /// The last `generate:<variant>` stage of `manifest`; `None` when the
+    /// images were not made by `generate`.
+    pub fn from_manifest(manifest: &Manifest) -> Result<Option<Self>, MaskError> {
+        let Some((stage, variant)) = manifest.info.stages.iter().rev().find_map(|s| {
+            let name = s.step.strip_prefix("generate:")?;
+            let v = Variant::ALL.into_iter().find(|v| v.as_str() == name)?;
+            Some((s, v))
+        }) else {
+            return Ok(None);
+        };
+        let bad = |what: &str, e: serde_json::Error| MaskError::InvalidParameter {
+            name: "manifest",
+            reason: format!("its `{}` stage has unreadable {what}: {e}", stage.step),
+        };
+        let mut options: GenerateOptions =
+            serde_json::from_value(stage.params.clone()).map_err(|e| bad("options", e))?;
+        options.variants = vec![variant];
+        options.overwrite = false;
+        let mask = match stage.params.get("mask") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(m) => Some(serde_json::from_value(m.clone()).map_err(|e| bad("mask", e))?),
+        };
+        Ok(Some(GenerationRecord {
+            variant,
+            options,
+            mask,
+        }))
+    }
+}

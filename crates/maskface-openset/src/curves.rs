@@ -1,0 +1,139 @@
+//! The pictures and tables of an evaluation: ROC and DET curves (CSV and
+//! PNG) and the score distributions of targets and strangers.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use image::RgbImage;
+use maskface_core::write_atomic;
+use maskface_plot::LineChart;
+
+use crate::OpenSetError;
+
+/// One labelled curve from [`crate::dir_curve`]: `(fpir, dir, threshold)`.
+pub type Curve<'a> = (&'a str, &'a [(f64, f64, f64)]);
+
+/// Writes curves as CSV, one row per point:
+/// `curve,threshold,fpir,dir,fnir`.
+pub fn write_curves_csv(path: &Path, curves: &[Curve<'_>]) -> Result<(), OpenSetError> {
+    let mut text = String::from("curve,threshold,fpir,dir,fnir\n");
+    for (name, points) in curves {
+        for &(fpir, dir, threshold) in *points {
+            let _ = writeln!(text, "{name},{threshold},{fpir},{dir},{}", 1.0 - dir);
+        }
+    }
+    write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(|source| OpenSetError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The open-set ROC: DIR against FPIR on a logarithmic FPIR axis (as IJB-C
+/// reports it); points at FPIR 0 cannot be drawn there and are left out.
+pub fn roc_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetError> {
+    let mut chart = LineChart::new(title)
+        .x_label("false-positive identification rate (FPIR)")
+        .y_label("detection and identification rate (DIR)")
+        .log_x();
+    for (name, points) in curves {
+        chart = chart.series(*name, points.iter().map(|p| (p.0, p.1)).collect());
+    }
+    chart.render(640, 440).map_err(|source| OpenSetError::Plot {
+        what: "the ROC curve",
+        source,
+    })
+}
+
+/// The DET curve: FNIR (1 - DIR) against FPIR, both logarithmic; lower is
+/// better.
+pub fn det_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetError> {
+    let mut chart = LineChart::new(title)
+        .x_label("false-positive identification rate (FPIR)")
+        .y_label("false-negative identification rate (FNIR)")
+        .log_x()
+        .log_y();
+    for (name, points) in curves {
+        chart = chart.series(*name, points.iter().map(|p| (p.0, 1.0 - p.1)).collect());
+    }
+    chart.render(640, 440).map_err(|source| OpenSetError::Plot {
+        what: "the DET curve",
+        source,
+    })
+}
+
+/// Histograms (as densities over `bins` equal bins spanning both sets) of
+/// the target and the stranger scores: how far apart the two sets lie.
+pub fn score_histogram(
+    title: &str,
+    targets: &[f64],
+    nontargets: &[f64],
+    bins: usize,
+) -> Result<RgbImage, OpenSetError> {
+    let finite = || targets.iter().chain(nontargets).filter(|v| v.is_finite());
+    let lo = finite().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite().copied().fold(f64::NEG_INFINITY, f64::max);
+    if bins == 0 || !lo.is_finite() {
+        return Err(OpenSetError::InvalidParameter {
+            name: "bins",
+            reason: format!("{bins} bins over {} finite scores", finite().count()),
+        });
+    }
+    let width = if hi > lo {
+        (hi - lo) / bins as f64
+    } else {
+        1.0
+    };
+    let density = |values: &[f64]| {
+        let mut counts = vec![0usize; bins];
+        for v in values.iter().filter(|v| v.is_finite()) {
+            counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+        }
+        let n = values.len().max(1) as f64;
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (lo + (i as f64 + 0.5) * width, c as f64 / n))
+            .collect::<Vec<_>>()
+    };
+    LineChart::new(title)
+        .series(format!("targets ({})", targets.len()), density(targets))
+        .series(
+            format!("strangers ({})", nontargets.len()),
+            density(nontargets),
+        )
+        .x_label("score")
+        .y_label("fraction of probes")
+        .render(640, 440)
+        .map_err(|source| OpenSetError::Plot {
+            what: "the score histogram",
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_and_charts() {
+        let dir = tempfile::tempdir().unwrap();
+        let curve = [(0.0, 0.0, f64::INFINITY), (0.0, 0.5, 0.9), (0.5, 1.0, 0.1)];
+        let path = dir.path().join("roc.csv");
+        write_curves_csv(&path, &[("a", &curve)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "curve,threshold,fpir,dir,fnir\na,inf,0,0,1\na,0.9,0,0.5,0.5\na,0.1,0.5,1,0\n"
+        );
+        let full = [(0.01, 0.5, 2.0), (0.1, 0.8, 1.0), (1.0, 0.9, 0.0)];
+        assert_eq!(
+            roc_chart("r", &[("a", &full)]).unwrap().dimensions(),
+            (640, 440)
+        );
+        assert!(det_chart("d", &[("a", &full)]).is_ok());
+        // Nothing drawable on a log axis: every FPIR is 0.
+        assert!(roc_chart("r", &[("a", &curve[..2])]).is_err());
+        assert!(score_histogram("h", &[1.0, 2.0], &[0.0], 10).is_ok());
+        assert!(score_histogram("h", &[], &[], 10).is_err());
+    }
+}

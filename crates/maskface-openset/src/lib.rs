@@ -1,0 +1,45 @@
+//! # maskface-openset
+//!
+//! "This is none of the people I know": open-set scores that do not
+//! overflow ([`Score`], a [`maskface_core::OpenSetScorer`]), threshold
+//! calibration (the paper's percentile rule and a target false-positive
+//! identification rate) and the metrics face identification is measured by
+//! (NIST FRVT 1:N, IJB-C): rank-1 accuracy, DIR at FPIR, AUROC, OSCR and the
+//! ROC / DET curves, as CSV and PNG.
+//!
+//! The paper's confidence score `max(exp(l)) / mean(exp(l))` equals `n`
+//! times the maximum softmax probability, so it lies in `[1, n]` and a
+//! threshold tuned for 50 classes means something else for 60.
+//!
+//! ```
+//! use maskface_openset::{probes, OpenSetParams, Score};
+//!
+//! # fn main() -> Result<(), maskface_openset::OpenSetError> {
+//! // Two known faces (classes 0 and 1) and one stranger.
+//! let logits = vec![vec![9.0, 1.0], vec![0.5, 7.0], vec![2.0, 2.5]];
+//! let truths = [Some(0), Some(1), None];
+//! let p = probes(Score::Confidence, &logits, &truths)?;
+//! let report = OpenSetParams::default().evaluate(Score::Confidence, &p)?;
+//! assert_eq!(report.rank1, 1.0);
+//! assert_eq!(report.auroc, 1.0); // both targets score above the stranger
+//! # Ok(()) }
+//! ```
+
+mod calibrate;
+mod curves;
+mod error;
+mod metrics;
+mod report;
+mod scores;
+
+pub use calibrate::{calibrate_fpir, PercentileRule};
+pub use curves::{det_chart, roc_chart, score_histogram, write_curves_csv, Curve};
+pub use error::OpenSetError;
+pub use metrics::{
+    auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir, Probe,
+};
+pub use report::{
+    markdown_table, probes, OpenSetParams, OpenSetReport, OperatingPoint, PAPER_PERCENTILE,
+    PAPER_RULE, REPORTED_FPIRS,
+};
+pub use scores::{cosine_similarities, log_sum_exp, Score};
