@@ -23,6 +23,7 @@
 //! ```
 
 mod atomic;
+pub mod dlib_io;
 mod error;
 mod face_crop;
 mod geometry;

@@ -28,9 +28,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod dlib_io;
 mod error;
 mod face_box;
+mod face_chip;
 mod generate;
 mod paper;
 mod polygon;
@@ -41,6 +41,7 @@ mod styles;
 
 pub use error::MaskError;
 pub use face_box::landmark_box;
+pub use face_chip::{chip_details, extract_chip, face_chip, ChipDetails, ChipParams};
 pub use generate::{
     generate_dataset, mask_face, FaceSteps, GenerateOptions, GenerateRecord, GenerateReport,
     UpperCut, Variant,

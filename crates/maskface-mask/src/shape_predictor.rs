@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 use maskface_core::{FaceBox, LandmarkPredictor, Landmarks68, Point2};
 
-use crate::dlib_io::{DecodeError, Decoded, DlibReader};
 use crate::MaskError;
+use maskface_core::dlib_io::{DecodeError, Decoded, DlibReader};
 
 /// One split node: go left when `f[idx1] - f[idx2] > thresh`.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,9 @@
 //! So far: **MTCNN** face detection ([`mtcnn`]), the P-Net / R-Net / O-Net
 //! cascade of facenet-pytorch 2.6.0, loading that package's own weight files
 //! (`pnet.pt`, `rnet.pt`, `onet.pt`, fetched by `scripts/setup.sh`), with the
-//! detector implementing [`maskface_core::FaceDetector`].
+//! detector implementing [`maskface_core::FaceDetector`]; and dlib's
+//! **face-recognition ResNet** ([`face_resnet`]), read from dlib's own model
+//! file without dlib, a [`maskface_core::FaceEmbedder`] of 128-d embeddings.
 //!
 //! ```no_run
 //! use maskface_core::FaceDetector;
@@ -25,6 +27,7 @@
 
 mod backend;
 mod error;
+pub mod face_resnet;
 pub mod mtcnn;
 
 pub use backend::Backend;

@@ -1,4 +1,5 @@
-//! dlib's portable serialization, read from a byte slice.
+//! dlib's portable serialization, read from a byte slice: what dlib's model
+//! files (shape predictors, DNNs) are made of.
 //!
 //! Every read checks the bytes left before it allocates, so a truncated or
 //! foreign file gives an error at the offset where it went wrong instead of
@@ -6,32 +7,39 @@
 
 /// Where and why decoding stopped.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct DecodeError {
+pub struct DecodeError {
+    /// Byte offset in the file.
     pub offset: usize,
+    /// What was wrong there.
     pub reason: String,
 }
 
-pub(crate) type Decoded<T> = Result<T, DecodeError>;
+/// The result of a read.
+pub type Decoded<T> = Result<T, DecodeError>;
 
 /// A cursor over a serialized dlib object.
-pub(crate) struct DlibReader<'a> {
+pub struct DlibReader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> DlibReader<'a> {
+    /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
         DlibReader { bytes, pos: 0 }
     }
 
+    /// The current byte offset.
     pub fn offset(&self) -> usize {
         self.pos
     }
 
+    /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
 
+    /// An error at the current offset.
     pub fn fail<T>(&self, reason: impl Into<String>) -> Decoded<T> {
         Err(DecodeError {
             offset: self.pos,
@@ -125,6 +133,123 @@ impl<'a> DlibReader<'a> {
         })
     }
 
+    /// A double, in the same format as [`DlibReader::f32`].
+    pub fn f64(&mut self) -> Decoded<f64> {
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b & 0x70 != 0 {
+                return self.fail("floating-point number in dlib's old text format");
+            }
+        }
+        let mantissa = self.i64()?;
+        let start = self.pos;
+        let exponent = self.i64()?;
+        Ok(match exponent {
+            32000 => f64::INFINITY,
+            32001 => f64::NEG_INFINITY,
+            32002 => f64::NAN,
+            e if (-2000..2000).contains(&e) => mantissa as f64 * 2f64.powi(e as i32),
+            _ => {
+                return Err(DecodeError {
+                    offset: start,
+                    reason: format!("floating-point exponent {exponent} out of range"),
+                })
+            }
+        })
+    }
+
+    /// A bool: the ASCII byte `1` or `0`.
+    pub fn bool(&mut self) -> Decoded<bool> {
+        match self.byte()? {
+            b'1' => Ok(true),
+            b'0' => Ok(false),
+            other => {
+                self.pos -= 1;
+                self.fail(format!("expected a bool ('0' or '1'), found 0x{other:02x}"))
+            }
+        }
+    }
+
+    /// A string: its length, then its bytes (UTF-8 expected).
+    pub fn string(&mut self) -> Decoded<String> {
+        let n = self.len(1)?;
+        let start = self.pos;
+        let text = std::str::from_utf8(&self.bytes[start..start + n]).map_err(|_| DecodeError {
+            offset: start,
+            reason: "a string that is not UTF-8".into(),
+        })?;
+        self.pos += n;
+        Ok(text.to_string())
+    }
+
+    /// The version string of a record, which must be one of `expected`.
+    pub fn expect_string(&mut self, expected: &[&str]) -> Decoded<String> {
+        let start = self.pos;
+        let s = self.string()?;
+        if expected.contains(&s.as_str()) {
+            return Ok(s);
+        }
+        Err(DecodeError {
+            offset: start,
+            reason: format!("found `{s}` where {} was expected", expected.join(" or ")),
+        })
+    }
+
+    /// An integer that must equal `expected` (a version number, a fixed size).
+    pub fn expect_int(&mut self, expected: i64, what: &str) -> Decoded<()> {
+        let start = self.pos;
+        let v = self.i64()?;
+        if v == expected {
+            return Ok(());
+        }
+        Err(DecodeError {
+            offset: start,
+            reason: format!("{what} is {v}, expected {expected}"),
+        })
+    }
+
+    /// A tensor (`resizable_tensor`): version 2, the sizes `n, k, nr, nc`,
+    /// then the values as raw little-endian `f32`. Returns the sizes and
+    /// the values.
+    pub fn tensor(&mut self) -> Decoded<([usize; 4], Vec<f32>)> {
+        self.expect_int(2, "the tensor version")?;
+        let dims = self.dims4()?;
+        let start = self.pos;
+        let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        let bytes = count.and_then(|c| c.checked_mul(4));
+        match bytes {
+            Some(b) if b <= self.remaining() => {
+                let values = self.bytes[start..start + b]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
+                self.pos += b;
+                Ok((dims, values))
+            }
+            _ => self.fail(format!(
+                "a tensor of {dims:?} runs past the end of the file ({} bytes left)",
+                self.remaining()
+            )),
+        }
+    }
+
+    /// An `alias_tensor` (a view's shape, no data): version 1 and the sizes.
+    pub fn alias_tensor(&mut self) -> Decoded<[usize; 4]> {
+        self.expect_int(1, "the alias tensor version")?;
+        self.dims4()
+    }
+
+    fn dims4(&mut self) -> Decoded<[usize; 4]> {
+        let mut dims = [0usize; 4];
+        for d in &mut dims {
+            let start = self.pos;
+            *d = usize::try_from(self.i64()?).map_err(|_| DecodeError {
+                offset: start,
+                reason: "a negative tensor size".into(),
+            })?;
+        }
+        Ok(dims)
+    }
+
     /// A collection length, checked against the bytes left: every element
     /// takes at least `min_element_bytes`.
     pub fn len(&mut self, min_element_bytes: usize) -> Decoded<usize> {
@@ -214,5 +339,32 @@ mod tests {
         assert!(err.reason.contains("bytes left"), "{err:?}");
         // Text where a float should be.
         assert!(DlibReader::new(b"3.14 ").f32().is_err());
+        // A tensor whose data is cut short.
+        let mut t = vec![0x01, 0x02, 0x01, 0x01, 0x01, 0x02, 0x01, 0x01, 0x01, 0x01];
+        t.extend_from_slice(&1.5f32.to_le_bytes());
+        let err = DlibReader::new(&t).tensor().unwrap_err();
+        assert!(err.reason.contains("past the end"), "{err:?}");
+        assert!(DlibReader::new(&[0x05, b'a', b'b']).string().is_err());
+        assert!(DlibReader::new(b"x").bool().is_err());
+    }
+
+    #[test]
+    fn strings_bools_doubles_and_tensors_decode() {
+        // "con_4", '1', double 1.0 (16 * 2^-4), a 1x2x1x1 tensor.
+        let mut b = vec![0x01, 0x05];
+        b.extend_from_slice(b"con_4");
+        b.push(b'1');
+        b.extend_from_slice(&[0x01, 0x10, 0x81, 0x04]);
+        b.extend_from_slice(&[0x01, 0x02, 0x01, 0x01, 0x01, 0x02, 0x01, 0x01, 0x01, 0x01]);
+        b.extend_from_slice(&1.5f32.to_le_bytes());
+        b.extend_from_slice(&(-2.0f32).to_le_bytes());
+        let mut r = DlibReader::new(&b);
+        assert_eq!(r.expect_string(&["con_4", "con_5"]).unwrap(), "con_4");
+        assert_eq!(r.bool(), Ok(true));
+        assert_eq!(r.f64(), Ok(1.0));
+        assert_eq!(r.tensor(), Ok(([1, 2, 1, 1], vec![1.5, -2.0])));
+        assert_eq!(r.remaining(), 0);
+        let err = DlibReader::new(&b).expect_string(&["fc_2"]).unwrap_err();
+        assert!(err.reason.contains("found `con_4` where fc_2 was expected"));
     }
 }

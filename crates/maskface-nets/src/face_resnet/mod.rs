@@ -1,0 +1,99 @@
+//! dlib's face-recognition ResNet (`dlib_face_recognition_resnet_model_v1.dat`,
+//! 128-d embeddings, 99.38% on LFW, public domain), read from dlib's own
+//! file without dlib and run as a burn module.
+//!
+//! ```no_run
+//! use maskface_core::FaceEmbedder;
+//! use maskface_nets::{face_resnet::FaceEmbedderResNet, Backend};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let device = Backend::Flex.device()?;
+//! let net = FaceEmbedderResNet::from_file(
+//!     "models/dlib_face_recognition_resnet_model_v1.dat".as_ref(),
+//!     &device,
+//! )?;
+//! // 150x150 chips aligned as dlib's get_face_chip does (maskface-mask's face_chip).
+//! let chip = maskface_core::load_rgb("chip.png".as_ref())?;
+//! let e = net.embed(&[chip])?;
+//! assert_eq!(e[0].len(), 128);
+//! # Ok(()) }
+//! ```
+
+mod model;
+mod reader;
+
+use std::path::Path;
+
+use burn::prelude::*;
+use image::RgbImage;
+
+pub use model::{normalize_chips, Affine, FaceResNet, FaceResNetConfig, ResidualBlock};
+pub use reader::{DlibLayer, DlibNet};
+
+use crate::NetsError;
+
+/// The file name of dlib's model, as `scripts/setup.sh` unpacks it.
+pub const DLIB_RESNET_FILE: &str = "dlib_face_recognition_resnet_model_v1.dat";
+
+/// Faces embedded per forward pass.
+pub const BATCH: usize = 32;
+
+/// dlib's ResNet with its input normalisation: a
+/// [`maskface_core::FaceEmbedder`] over 150x150 aligned chips.
+#[derive(Debug)]
+pub struct FaceEmbedderResNet {
+    /// The network.
+    pub net: FaceResNet,
+    /// The mean colour subtracted from the input.
+    pub mean: [f32; 3],
+    /// The chip size.
+    pub size: u32,
+    device: Device,
+}
+
+impl FaceEmbedderResNet {
+    /// Loads dlib's model file.
+    pub fn from_file(path: &Path, device: &Device) -> Result<Self, NetsError> {
+        let dlib = DlibNet::from_file(path)?;
+        let net = FaceResNet::from_dlib(&dlib, device).map_err(|e| NetsError::Weights {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(FaceEmbedderResNet {
+            net,
+            mean: dlib.input_mean,
+            size: dlib.input_size[0] as u32,
+            device: device.clone(),
+        })
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The normalised input tensor of `chips`.
+    pub fn input(&self, chips: &[RgbImage]) -> Result<Tensor<4>, NetsError> {
+        normalize_chips(chips, self.mean, self.size, &self.device)
+    }
+}
+
+impl maskface_core::FaceEmbedder for FaceEmbedderResNet {
+    type Error = NetsError;
+
+    fn dim(&self) -> usize {
+        128
+    }
+
+    fn embed(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>, NetsError> {
+        let mut out = Vec::with_capacity(faces.len());
+        for batch in faces.chunks(BATCH) {
+            let y = self.net.forward(self.input(batch)?);
+            let values: Vec<f32> = y
+                .try_into_vec_as::<f32>()
+                .map_err(|e| NetsError::Readback(format!("{e:?}")))?;
+            out.extend(values.chunks_exact(128).map(<[f32]>::to_vec));
+        }
+        Ok(out)
+    }
+}
