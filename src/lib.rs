@@ -37,3 +37,4 @@ pub use maskface_mask as mask;
 pub use maskface_nets as nets;
 pub use maskface_openset as openset;
 pub use maskface_plot as plot;
+pub use maskface_recognize as recognize;

@@ -166,6 +166,7 @@ fn masks_fixtures_records_skips_and_is_reproducible() {
         let img = image::open(m.resolve(&m.samples[0].path)).unwrap();
         let want = match v {
             Variant::MaskedUpper | Variant::UnmaskedUpper => (160, 80),
+            Variant::MaskedChip | Variant::MaskedChipUpper | Variant::UnmaskedChip => (150, 150),
             _ => (160, 160),
         };
         assert_eq!((img.width(), img.height()), want, "{v:?}");
@@ -225,6 +226,47 @@ fn masks_fixtures_records_skips_and_is_reproducible() {
         }
         // The cut is at the nose bridge, between the eyes and the mouth.
         assert!(r.cut_row as f32 > l.left_eye().y && (r.cut_row as f32) < l.points()[51].y);
+        // In the aligned chip the nose bridge lies near dlib's template
+        // ((0.25 + 0.307) / 1.5 of 150 rows: 56); below it the upper
+        // chip is black, and the masked chip differs from the unmasked one
+        // only there.
+        let chip_cut = r.chip_cut_row.unwrap();
+        assert!(
+            (46..=66).contains(&chip_cut),
+            "{}: {chip_cut}",
+            r.source.display()
+        );
+        let stem = r.source.with_extension("png");
+        let chip = |v: &str| {
+            let path = ["train", "val", "test"]
+                .iter()
+                .map(|split| a.join(v).join("images").join(split).join(&stem))
+                .find(|p| p.is_file())
+                .unwrap();
+            image::open(path).unwrap().to_rgb8()
+        };
+        let (masked, upper, plain) = (
+            chip("masked_chip"),
+            chip("masked_chip_upper"),
+            chip("unmasked_chip"),
+        );
+        for (y, row) in upper.rows().enumerate() {
+            let dark = row.clone().all(|p| p.0 == [0, 0, 0]);
+            assert_eq!(
+                dark,
+                y as u32 >= chip_cut,
+                "{}: row {y}",
+                r.source.display()
+            );
+        }
+        let changed_rows: Vec<u32> = (0..150)
+            .filter(|&y| (0..150).any(|x| masked.get_pixel(x, y) != plain.get_pixel(x, y)))
+            .collect();
+        assert!(
+            changed_rows.first().is_some_and(|&y| y + 3 >= chip_cut),
+            "{changed_rows:?}"
+        );
+        assert!(changed_rows.len() > 40, "{}", changed_rows.len());
     }
 
     // Same seed, byte-identical; another seed, other colours.

@@ -188,6 +188,48 @@ fn authors_images_generate_a_masked_dataset_reproducibly() {
     assert!((90..=110).contains(&right), "{right}/196 right");
 
     open_set_against_1000_strangers(&shared, &masked, &mtcnn, &sp, &dir.path().join("strangers"));
+    resnet_on_masked_chips(&models, &dir.path().join("a"));
+}
+
+/// docs/results.md's recognizer rows: dlib's ResNet (in burn) on the
+/// aligned masked chips, a softmax head on the 1,340 training embeddings,
+/// the 196 test chips: whole masked face and the upper part.
+fn resnet_on_masked_chips(models: &std::path::Path, generated: &std::path::Path) {
+    use maskface::core::FaceEmbedder;
+    use maskface::nets::face_resnet::{FaceEmbedderResNet, DLIB_RESNET_FILE};
+    use maskface::recognize::SoftmaxParams;
+
+    let device = maskface::nets::Backend::Flex.device().unwrap();
+    let net = FaceEmbedderResNet::from_file(&models.join(DLIB_RESNET_FILE), &device).unwrap();
+    for (variant, at_least) in [("masked_chip", 193), ("masked_chip_upper", 185)] {
+        let m =
+            maskface::core::Manifest::read(&generated.join(variant).join("manifest.csv")).unwrap();
+        let embed = |split| {
+            let samples: Vec<_> = m.split(split).collect();
+            let chips: Vec<_> = samples
+                .iter()
+                .map(|s| maskface::core::load_rgb(&m.resolve(&s.path)).unwrap())
+                .collect();
+            let e = chips
+                .chunks(32)
+                .flat_map(|c| net.embed(c).unwrap())
+                .collect::<Vec<_>>();
+            (e, samples.iter().map(|s| s.label).collect::<Vec<u32>>())
+        };
+        let (x, y) = embed(Split::Train);
+        let (xt, yt) = embed(Split::Test);
+        let head = SoftmaxParams::default().fit(&x, &y).unwrap();
+        let right = xt
+            .iter()
+            .zip(&yt)
+            .filter(|(v, &l)| {
+                let s = head.logits(v);
+                (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])) == Some(l as usize)
+            })
+            .count();
+        eprintln!("dlib ResNet + softmax on {variant}: {right}/196");
+        assert!(right >= at_least, "{variant}: {right}/196");
+    }
 }
 
 /// docs/results.md's open-set rows: the whitened, cosine Eigenface model on

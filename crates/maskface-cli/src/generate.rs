@@ -54,6 +54,12 @@ pub enum VariantArg {
     UnmaskedFull,
     /// The unmasked upper part.
     UnmaskedUpper,
+    /// The masked face aligned for recognition (150x150, dlib's chip).
+    MaskedChip,
+    /// The masked chip, black below the cut.
+    MaskedChipUpper,
+    /// The aligned chip without a mask.
+    UnmaskedChip,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -101,7 +107,7 @@ pub struct GenerateArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "masked-upper,masked-full"
+        default_value = "masked-upper,masked-full,masked-chip,masked-chip-upper"
     )]
     pub variants: Vec<VariantArg>,
 
@@ -198,6 +204,9 @@ fn options(args: &GenerateArgs) -> Result<GenerateOptions> {
                 VariantArg::MaskedFull => Variant::MaskedFull,
                 VariantArg::UnmaskedFull => Variant::UnmaskedFull,
                 VariantArg::UnmaskedUpper => Variant::UnmaskedUpper,
+                VariantArg::MaskedChip => Variant::MaskedChip,
+                VariantArg::MaskedChipUpper => Variant::MaskedChipUpper,
+                VariantArg::UnmaskedChip => Variant::UnmaskedChip,
             })
             .collect(),
         format: match args.format {

@@ -7,9 +7,11 @@ mod augment;
 mod curate;
 mod detect;
 mod eigen;
+mod gallery;
 mod generate;
 mod openset;
 mod progress;
+mod recognize;
 mod run;
 mod split;
 
@@ -58,9 +60,18 @@ enum Command {
     /// drawn from LFW outside the gallery and masked the same way; AUROC,
     /// DIR at FPIR, the paper's percentile rule, ROC and DET curves.
     Openset(openset::OpensetArgs),
+    /// Face recognition with dlib's ResNet (run in burn): embeds aligned
+    /// chips, fits a head on the training split, reports the test accuracy.
+    Recognize(recognize::RecognizeArgs),
+    /// Add a person to a gallery from a few photos (masked or not), without
+    /// retraining anything; enrolling the same photo twice changes nothing.
+    Enroll(gallery::EnrollArgs),
+    /// Name the person in each photo from a gallery, or say "unknown".
+    Identify(gallery::IdentifyArgs),
     /// The whole job on the defaults: curate (the authors' split when
     /// available), split if needed, generate the masked dataset, augment it,
-    /// fit the Eigenface baseline and test it against 1,000 strangers.
+    /// fit the Eigenface baseline and dlib's ResNet with a softmax head, and
+    /// test both against 1,000 strangers.
     Run(run::RunArgs),
 }
 
@@ -83,6 +94,9 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate::run(&a).map(|_| ()),
         Command::Eigen(a) => eigen::run(&a).map(|_| ()),
         Command::Openset(a) => openset::run(&a).map(|_| ()),
+        Command::Recognize(a) => recognize::run(&a).map(|_| ()),
+        Command::Enroll(a) => gallery::enroll(&a),
+        Command::Identify(a) => gallery::identify(&a),
         Command::Run(a) => run::run(&a),
     };
     match result {

@@ -8,6 +8,7 @@ use maskface_core::{load_rgb, save_image_atomic, write_atomic, Classifier, Manif
 use maskface_dataset::{draw_strangers, scan_lfw, Verify};
 use maskface_eigen::EigenModel;
 use maskface_mask::{generate_dataset, GenerationRecord, MaskSpec, PaperMask, ShapePredictor};
+use maskface_nets::face_resnet::FaceEmbedderResNet;
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_openset::{
     det_chart, dir_curve, markdown_table, probes, roc_chart, score_histogram, write_curves_csv,
@@ -44,7 +45,8 @@ impl ScoreArg {
 
 #[derive(Args, Debug, Clone)]
 pub struct OpensetArgs {
-    /// The model: a `model.json` written by `maskface eigen`.
+    /// The model: a `model.json` written by `maskface eigen` or
+    /// `maskface recognize`.
     #[arg(long, default_value = "data/eigen/model.json")]
     pub model: PathBuf,
 
@@ -111,10 +113,14 @@ pub struct OpensetArgs {
 /// A model that gives one score per known person.
 enum Model {
     Eigen(Box<EigenModel>),
+    Embedding(
+        Box<crate::recognize::EmbeddingModel>,
+        Box<FaceEmbedderResNet>,
+    ),
 }
 
 impl Model {
-    fn load(path: &Path) -> Result<Self> {
+    fn load(path: &Path, models: &Path) -> Result<Self> {
         if !path.is_file() {
             bail!(
                 "model {} not found (make one with `maskface eigen --out {}`)",
@@ -122,24 +128,45 @@ impl Model {
                 path.parent().unwrap_or(Path::new(".")).display()
             );
         }
+        // The kind decides the reader: peek at it without the rest.
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            kind: String,
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let kind = serde_json::from_slice::<Kind>(&bytes)
+            .map(|k| k.kind)
+            .unwrap_or_default();
+        if kind == crate::recognize::EMBEDDING_MODEL_KIND {
+            let m = crate::recognize::EmbeddingModel::load(path)?;
+            let net = crate::recognize::embedder(models)?;
+            return Ok(Model::Embedding(Box::new(m), Box::new(net)));
+        }
         Ok(Model::Eigen(Box::new(EigenModel::load(path)?)))
     }
 
     fn classes(&self) -> &[String] {
         match self {
             Model::Eigen(m) => &m.classes,
+            Model::Embedding(m, _) => &m.classes,
         }
     }
 
     fn describe(&self) -> String {
         match self {
             Model::Eigen(m) => m.describe(),
+            Model::Embedding(m, _) => m.describe(),
         }
     }
 
     fn logits(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>> {
         match self {
             Model::Eigen(m) => Ok(m.logits(faces)?),
+            Model::Embedding(m, net) => Ok(maskface_recognize::EmbeddingClassifier {
+                embedder: net.as_ref(),
+                head: &m.head,
+            }
+            .logits(faces)?),
         }
     }
 }
@@ -169,7 +196,7 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     if args.scores.is_empty() {
         bail!("--scores: name at least one score");
     }
-    let model = Model::load(&args.model)?;
+    let model = Model::load(&args.model, &args.models)?;
     let targets = Manifest::read(&args.targets)
         .with_context(|| format!("reading {}", args.targets.display()))?;
     let classes = crate::eigen::class_names(&targets)?;

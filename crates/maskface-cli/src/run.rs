@@ -10,6 +10,7 @@ use crate::curate::{CurateArgs, VerifyArg};
 use crate::eigen::{EigenArgs, MetricArg, RuleArg};
 use crate::generate::GenerateArgs;
 use crate::openset::{OpensetArgs, ScoreArg};
+use crate::recognize::{HeadArg, RecognizeArgs};
 use crate::split::SplitArgs;
 
 #[derive(Args, Debug, Clone)]
@@ -25,7 +26,7 @@ pub struct RunArgs {
     pub seed_split: PathBuf,
 
     /// Folder that receives curated/, split/ (when drawn), masked/,
-    /// augmented/, eigen/ and openset/.
+    /// augmented/, eigen/, openset/, recognize/ and openset-resnet/.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
 
@@ -41,7 +42,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> Result<()> {
     let use_seed_split = args.seed_split.join("target_names.csv").is_file();
     println!(
-        "[1/5] curate: {}",
+        "[1/7] curate: {}",
         if use_seed_split {
             format!("the published split in {}", args.seed_split.display())
         } else {
@@ -72,7 +73,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         curated_dir.join("manifest.csv")
     };
-    println!("[2/5] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
+    println!("[2/7] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
     let masked = args.data.join("masked");
     crate::generate::run(&GenerateArgs {
         manifest: split_manifest,
@@ -90,6 +91,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
         variants: vec![
             crate::generate::VariantArg::MaskedUpper,
             crate::generate::VariantArg::MaskedFull,
+            crate::generate::VariantArg::MaskedChip,
+            crate::generate::VariantArg::MaskedChipUpper,
         ],
         margin: 15,
         size: 160,
@@ -101,7 +104,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         overwrite: false,
         preview: 4,
     })?;
-    println!("[3/5] augment: 3 rotated copies (+-20 degrees) of each masked training image");
+    println!("[3/7] augment: 3 rotated copies (+-20 degrees) of each masked training image");
     crate::augment::run(&AugmentArgs {
         manifest: masked.join("masked_upper/manifest.csv"),
         out: args.data.join("augmented"),
@@ -117,7 +120,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         overwrite: false,
         preview: 4,
     })?;
-    println!("[4/5] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
+    println!("[4/7] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
     let masked_upper = masked.join("masked_upper/manifest.csv");
     let eigen_dir = args.data.join("eigen");
     crate::eigen::run(&EigenArgs {
@@ -133,26 +136,66 @@ pub fn run(args: &RunArgs) -> Result<()> {
         metric: MetricArg::Cosine,
         threshold: None,
     })?;
-    println!("[5/5] openset: the test faces against 1000 strangers from LFW, masked the same way");
-    crate::openset::run(&OpensetArgs {
-        model: eigen_dir.join("model.json"),
-        targets: masked_upper,
+    println!("[5/7] openset: the test faces against 1000 strangers from LFW, masked the same way");
+    let scores = vec![
+        ScoreArg::Confidence,
+        ScoreArg::MaxSoftmax,
+        ScoreArg::MaxLogit,
+        ScoreArg::Energy,
+    ];
+    crate::openset::run(&open_set(
+        args,
+        eigen_dir.join("model.json"),
+        masked_upper,
+        scores,
+        "openset",
+    ))?;
+    println!(
+        "[6/7] recognize: dlib's ResNet (in burn) on the aligned masked faces, a softmax head"
+    );
+    let chips = masked.join("masked_chip/manifest.csv");
+    let recognize_dir = args.data.join("recognize");
+    crate::recognize::run(&RecognizeArgs {
+        train: chips.clone(),
+        test: None,
+        head: HeadArg::Softmax,
+        models: args.models.clone(),
+        out: recognize_dir.clone(),
+    })?;
+    println!("[7/7] openset: the same 1000 strangers, aligned and masked, against the recognizer");
+    let scores = vec![ScoreArg::Confidence, ScoreArg::MaxLogit];
+    crate::openset::run(&open_set(
+        args,
+        recognize_dir.join("model.json"),
+        chips,
+        scores,
+        "openset-resnet",
+    ))?;
+    Ok(())
+}
+
+/// The open-set step on the defaults: the targets' test split against 1,000
+/// strangers drawn with the run's seed.
+fn open_set(
+    args: &RunArgs,
+    model: PathBuf,
+    targets: PathBuf,
+    scores: Vec<ScoreArg>,
+    out: &str,
+) -> OpensetArgs {
+    OpensetArgs {
+        model,
+        targets,
         split: Split::Test,
         strangers: 1000,
         lfw: args.lfw.clone(),
         seed: args.seed,
         models: args.models.clone(),
         min_face: 40,
-        scores: vec![
-            ScoreArg::Confidence,
-            ScoreArg::MaxSoftmax,
-            ScoreArg::MaxLogit,
-            ScoreArg::Energy,
-        ],
+        scores,
         fpir: REPORTED_FPIRS.to_vec(),
         percentile: PAPER_PERCENTILE,
         overwrite: false,
-        out: args.data.join("openset"),
-    })?;
-    Ok(())
+        out: args.data.join(out),
+    }
 }

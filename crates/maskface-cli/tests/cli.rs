@@ -54,7 +54,17 @@ fn have_models() -> bool {
 fn help_explains_every_option_and_default() {
     let top = ok(&["--help"]);
     for cmd in [
-        "curate", "split", "augment", "detect", "generate", "eigen", "openset", "run",
+        "curate",
+        "split",
+        "augment",
+        "detect",
+        "generate",
+        "eigen",
+        "openset",
+        "recognize",
+        "enroll",
+        "identify",
+        "run",
     ] {
         assert!(top.contains(cmd), "{top}");
     }
@@ -621,6 +631,163 @@ fn openset_masks_strangers_like_the_targets() {
         records.lines().all(|l| l.contains("\"surgical\"")),
         "{records}"
     );
+}
+
+/// dlib's ResNet on aligned masked chips: `recognize` fits a head and
+/// reports the accuracy; `openset` takes its model.
+#[test]
+fn recognize_then_openset_with_the_resnet() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    split_fixtures_with(d, 4, "0.5,0.25,0.25");
+    ok(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/m"),
+        "--variants",
+        "masked-chip",
+        "--preview",
+        "0",
+    ]);
+    let chips = format!("{d}/m/masked_chip/manifest.csv");
+    let line = ok(&["recognize", "--train", &chips, "--out", &format!("{d}/r")]);
+    assert!(
+        line.starts_with("dlib ResNet + softmax head: 6 training images"),
+        "{line}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["test_images"], 3);
+    // Three people, two training chips each, masked: all three test chips right.
+    assert_eq!(report["correct"], 3, "{report}");
+    let table = ok(&[
+        "openset",
+        "--model",
+        &format!("{d}/r/model.json"),
+        "--targets",
+        &chips,
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--strangers",
+        "4",
+        "--out",
+        &format!("{d}/o"),
+    ]);
+    assert!(
+        table.contains("| dlib ResNet + softmax head | confidence | 3 / 4 |"),
+        "{table}"
+    );
+    let strangers = Manifest::read(
+        &dir.path()
+            .join("o/strangers-4-seed42/masked_chip/manifest.csv"),
+    )
+    .unwrap();
+    let img = image::open(strangers.resolve(&strangers.samples[0].path)).unwrap();
+    assert_eq!((img.width(), img.height()), (150, 150));
+}
+
+/// Enrollment without retraining: a gallery file grows person by person,
+/// the same photo twice is idempotent, identification names or says
+/// "unknown", a corrupt gallery is an error and stays as it was.
+#[test]
+fn enroll_and_identify() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("gallery.json");
+    let g = g.to_str().unwrap();
+    let photo = |who: &str, k: u32| format!("fixtures/lfw-mini/{who}/{who}_{k:04}.jpg");
+    let line = ok(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--name",
+        "Aaron",
+        &photo("Aaron_Peirsol", 1),
+        &photo("Aaron_Peirsol", 2),
+        &photo("Aaron_Peirsol", 3),
+    ]);
+    assert!(
+        line.contains("Aaron: 3 image(s) added, 0 already enrolled; the gallery has 1 people"),
+        "{line}"
+    );
+    ok(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--name",
+        "Abel",
+        &photo("Abel_Pacheco", 1),
+        &photo("Abel_Pacheco", 2),
+    ]);
+    let before = std::fs::read(g).unwrap();
+    let again = ok(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--name",
+        "Aaron",
+        &photo("Aaron_Peirsol", 2),
+    ]);
+    assert!(
+        again.contains("0 image(s) added, 1 already enrolled; the gallery has 2 people"),
+        "{again}"
+    );
+    assert_eq!(
+        std::fs::read(g).unwrap(),
+        before,
+        "an idempotent enrollment rewrites the same bytes"
+    );
+    let out = ok(&[
+        "identify",
+        "--gallery",
+        g,
+        &photo("Aaron_Peirsol", 4),
+        &photo("Clare_Short", 1),
+        "fixtures/broken/text_named_jpg.jpg",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].contains("\tAaron (similarity"), "{out}");
+    assert!(lines[1].contains("\tunknown (closest"), "{out}");
+    assert!(lines[2].contains("\terror: cannot decode image"), "{out}");
+    // A photo without a face is an error naming it; the gallery is unchanged.
+    let blank = dir.path().join("blank.png");
+    image::RgbImage::from_pixel(120, 120, image::Rgb([90, 90, 90]))
+        .save(&blank)
+        .unwrap();
+    let e = fails(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--name",
+        "Nobody",
+        blank.to_str().unwrap(),
+    ]);
+    assert!(e.contains("blank.png: no face found"), "{e}");
+    assert_eq!(std::fs::read(g).unwrap(), before);
+    // A corrupt gallery is refused and left as it is.
+    std::fs::write(g, &before[..before.len() / 2]).unwrap();
+    let e = fails(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--name",
+        "Abel",
+        &photo("Abel_Pacheco", 3),
+    ]);
+    assert!(
+        e.contains("gallery.json") && e.contains("not a readable gallery"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(g).unwrap(), &before[..before.len() / 2]);
 }
 
 /// Curates the fixture identities with at least 3 images into `{d}/c` and

@@ -88,6 +88,9 @@ fn uses_68(i: usize) -> bool {
     (27..=54).contains(&i) || (60..=64).contains(&i)
 }
 
+/// A point in `f64`.
+type XY = (f64, f64);
+
 /// The chip's size and the margin around the template.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChipParams {
@@ -119,6 +122,27 @@ pub struct ChipDetails {
 }
 
 impl ChipDetails {
+    /// Where a source-image point lands in the chip (the inverse of the
+    /// sampling map of [`extract_chip`]).
+    pub fn to_chip(&self, p: Point2) -> Point2 {
+        let (tl, dx, dy) = self.sampling_map();
+        let (x, y) = (f64::from(p.x) - tl.0, f64::from(p.y) - tl.1);
+        let det = dx.0 * dy.1 - dx.1 * dy.0;
+        if det == 0.0 {
+            return Point2::new(f32::NAN, f32::NAN);
+        }
+        Point2::new(
+            ((x * dy.1 - y * dy.0) / det) as f32,
+            ((dx.0 * y - dx.1 * x) / det) as f32,
+        )
+    }
+
+    /// The chip-to-source map at full resolution: the source point of chip
+    /// pixel (0, 0), and the steps of one chip column and one chip row.
+    fn sampling_map(&self) -> (XY, XY, XY) {
+        corner_map(&self.rect, self.angle, self.size)
+    }
+
     /// Source pixels per chip pixel.
     pub fn scale(&self) -> f64 {
         (self.rect[2] - self.rect[0] + 1.0) / f64::from(self.size)
@@ -139,7 +163,7 @@ pub fn chip_details(points: &[Point2], params: &ChipParams) -> Result<ChipDetail
     }
     let (p, size) = (params.padding, f64::from(params.size));
     let place = |t: f64| (p + t) / (2.0 * p + 1.0) * size;
-    let (from, to): (Vec<(f64, f64)>, Vec<(f64, f64)>) = match points.len() {
+    let (from, to): (Vec<XY>, Vec<XY>) = match points.len() {
         68 => (0..68)
             .filter(|&i| uses_68(i))
             .map(|i| {
@@ -171,7 +195,7 @@ pub fn chip_details(points: &[Point2], params: &ChipParams) -> Result<ChipDetail
     // The least-squares similarity from chip to image: for 2-d points its
     // rotation-and-scale part [[a, -b], [b, a]] has a closed form.
     let n = from.len() as f64;
-    let mean = |v: &[(f64, f64)]| {
+    let mean = |v: &[XY]| {
         let (sx, sy) = v.iter().fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1));
         (sx / n, sy / n)
     };
@@ -303,15 +327,7 @@ pub fn extract_chip(image: &RgbImage, details: &ChipDetails) -> RgbImage {
     for _ in 0..depth {
         r = rect_down(&r);
     }
-    let (cx, cy) = ((r[0] + r[2]) / 2.0, (r[1] + r[3]) / 2.0);
-    let rot = |x: f64, y: f64| {
-        let (dx, dy) = (x - cx, y - cy);
-        (cos * dx - sin * dy + cx, sin * dx + cos * dy + cy)
-    };
-    let (tl, tr, bl) = (rot(r[0], r[1]), rot(r[2], r[1]), rot(r[0], r[3]));
-    let last = f64::from(size - 1).max(1.0);
-    let dx = ((tr.0 - tl.0) / last, (tr.1 - tl.1) / last);
-    let dy = ((bl.0 - tl.0) / last, (bl.1 - tl.1) / last);
+    let (tl, dx, dy) = corner_map(&r, details.angle, size);
     let (sw, sh) = (src.width() as i64, src.height() as i64);
     let raw = src.as_raw();
     let mut chip = RgbImage::new(size, size);
@@ -343,6 +359,29 @@ pub fn extract_chip(image: &RgbImage, details: &ChipDetails) -> RgbImage {
         }
     }
     chip
+}
+
+/// The affine map dlib samples with: chip corners (0,0), (size-1,0) and
+/// (0,size-1) onto the corners of `rect` turned by `angle` about its
+/// centre.
+fn corner_map(rect: &[f64; 4], angle: f64, size: u32) -> (XY, XY, XY) {
+    let (sin, cos) = angle.sin_cos();
+    let (cx, cy) = ((rect[0] + rect[2]) / 2.0, (rect[1] + rect[3]) / 2.0);
+    let rot = |x: f64, y: f64| {
+        let (dx, dy) = (x - cx, y - cy);
+        (cos * dx - sin * dy + cx, sin * dx + cos * dy + cy)
+    };
+    let (tl, tr, bl) = (
+        rot(rect[0], rect[1]),
+        rot(rect[2], rect[1]),
+        rot(rect[0], rect[3]),
+    );
+    let last = f64::from(size.max(2) - 1);
+    (
+        tl,
+        ((tr.0 - tl.0) / last, (tr.1 - tl.1) / last),
+        ((bl.0 - tl.0) / last, (bl.1 - tl.1) / last),
+    )
 }
 
 /// dlib's `pyramid_down<2>`: a [1 4 6 4 1] filter in each direction, every

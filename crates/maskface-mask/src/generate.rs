@@ -60,16 +60,37 @@ pub enum Variant {
     UnmaskedFull,
     /// The unmasked crop's upper part, resized to `upper_size`.
     UnmaskedUpper,
+    /// The masked face aligned as dlib's `get_face_chip` does (150x150,
+    /// padding 0.25), cut from the source image with the mask painted there:
+    /// the input of dlib's face-recognition network.
+    MaskedChip,
+    /// The masked chip with everything below the cut black: the
+    /// recognizer's view of the upper part.
+    MaskedChipUpper,
+    /// The aligned chip without a mask.
+    UnmaskedChip,
 }
 
 impl Variant {
     /// All variants.
-    pub const ALL: [Variant; 4] = [
+    pub const ALL: [Variant; 7] = [
         Variant::MaskedUpper,
         Variant::MaskedFull,
         Variant::UnmaskedFull,
         Variant::UnmaskedUpper,
+        Variant::MaskedChip,
+        Variant::MaskedChipUpper,
+        Variant::UnmaskedChip,
     ];
+
+    /// Whether this is an aligned chip (which [`mask_face`] makes only
+    /// when asked).
+    pub fn is_chip(&self) -> bool {
+        matches!(
+            self,
+            Variant::MaskedChip | Variant::MaskedChipUpper | Variant::UnmaskedChip
+        )
+    }
 
     /// The folder name (`masked_upper`, ...).
     pub fn as_str(&self) -> &'static str {
@@ -78,6 +99,9 @@ impl Variant {
             Variant::MaskedFull => "masked_full",
             Variant::UnmaskedFull => "unmasked_full",
             Variant::UnmaskedUpper => "unmasked_upper",
+            Variant::MaskedChip => "masked_chip",
+            Variant::MaskedChipUpper => "masked_chip_upper",
+            Variant::UnmaskedChip => "unmasked_chip",
         }
     }
 }
@@ -119,7 +143,12 @@ impl Default for GenerateOptions {
             selection: FaceSelection::CenterWeighted { weight: 2.0 },
             cut: UpperCut::NoseBridge,
             upper_size: [160, 80],
-            variants: vec![Variant::MaskedUpper, Variant::MaskedFull],
+            variants: vec![
+                Variant::MaskedUpper,
+                Variant::MaskedFull,
+                Variant::MaskedChip,
+                Variant::MaskedChipUpper,
+            ],
             format: OutputFormat::Png,
             batch: 64,
             min_visible: 0.6,
@@ -146,6 +175,32 @@ pub struct FaceSteps {
     pub masked: MaskedFace,
     /// The first crop row not kept in the upper part.
     pub cut_row: u32,
+    /// The aligned chips, when a chip variant was asked for.
+    pub chips: Option<FaceChips>,
+}
+
+/// The face aligned for recognition ([`crate::face_chip`]), with and
+/// without the mask.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceChips {
+    /// The chip of the unmasked face.
+    pub unmasked: RgbImage,
+    /// The chip of the masked face (the mask painted on the source image
+    /// with the same draws as on the crop).
+    pub masked: RgbImage,
+    /// The first chip row below the cut (black in the upper chip).
+    pub cut_row: u32,
+}
+
+impl FaceChips {
+    /// The masked chip with the rows from [`FaceChips::cut_row`] down black.
+    pub fn masked_upper(&self) -> RgbImage {
+        let mut chip = self.masked.clone();
+        let w = chip.width() as usize;
+        let start = (self.cut_row.min(chip.height()) as usize) * 3 * w;
+        chip.as_mut()[start..].fill(0);
+        chip
+    }
 }
 
 impl FaceSteps {
@@ -164,8 +219,32 @@ impl FaceSteps {
             Variant::MaskedFull => self.masked.image.clone(),
             Variant::UnmaskedFull => self.crop.clone(),
             Variant::UnmaskedUpper => self.upper(&self.crop, upper_size),
+            Variant::MaskedChip => self.chips.as_ref().map_or_else(empty, |c| c.masked.clone()),
+            Variant::MaskedChipUpper => self
+                .chips
+                .as_ref()
+                .map_or_else(empty, FaceChips::masked_upper),
+            Variant::UnmaskedChip => self
+                .chips
+                .as_ref()
+                .map_or_else(empty, |c| c.unmasked.clone()),
         }
     }
+}
+
+fn empty() -> RgbImage {
+    RgbImage::new(0, 0)
+}
+
+/// Maps a point of the crop back into the source image (the inverse of
+/// [`to_crop`]).
+fn from_crop(p: Point2, crop_box: &[u32; 4], size: u32) -> Point2 {
+    let sx = (crop_box[2] - crop_box[0]).max(1) as f32 / size as f32;
+    let sy = (crop_box[3] - crop_box[1]).max(1) as f32 / size as f32;
+    Point2::new(
+        (p.x + 0.5) * sx - 0.5 + crop_box[0] as f32,
+        (p.y + 0.5) * sy - 0.5 + crop_box[1] as f32,
+    )
 }
 
 /// Maps a point of the source image into the crop, as `imageops::resize`
@@ -247,6 +326,13 @@ where
             reason: e.to_string(),
         })?;
     let cut_row = opts.cut.row(&landmarks, crop.height());
+    let chips = if opts.variants.iter().any(Variant::is_chip) {
+        Some(chips(
+            image, &crop_box, size, &landmarks, renderer, opts, key,
+        )?)
+    } else {
+        None
+    };
     Ok(FaceSteps {
         detection: detection.clone(),
         crop_box,
@@ -255,6 +341,47 @@ where
         landmarks,
         masked,
         cut_row,
+        chips,
+    })
+}
+
+/// The aligned chips: the landmarks mapped back to the source image, the
+/// mask painted there with the crop's draws (the same random stream), and
+/// both faces cut out as dlib aligns them.
+fn chips<M: MaskRenderer + ?Sized>(
+    image: &RgbImage,
+    crop_box: &[u32; 4],
+    size: u32,
+    landmarks: &Landmarks68,
+    renderer: &M,
+    opts: &GenerateOptions,
+    key: &str,
+) -> Result<FaceChips, MaskError> {
+    let points: Vec<Point2> = landmarks
+        .points()
+        .iter()
+        .map(|&p| from_crop(p, crop_box, size))
+        .collect();
+    let source_landmarks = Landmarks68::new(points)?;
+    let mut rng = rng_for(opts.seed, &format!("mask/{key}"));
+    let masked = renderer
+        .render(image, &source_landmarks, &mut rng)
+        .map_err(|e| MaskError::Step {
+            step: "mask",
+            reason: e.to_string(),
+        })?;
+    let params = crate::ChipParams::default();
+    let details = crate::chip_details(source_landmarks.points(), &params)?;
+    // The cut in chip rows: the nose bridge where it lands in the chip, or
+    // the same fraction of the chip.
+    let cut_row = match opts.cut {
+        UpperCut::NoseBridge => details.to_chip(source_landmarks.points()[28]).y.round(),
+        UpperCut::Fraction { fraction } => (fraction * params.size as f32).round(),
+    };
+    Ok(FaceChips {
+        unmasked: crate::extract_chip(image, &details),
+        masked: crate::extract_chip(&masked.image, &details),
+        cut_row: cut_row.clamp(1.0, params.size as f32) as u32,
     })
 }
 
@@ -293,6 +420,9 @@ pub struct GenerateRecord {
     /// The first crop row not kept in the upper part.
     #[serde(default)]
     pub cut_row: u32,
+    /// The first chip row below the cut, when chips were made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chip_cut_row: Option<u32>,
 }
 
 /// What [`generate_dataset`] did.
@@ -509,6 +639,12 @@ where
                 Variant::MaskedFull => format!("mask({style})"),
                 Variant::UnmaskedFull => String::new(),
                 Variant::UnmaskedUpper => format!("upper(row={})", record.cut_row),
+                Variant::MaskedChip => format!("mask({style});chip"),
+                Variant::MaskedChipUpper => format!(
+                    "mask({style});chip;upper(row={})",
+                    record.chip_cut_row.unwrap_or_default()
+                ),
+                Variant::UnmaskedChip => "chip".into(),
             };
             m.samples.push(Sample {
                 path: rel,
@@ -566,6 +702,7 @@ fn failed(sample: &Sample, reason: String) -> GenerateRecord {
         mask: serde_json::Value::Null,
         mask_file: None,
         cut_row: 0,
+        chip_cut_row: None,
     }
 }
 
@@ -639,6 +776,7 @@ where
             .unwrap_or(serde_json::Value::String(steps.masked.description)),
         mask_file: Some(mask_rel),
         cut_row: steps.cut_row,
+        chip_cut_row: steps.chips.as_ref().map(|c| c.cut_row),
     })
 }
 

@@ -28,15 +28,21 @@ pub fn write_curves_csv(path: &Path, curves: &[Curve<'_>]) -> Result<(), OpenSet
     })
 }
 
+/// Rates of 0 have no place on a log axis: they are drawn at this floor.
+pub const LOG_FLOOR: f64 = 1e-4;
+
 /// The open-set ROC: DIR against FPIR on a logarithmic FPIR axis (as IJB-C
-/// reports it); points at FPIR 0 cannot be drawn there and are left out.
+/// reports it); an FPIR of 0 is drawn at [`LOG_FLOOR`].
 pub fn roc_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetError> {
     let mut chart = LineChart::new(title)
         .x_label("false-positive identification rate (FPIR)")
         .y_label("detection and identification rate (DIR)")
         .log_x();
     for (name, points) in curves {
-        chart = chart.series(*name, points.iter().map(|p| (p.0, p.1)).collect());
+        chart = chart.series(
+            *name,
+            points.iter().map(|p| (p.0.max(LOG_FLOOR), p.1)).collect(),
+        );
     }
     chart.render(640, 440).map_err(|source| OpenSetError::Plot {
         what: "the ROC curve",
@@ -44,8 +50,8 @@ pub fn roc_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetE
     })
 }
 
-/// The DET curve: FNIR (1 - DIR) against FPIR, both logarithmic; lower is
-/// better.
+/// The DET curve: FNIR (1 - DIR) against FPIR, both logarithmic, rates of
+/// 0 drawn at [`LOG_FLOOR`]; lower is better.
 pub fn det_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetError> {
     let mut chart = LineChart::new(title)
         .x_label("false-positive identification rate (FPIR)")
@@ -53,7 +59,13 @@ pub fn det_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetE
         .log_x()
         .log_y();
     for (name, points) in curves {
-        chart = chart.series(*name, points.iter().map(|p| (p.0, 1.0 - p.1)).collect());
+        chart = chart.series(
+            *name,
+            points
+                .iter()
+                .map(|p| (p.0.max(LOG_FLOOR), (1.0 - p.1).max(LOG_FLOOR)))
+                .collect(),
+        );
     }
     chart.render(640, 440).map_err(|source| OpenSetError::Plot {
         what: "the DET curve",
@@ -131,8 +143,10 @@ mod tests {
             (640, 440)
         );
         assert!(det_chart("d", &[("a", &full)]).is_ok());
-        // Nothing drawable on a log axis: every FPIR is 0.
-        assert!(roc_chart("r", &[("a", &curve[..2])]).is_err());
+        // Perfect separation: every FPIR (or FNIR) is 0, drawn at the floor.
+        assert!(roc_chart("r", &[("a", &curve[..2])]).is_ok());
+        let perfect = [(0.0, 1.0, 0.5), (1.0, 1.0, 0.1)];
+        assert!(det_chart("d", &[("a", &perfect)]).is_ok());
         assert!(score_histogram("h", &[1.0, 2.0], &[0.0], 10).is_ok());
         assert!(score_histogram("h", &[], &[], 10).is_err());
     }

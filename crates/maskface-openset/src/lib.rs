@@ -33,7 +33,7 @@ mod report;
 mod scores;
 
 pub use calibrate::{calibrate_fpir, PercentileRule};
-pub use curves::{det_chart, roc_chart, score_histogram, write_curves_csv, Curve};
+pub use curves::{det_chart, roc_chart, score_histogram, write_curves_csv, Curve, LOG_FLOOR};
 pub use error::OpenSetError;
 pub use metrics::{
     auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir, Probe,

@@ -1,0 +1,194 @@
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use image::RgbImage;
+use maskface_core::{load_rgb, write_atomic, Manifest, Split};
+use maskface_nets::face_resnet::{FaceEmbedderResNet, DLIB_RESNET_FILE};
+use maskface_nets::Backend;
+use maskface_recognize::{embed_all, Centroids, Head, SoftmaxParams};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What `model.json` of an embedding recognizer says it is.
+pub const EMBEDDING_MODEL_KIND: &str = "embedding";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadArg {
+    /// Cosine similarity to each person's mean embedding.
+    Centroid,
+    /// A softmax layer trained on the embeddings.
+    Softmax,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RecognizeArgs {
+    /// Manifest of aligned 150x150 face chips (a `*_chip` variant of
+    /// `maskface generate`); its training split is enrolled.
+    #[arg(long, default_value = "data/masked/masked_chip/manifest.csv")]
+    pub train: PathBuf,
+
+    /// Manifest whose test split is recognized (default: --train's).
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+
+    /// The classifier on the embeddings.
+    #[arg(long, value_enum, default_value_t = HeadArg::Softmax)]
+    pub head: HeadArg,
+
+    /// Folder with dlib's face-recognition model.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+
+    /// Output folder: model.json, report.json.
+    #[arg(long, default_value = "data/recognize")]
+    pub out: PathBuf,
+}
+
+/// An embedding recognizer as saved: which embedder, the class names and
+/// the head.
+#[derive(Serialize, Deserialize)]
+pub struct EmbeddingModel {
+    /// Always [`EMBEDDING_MODEL_KIND`].
+    pub kind: String,
+    /// The embedder's model file, found in `--models`.
+    pub embedder: String,
+    /// Class names by label.
+    pub classes: Vec<String>,
+    /// The classifier on the embeddings.
+    pub head: Head,
+}
+
+impl EmbeddingModel {
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let m: EmbeddingModel = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not an embedding model", path.display()))?;
+        if m.kind != EMBEDDING_MODEL_KIND || m.classes.len() != m.head.num_classes() {
+            bail!(
+                "{}: kind `{}` with {} classes for a head of {}",
+                path.display(),
+                m.kind,
+                m.classes.len(),
+                m.head.num_classes()
+            );
+        }
+        Ok(m)
+    }
+
+    /// A short description for tables.
+    pub fn describe(&self) -> String {
+        format!(
+            "dlib ResNet + {}",
+            match self.head {
+                Head::Centroids(_) => "nearest centre (cosine)",
+                Head::Softmax(_) => "softmax head",
+            }
+        )
+    }
+}
+
+/// dlib's network from `models`.
+pub fn embedder(models: &Path) -> Result<FaceEmbedderResNet> {
+    FaceEmbedderResNet::from_file(&models.join(DLIB_RESNET_FILE), &Backend::Flex.device()?)
+        .context("loading dlib's face-recognition model (run scripts/setup.sh)")
+}
+
+/// Loads a split's chips in parallel: the images and their labels.
+pub fn load_chips(manifest: &Manifest, split: Split) -> Result<(Vec<RgbImage>, Vec<u32>)> {
+    let samples: Vec<_> = manifest.split(split).collect();
+    let images = samples
+        .par_iter()
+        .map(|s| load_rgb(&manifest.resolve(&s.path)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((images, samples.iter().map(|s| s.label).collect()))
+}
+
+/// Embeds with a progress bar.
+pub fn embed_with_bar(
+    net: &FaceEmbedderResNet,
+    images: &[RgbImage],
+    what: &str,
+) -> Result<Vec<Vec<f32>>> {
+    let pb = crate::progress::bar(images.len(), what);
+    let e = embed_all(net, images, 32, &|n| pb.inc(n as u64))?;
+    pb.finish_and_clear();
+    Ok(e)
+}
+
+#[derive(Serialize)]
+struct Report {
+    train: String,
+    test: String,
+    head: HeadArg,
+    train_images: usize,
+    test_images: usize,
+    correct: usize,
+    accuracy: f64,
+    seconds: f64,
+}
+
+/// The test accuracy.
+pub fn run(args: &RecognizeArgs) -> Result<f64> {
+    let start = Instant::now();
+    let train =
+        Manifest::read(&args.train).with_context(|| format!("reading {}", args.train.display()))?;
+    let test_path = args.test.clone().unwrap_or_else(|| args.train.clone());
+    let test =
+        Manifest::read(&test_path).with_context(|| format!("reading {}", test_path.display()))?;
+    let net = embedder(&args.models)?;
+    let (x, y) = load_chips(&train, Split::Train)?;
+    if x.is_empty() {
+        bail!("{} has no training images", args.train.display());
+    }
+    let (xt, yt) = load_chips(&test, Split::Test)?;
+    let e = embed_with_bar(&net, &x, "embed")?;
+    let et = embed_with_bar(&net, &xt, "embed")?;
+    let head = match args.head {
+        HeadArg::Centroid => Head::Centroids(Centroids::fit(&e, &y)?),
+        HeadArg::Softmax => Head::Softmax(SoftmaxParams::default().fit(&e, &y)?),
+    };
+    let correct = et
+        .iter()
+        .zip(&yt)
+        .filter(|(v, &l)| {
+            let s = head.scores(v);
+            (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])) == Some(l as usize)
+        })
+        .count();
+    let accuracy = correct as f64 / yt.len().max(1) as f64;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let model = EmbeddingModel {
+        kind: EMBEDDING_MODEL_KIND.into(),
+        embedder: DLIB_RESNET_FILE.into(),
+        classes: crate::eigen::class_names(&train)?,
+        head,
+    };
+    let json = serde_json::to_vec(&model)?;
+    write_atomic(&args.out.join("model.json"), |w| w.write_all(&json))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let report = Report {
+        train: args.train.display().to_string(),
+        test: test_path.display().to_string(),
+        head: args.head,
+        train_images: y.len(),
+        test_images: yt.len(),
+        correct,
+        accuracy,
+        seconds,
+    };
+    let json = serde_json::to_vec_pretty(&report)?;
+    write_atomic(&args.out.join("report.json"), |w| w.write_all(&json))?;
+    println!(
+        "{}: {} training images, test accuracy {:.1}% ({correct}/{}) in {seconds:.1} s -> {}",
+        model.describe(),
+        y.len(),
+        100.0 * accuracy,
+        yt.len(),
+        args.out.display()
+    );
+    Ok(accuracy)
+}

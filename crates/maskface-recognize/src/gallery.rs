@@ -1,0 +1,326 @@
+//! The enrolled people: one versioned JSON file, written atomically, so a
+//! crash mid-write leaves the previous gallery. Adding a person needs no
+//! retraining: their templates are embeddings, and identification compares
+//! a face with each person's centre.
+
+use std::path::Path;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{l2_normalize, RecognizeError};
+
+/// What a gallery file says it is.
+pub const GALLERY_FORMAT: &str = "maskface-gallery";
+/// The layout version this crate writes and reads.
+pub const GALLERY_VERSION: u32 = 1;
+
+/// One enrolled image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    /// SHA-256 of the face chip's size and pixels: enrolling the same image
+    /// again changes nothing.
+    pub image: String,
+    /// Where it came from (for people reading the file).
+    pub source: String,
+    /// Its embedding.
+    pub embedding: Vec<f32>,
+}
+
+/// An enrolled person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// The name given at enrollment.
+    pub name: String,
+    /// Their images.
+    pub templates: Vec<Template>,
+}
+
+impl Person {
+    /// The unit-length mean of the unit-length templates.
+    pub fn centre(&self) -> Vec<f32> {
+        let dim = self.templates.first().map_or(0, |t| t.embedding.len());
+        let mut sum = vec![0f32; dim];
+        for t in &self.templates {
+            for (s, v) in sum.iter_mut().zip(l2_normalize(&t.embedding)) {
+                *s += v;
+            }
+        }
+        l2_normalize(&sum)
+    }
+}
+
+/// The answer for one face.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identification {
+    /// The person, or `None` ("unknown") below the threshold.
+    pub name: Option<String>,
+    /// The closest person whatever the threshold, and the similarity.
+    pub nearest: Option<(String, f32)>,
+    /// The threshold in force.
+    pub threshold: f32,
+}
+
+/// What [`Gallery::enroll`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enrolled {
+    /// Templates added.
+    pub added: usize,
+    /// Images the person already had.
+    pub already: usize,
+}
+
+/// Enrolled people and the threshold identification uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gallery {
+    /// Always [`GALLERY_FORMAT`].
+    pub format: String,
+    /// [`GALLERY_VERSION`].
+    pub version: u32,
+    /// The embedder the templates come from (another one's embeddings do
+    /// not compare).
+    pub embedder: String,
+    /// Cosine similarity to a person's centre at or above which a face is
+    /// that person.
+    pub threshold: f32,
+    /// The people, by name.
+    pub people: Vec<Person>,
+}
+
+/// The hash [`Template::image`] holds.
+pub fn image_hash(chip: &RgbImage) -> String {
+    let mut h = Sha256::new();
+    h.update(chip.width().to_le_bytes());
+    h.update(chip.height().to_le_bytes());
+    h.update(chip.as_raw());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Gallery {
+    /// An empty gallery for `embedder`'s embeddings.
+    pub fn new(embedder: impl Into<String>, threshold: f32) -> Self {
+        Gallery {
+            format: GALLERY_FORMAT.into(),
+            version: GALLERY_VERSION,
+            embedder: embedder.into(),
+            threshold,
+            people: Vec::new(),
+        }
+    }
+
+    /// Reads a gallery; a corrupt, foreign or newer file is an error
+    /// naming it.
+    pub fn load(path: &Path) -> Result<Self, RecognizeError> {
+        let bad = |reason: String| RecognizeError::File {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let g: Gallery = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(format!("not a readable gallery ({e})")))?;
+        if g.format != GALLERY_FORMAT {
+            return Err(bad(format!(
+                "format `{}`, not a maskface gallery",
+                g.format
+            )));
+        }
+        if g.version != GALLERY_VERSION {
+            return Err(bad(format!(
+                "gallery version {} (this program reads {GALLERY_VERSION})",
+                g.version
+            )));
+        }
+        let dim = g.dim();
+        for p in &g.people {
+            if p.templates.is_empty()
+                || p.templates.iter().any(|t| {
+                    Some(t.embedding.len()) != dim || t.embedding.iter().any(|v| !v.is_finite())
+                })
+            {
+                return Err(bad(format!("person `{}` has unusable templates", p.name)));
+            }
+        }
+        Ok(g)
+    }
+
+    /// The embeddings' length, once someone is enrolled.
+    pub fn dim(&self) -> Option<usize> {
+        self.people
+            .iter()
+            .flat_map(|p| &p.templates)
+            .map(|t| t.embedding.len())
+            .next()
+    }
+
+    /// Writes the gallery atomically (a crash leaves the old file).
+    pub fn save(&self, path: &Path) -> Result<(), RecognizeError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| RecognizeError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        maskface_core::write_atomic(path, |w| w.write_all(&bytes))?;
+        Ok(())
+    }
+
+    /// Adds `templates` to `name` (creating the person); images already
+    /// enrolled for them are skipped.
+    pub fn enroll(
+        &mut self,
+        name: &str,
+        templates: Vec<Template>,
+    ) -> Result<Enrolled, RecognizeError> {
+        if name.trim().is_empty() {
+            return Err(RecognizeError::InvalidParameter {
+                name: "name",
+                reason: "an empty name".into(),
+            });
+        }
+        let dim = self.dim();
+        if let Some(t) = templates.iter().find(|t| {
+            t.embedding.is_empty()
+                || dim.is_some_and(|d| d != t.embedding.len())
+                || t.embedding.iter().any(|v| !v.is_finite())
+        }) {
+            return Err(RecognizeError::Data(format!(
+                "{}: an embedding of {} values does not fit this gallery",
+                t.source,
+                t.embedding.len()
+            )));
+        }
+        let i = match self.people.binary_search_by(|p| p.name.as_str().cmp(name)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.people.insert(
+                    i,
+                    Person {
+                        name: name.to_string(),
+                        templates: Vec::new(),
+                    },
+                );
+                i
+            }
+        };
+        let person = &mut self.people[i];
+        let mut done = Enrolled {
+            added: 0,
+            already: 0,
+        };
+        for t in templates {
+            if person.templates.iter().any(|old| old.image == t.image) {
+                done.already += 1;
+            } else {
+                person.templates.push(t);
+                done.added += 1;
+            }
+        }
+        if person.templates.is_empty() {
+            self.people.remove(i);
+        }
+        Ok(done)
+    }
+
+    /// The person whose centre is most similar to `embedding`, if the
+    /// similarity reaches the threshold.
+    pub fn identify(&self, embedding: &[f32]) -> Identification {
+        let q = l2_normalize(embedding);
+        let nearest = self
+            .people
+            .iter()
+            .map(|p| {
+                let s: f32 = p.centre().iter().zip(&q).map(|(a, b)| a * b).sum();
+                (p.name.clone(), s)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        Identification {
+            name: nearest
+                .as_ref()
+                .filter(|(_, s)| *s >= self.threshold)
+                .map(|(n, _)| n.clone()),
+            nearest,
+            threshold: self.threshold,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(source: &str, e: Vec<f32>) -> Template {
+        Template {
+            image: format!("hash-{source}"),
+            source: source.into(),
+            embedding: e,
+        }
+    }
+
+    #[test]
+    fn enroll_is_idempotent_and_identify_uses_the_threshold() {
+        let mut g = Gallery::new("test", 0.9);
+        let a = g
+            .enroll(
+                "Ada",
+                vec![
+                    template("a1", vec![1.0, 0.0]),
+                    template("a2", vec![0.9, 0.1]),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            a,
+            Enrolled {
+                added: 2,
+                already: 0
+            }
+        );
+        let again = g
+            .enroll("Ada", vec![template("a1", vec![1.0, 0.0])])
+            .unwrap();
+        assert_eq!(
+            again,
+            Enrolled {
+                added: 0,
+                already: 1
+            }
+        );
+        g.enroll("Bob", vec![template("b1", vec![0.0, 1.0])])
+            .unwrap();
+        assert_eq!(g.people.len(), 2);
+        assert_eq!(g.identify(&[2.0, 0.1]).name.as_deref(), Some("Ada"));
+        let unknown = g.identify(&[1.0, 1.0]);
+        assert_eq!(unknown.name, None);
+        assert!(unknown.nearest.is_some());
+        assert!(g
+            .enroll("Cy", vec![template("c", vec![1.0, 2.0, 3.0])])
+            .is_err());
+        assert!(g.enroll(" ", vec![template("c", vec![1.0, 2.0])]).is_err());
+    }
+
+    #[test]
+    fn files_round_trip_and_corrupt_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gallery.json");
+        let mut g = Gallery::new("test", 0.5);
+        g.enroll("Ada", vec![template("a1", vec![1.0, 0.0])])
+            .unwrap();
+        g.save(&path).unwrap();
+        assert_eq!(Gallery::load(&path).unwrap(), g);
+        let text = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let e = Gallery::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("gallery.json") && e.contains("not a readable gallery"),
+            "{e}"
+        );
+        std::fs::write(
+            &path,
+            br#"{"format":"x","version":1,"embedder":"e","threshold":0,"people":[]}"#,
+        )
+        .unwrap();
+        assert!(Gallery::load(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("not a maskface gallery"));
+    }
+}

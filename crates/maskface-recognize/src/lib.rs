@@ -1,0 +1,41 @@
+//! # maskface-recognize
+//!
+//! Face recognition on embeddings (dlib's ResNet in `maskface-nets`, or any
+//! [`maskface_core::FaceEmbedder`]):
+//!
+//! - [`Centroids`]: each class's centre; scores are cosine similarities;
+//! - [`SoftmaxParams`] / [`SoftmaxHead`]: a linear layer trained by
+//!   cross-entropy on the embeddings;
+//! - [`EmbeddingClassifier`]: an embedder and a [`Head`] together, a
+//!   [`maskface_core::Classifier`] over face chips;
+//! - [`Gallery`]: people enrolled from a few images each, without
+//!   retraining; one versioned file, written atomically; identification
+//!   answers a name or "unknown" against a threshold.
+//!
+//! ```
+//! use maskface_recognize::{Centroids, Gallery, Template};
+//!
+//! # fn main() -> Result<(), maskface_recognize::RecognizeError> {
+//! let x = vec![vec![1.0, 0.1], vec![0.9, 0.0], vec![0.0, 1.0]];
+//! let centres = Centroids::fit(&x, &[0, 0, 1])?;
+//! assert!(centres.scores(&[1.0, 0.0])[0] > 0.99);
+//!
+//! let mut gallery = Gallery::new("toy", 0.8);
+//! gallery.enroll("Ada", vec![Template { image: "h1".into(), source: "ada.png".into(), embedding: vec![1.0, 0.0] }])?;
+//! assert_eq!(gallery.identify(&[0.95, 0.05]).name.as_deref(), Some("Ada"));
+//! assert_eq!(gallery.identify(&[0.0, 1.0]).name, None);
+//! # Ok(()) }
+//! ```
+
+mod classifier;
+mod error;
+mod gallery;
+mod heads;
+
+pub use classifier::{embed_all, EmbeddingClassifier};
+pub use error::RecognizeError;
+pub use gallery::{
+    image_hash, Enrolled, Gallery, Identification, Person, Template, GALLERY_FORMAT,
+    GALLERY_VERSION,
+};
+pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
