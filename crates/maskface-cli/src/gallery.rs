@@ -57,14 +57,14 @@ pub struct IdentifyArgs {
 }
 
 /// Detection, landmarks, alignment and embedding of one face per photo.
-struct Pipeline {
-    mtcnn: Mtcnn,
-    predictor: ShapePredictor,
-    net: maskface_nets::face_resnet::FaceEmbedderResNet,
+pub struct Pipeline {
+    pub mtcnn: Mtcnn,
+    pub predictor: ShapePredictor,
+    pub net: maskface_nets::face_resnet::FaceEmbedderResNet,
 }
 
 impl Pipeline {
-    fn load(models: &Path) -> Result<Self> {
+    pub fn load(models: &Path) -> Result<Self> {
         let device = Backend::Flex.device()?;
         Ok(Pipeline {
             mtcnn: Mtcnn::from_dir(models, MtcnnConfig::default(), &device)

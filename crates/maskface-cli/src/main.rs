@@ -14,6 +14,7 @@ mod progress;
 mod recognize;
 mod run;
 mod split;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,9 @@ enum Command {
     Enroll(gallery::EnrollArgs),
     /// Name the person in each photo from a gallery, or say "unknown".
     Identify(gallery::IdentifyArgs),
+    /// LFW face verification (pairs.txt, 10 folds) with dlib's ResNet:
+    /// unmasked, one image of each pair masked, both masked.
+    Verify(verify::VerifyArgs),
     /// The whole job on the defaults: curate (the authors' split when
     /// available), split if needed, generate the masked dataset, augment it,
     /// fit the Eigenface baseline and dlib's ResNet with a softmax head, and
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Recognize(a) => recognize::run(&a).map(|_| ()),
         Command::Enroll(a) => gallery::enroll(&a),
         Command::Identify(a) => gallery::identify(&a),
+        Command::Verify(a) => verify::run(&a).map(|_| ()),
         Command::Run(a) => run::run(&a),
     };
     match result {

@@ -790,6 +790,73 @@ fn enroll_and_identify() {
     assert_eq!(std::fs::read(g).unwrap(), &before[..before.len() / 2]);
 }
 
+/// LFW's verification protocol on a small pairs file of the fixtures (two
+/// folds of two same and two different pairs).
+#[test]
+fn verify_runs_the_pairs_protocol() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.txt");
+    std::fs::write(
+        &pairs,
+        "2\t2\nAaron_Peirsol\t1\t2\nAbel_Pacheco\t1\t3\n\
+         Aaron_Peirsol\t3\tClare_Short\t1\nBarbra_Streisand\t1\tAbel_Pacheco\t4\n\
+         Clare_Short\t2\t3\nAaron_Peirsol\t3\t4\n\
+         Abdel_Madi_Shabneh\t1\tBarbra_Streisand\t2\nClare_Short\t4\tAbel_Pacheco\t2\n",
+    )
+    .unwrap();
+    let out = ok(&[
+        "verify",
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--out",
+        dir.path().join("v").to_str().unwrap(),
+    ]);
+    assert!(out.contains("| unmasked |"), "{out}");
+    // Unmasked, dlib's own threshold (0.6) separates every pair here.
+    let csv = std::fs::read_to_string(dir.path().join("v/pairs.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 8);
+    for r in &rows {
+        let d: f64 = r[4].parse().unwrap();
+        assert_eq!(d < 0.6, r[1] == "true", "{r:?}");
+    }
+    assert!(
+        out.contains("| one image masked |") && out.contains("| both masked |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8 pairs of 15 images (0 without a detected face"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("v/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["rows"].as_array().unwrap().len(), 3);
+    // A pairs file naming an image that is not there is an error naming it.
+    std::fs::write(
+        &pairs,
+        "1\t1\nNobody\t1\t2\nAaron_Peirsol\t1\tAbel_Pacheco\t1\n",
+    )
+    .unwrap();
+    let e = fails(&[
+        "verify",
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--lfw",
+        "fixtures/lfw-mini",
+    ]);
+    assert!(e.contains("Nobody_0001.jpg"), "{e}");
+}
+
 /// Curates the fixture identities with at least 3 images into `{d}/c` and
 /// splits them with `ratios` into `{d}/s`.
 fn split_fixtures(d: &str, ratios: &str) {

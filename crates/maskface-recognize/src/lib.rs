@@ -8,6 +8,8 @@
 //!   cross-entropy on the embeddings;
 //! - [`EmbeddingClassifier`]: an embedder and a [`Head`] together, a
 //!   [`maskface_core::Classifier`] over face chips;
+//! - [`parse_pairs`], [`fold_accuracy`]: LFW's 10-fold verification
+//!   protocol;
 //! - [`Gallery`]: people enrolled from a few images each, without
 //!   retraining; one versioned file, written atomically; identification
 //!   answers a name or "unknown" against a threshold.
@@ -31,6 +33,7 @@ mod classifier;
 mod error;
 mod gallery;
 mod heads;
+mod verify;
 
 pub use classifier::{embed_all, EmbeddingClassifier};
 pub use error::RecognizeError;
@@ -39,3 +42,4 @@ pub use gallery::{
     GALLERY_VERSION,
 };
 pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
+pub use verify::{fold_accuracy, parse_pairs, Pair};
