@@ -138,11 +138,13 @@ impl Model {
             .map(|k| k.kind)
             .unwrap_or_default();
         if kind == crate::recognize::EMBEDDING_MODEL_KIND {
-            let m = crate::recognize::EmbeddingModel::load(path)?;
+            let m = crate::recognize::EmbeddingModel::from_slice(&bytes, path)?;
             let net = crate::recognize::embedder(models)?;
             return Ok(Model::Embedding(Box::new(m), Box::new(net)));
         }
-        Ok(Model::Eigen(Box::new(EigenModel::load(path)?)))
+        Ok(Model::Eigen(Box::new(EigenModel::from_slice(
+            &bytes, path,
+        )?)))
     }
 
     fn classes(&self) -> &[String] {

@@ -62,9 +62,9 @@ pub struct EmbeddingModel {
 }
 
 impl EmbeddingModel {
-    pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let m: EmbeddingModel = serde_json::from_slice(&bytes)
+    /// Reads a model from its file's bytes (`path` names it in errors).
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Self> {
+        let m: EmbeddingModel = serde_json::from_slice(bytes)
             .with_context(|| format!("{} is not an embedding model", path.display()))?;
         if m.kind != EMBEDDING_MODEL_KIND || m.classes.len() != m.head.num_classes() {
             bail!(

@@ -104,11 +104,23 @@ impl EigenModel {
 
     /// Loads a model written by [`EigenModel::save`], checking its parts.
     pub fn load(path: &Path) -> Result<Self, EigenError> {
-        let model: EigenModel = load_json(path)?;
-        model.check().map_err(|reason| EigenError::Model {
+        let bytes = std::fs::read(path).map_err(|e| EigenError::Model {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::from_slice(&bytes, path)
+    }
+
+    /// The same from the file's bytes, read by the caller (`path` names it
+    /// in errors).
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Self, EigenError> {
+        let model_err = |reason: String| EigenError::Model {
             path: path.to_path_buf(),
             reason,
-        })?;
+        };
+        let model: EigenModel =
+            serde_json::from_slice(bytes).map_err(|e| model_err(e.to_string()))?;
+        model.check().map_err(model_err)?;
         Ok(model)
     }
 }
