@@ -10,12 +10,7 @@ use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 use maskface_recognize::{image_hash, Gallery, Template};
 
-/// The cosine similarity to a person's centre at which 1% of 1,000 masked
-/// LFW strangers are taken for one of the authors' 50 people (0.971; 73% of
-/// those people's masked test faces pass it; docs/recognition.md). dlib's
-/// embeddings share a large common direction, so similarities crowd near 1.
-/// A gallery's threshold is set when it is made (`--threshold`).
-pub const DEFAULT_THRESHOLD: f32 = 0.97;
+use maskface_recognize::DEFAULT_THRESHOLD;
 
 #[derive(Args, Debug, Clone)]
 pub struct EnrollArgs {

@@ -16,6 +16,13 @@ pub const GALLERY_FORMAT: &str = "maskface-gallery";
 /// The layout version this crate writes and reads.
 pub const GALLERY_VERSION: u32 = 1;
 
+/// The cosine similarity to a person's centre at which 1% of 1,000 masked
+/// LFW strangers are taken for one of the authors' 50 people (0.971; 73% of
+/// those people's masked test faces pass it; docs/recognition.md). dlib's
+/// embeddings share a large common direction, so similarities crowd near 1.
+/// A gallery's threshold is set when it is made (`maskface enroll --threshold`).
+pub const DEFAULT_THRESHOLD: f32 = 0.97;
+
 /// One enrolled image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {

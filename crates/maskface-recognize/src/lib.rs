@@ -38,8 +38,8 @@ mod verify;
 pub use classifier::{embed_all, EmbeddingClassifier};
 pub use error::RecognizeError;
 pub use gallery::{
-    image_hash, Enrolled, Gallery, Identification, Person, Template, GALLERY_FORMAT,
-    GALLERY_VERSION,
+    image_hash, Enrolled, Gallery, Identification, Person, Template, DEFAULT_THRESHOLD,
+    GALLERY_FORMAT, GALLERY_VERSION,
 };
 pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use verify::{fold_accuracy, parse_pairs, Pair};
