@@ -197,7 +197,7 @@ fn authors_images_generate_a_masked_dataset_reproducibly() {
 fn resnet_on_masked_chips(models: &std::path::Path, generated: &std::path::Path) {
     use maskface::core::FaceEmbedder;
     use maskface::nets::face_resnet::{FaceEmbedderResNet, DLIB_RESNET_FILE};
-    use maskface::recognize::SoftmaxParams;
+    use maskface::recognize::{Head, SoftmaxParams};
 
     let device = maskface::nets::Backend::Flex.device().unwrap();
     let net = FaceEmbedderResNet::from_file(&models.join(DLIB_RESNET_FILE), &device).unwrap();
@@ -218,14 +218,11 @@ fn resnet_on_masked_chips(models: &std::path::Path, generated: &std::path::Path)
         };
         let (x, y) = embed(Split::Train);
         let (xt, yt) = embed(Split::Test);
-        let head = SoftmaxParams::default().fit(&x, &y).unwrap();
+        let head = Head::Softmax(SoftmaxParams::default().fit(&x, &y).unwrap());
         let right = xt
             .iter()
             .zip(&yt)
-            .filter(|(v, &l)| {
-                let s = head.logits(v);
-                (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])) == Some(l as usize)
-            })
+            .filter(|(v, &l)| head.predict(v) == l)
             .count();
         eprintln!("dlib ResNet + softmax on {variant}: {right}/196");
         assert!(right >= at_least, "{variant}: {right}/196");

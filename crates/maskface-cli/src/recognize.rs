@@ -153,10 +153,7 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let correct = et
         .iter()
         .zip(&yt)
-        .filter(|(v, &l)| {
-            let s = head.scores(v);
-            (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])) == Some(l as usize)
-        })
+        .filter(|(v, &l)| head.predict(v) == l)
         .count();
     let accuracy = correct as f64 / yt.len().max(1) as f64;
     std::fs::create_dir_all(&args.out)

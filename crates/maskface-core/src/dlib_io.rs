@@ -104,9 +104,11 @@ impl<'a> DlibReader<'a> {
         Ok(mag)
     }
 
-    /// A float: mantissa then exponent, both integers; exponents 32000,
-    /// 32001 and 32002 stand for +inf, -inf and NaN.
-    pub fn f32(&mut self) -> Decoded<f32> {
+    /// The two integers of a serialized float: the mantissa, then the
+    /// exponent (`Err` for the old text format or an exponent out of
+    /// range); exponents 32000, 32001 and 32002 stand for +inf, -inf and
+    /// NaN and are returned as they are.
+    fn float_parts(&mut self) -> Decoded<(i64, i64)> {
         if let Some(&b) = self.bytes.get(self.pos) {
             if b & 0x70 != 0 {
                 return self.fail("floating-point number in dlib's old text format");
@@ -115,45 +117,36 @@ impl<'a> DlibReader<'a> {
         let mantissa = self.i64()?;
         let start = self.pos;
         let exponent = self.i64()?;
+        if (-2000..2000).contains(&exponent) || (32000..=32002).contains(&exponent) {
+            return Ok((mantissa, exponent));
+        }
+        Err(DecodeError {
+            offset: start,
+            reason: format!("floating-point exponent {exponent} out of range"),
+        })
+    }
+
+    /// A float: mantissa then exponent, both integers.
+    pub fn f32(&mut self) -> Decoded<f32> {
+        let (mantissa, exponent) = self.float_parts()?;
         Ok(match exponent {
             32000 => f32::INFINITY,
             32001 => f32::NEG_INFINITY,
             32002 => f32::NAN,
-            e if (-2000..2000).contains(&e) => {
-                // dlib converts the mantissa to float first, then scales by a
-                // power of two (std::ldexp), which is exact.
-                ((mantissa as f32) as f64 * 2f64.powi(e as i32)) as f32
-            }
-            _ => {
-                return Err(DecodeError {
-                    offset: start,
-                    reason: format!("floating-point exponent {exponent} out of range"),
-                })
-            }
+            // dlib converts the mantissa to float first, then scales by a
+            // power of two (std::ldexp), which is exact.
+            e => ((mantissa as f32) as f64 * 2f64.powi(e as i32)) as f32,
         })
     }
 
     /// A double, in the same format as [`DlibReader::f32`].
     pub fn f64(&mut self) -> Decoded<f64> {
-        if let Some(&b) = self.bytes.get(self.pos) {
-            if b & 0x70 != 0 {
-                return self.fail("floating-point number in dlib's old text format");
-            }
-        }
-        let mantissa = self.i64()?;
-        let start = self.pos;
-        let exponent = self.i64()?;
+        let (mantissa, exponent) = self.float_parts()?;
         Ok(match exponent {
             32000 => f64::INFINITY,
             32001 => f64::NEG_INFINITY,
             32002 => f64::NAN,
-            e if (-2000..2000).contains(&e) => mantissa as f64 * 2f64.powi(e as i32),
-            _ => {
-                return Err(DecodeError {
-                    offset: start,
-                    reason: format!("floating-point exponent {exponent} out of range"),
-                })
-            }
+            e => mantissa as f64 * 2f64.powi(e as i32),
         })
     }
 

@@ -215,6 +215,18 @@ impl Head {
         }
     }
 
+    /// The best-scoring class of an embedding (ties to the lower class).
+    pub fn predict(&self, v: &[f32]) -> u32 {
+        let s = self.scores(v);
+        let mut best = 0;
+        for (i, x) in s.iter().enumerate() {
+            if *x > s[best] {
+                best = i;
+            }
+        }
+        best as u32
+    }
+
     /// The number of classes.
     pub fn num_classes(&self) -> usize {
         match self {
