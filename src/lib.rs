@@ -9,7 +9,12 @@
 //! | [`dataset`] | `maskface-dataset` | LFW scanning, identity selection, seeded stratified splits |
 //! | [`augment`] | `maskface-augment` | seeded rotation / colour / flip augmentation over manifests |
 //! | [`plot`] | `maskface-plot` | PNG bar charts and image grids |
-//! | [`nets`] | `maskface-nets` | networks on burn: MTCNN face detection |
+//! | [`nets`] | `maskface-nets` | networks on burn: MTCNN face detection, dlib's face ResNet |
+//! | [`mask`] | `maskface-mask` | landmarks, masks, face chips, the masked-dataset pipeline |
+//! | [`eigen`] | `maskface-eigen` | the Eigenface (PCA) baseline |
+//! | [`openset`] | `maskface-openset` | open-set scores, metrics and curves |
+//! | [`recognize`] | `maskface-recognize` | recognizers on embeddings, galleries, LFW verification |
+//! | [`train`] | `maskface-train` | the training loop, margin heads, fine-tuning dlib's ResNet |
 //!
 //! ```no_run
 //! use maskface::{augment, dataset};
@@ -38,3 +43,4 @@ pub use maskface_nets as nets;
 pub use maskface_openset as openset;
 pub use maskface_plot as plot;
 pub use maskface_recognize as recognize;
+pub use maskface_train as train;

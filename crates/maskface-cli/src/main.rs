@@ -14,6 +14,7 @@ mod progress;
 mod recognize;
 mod run;
 mod split;
+mod train;
 mod verify;
 
 use std::process::ExitCode;
@@ -64,6 +65,10 @@ enum Command {
     /// Face recognition with dlib's ResNet (run in burn): embeds aligned
     /// chips, fits a head on the training split, reports the test accuracy.
     Recognize(recognize::RecognizeArgs),
+    /// Fine-tune dlib's ResNet on the masked training faces (and extra LFW
+    /// identities outside the targets and strangers): ArcFace, Adam,
+    /// validation each epoch, best and last checkpoints, resumable.
+    Train(train::TrainArgs),
     /// Add a person to a gallery from a few photos (masked or not), without
     /// retraining anything; enrolling the same photo twice changes nothing.
     Enroll(gallery::EnrollArgs),
@@ -74,8 +79,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// The whole job on the defaults: curate (the authors' split when
     /// available), split if needed, generate the masked dataset, augment it,
-    /// fit the Eigenface baseline and dlib's ResNet with a softmax head, and
-    /// test both against 1,000 strangers.
+    /// fit the Eigenface baseline and dlib's ResNet with a softmax head,
+    /// fine-tune the ResNet (nearest centre), and test them against 1,000
+    /// strangers.
     Run(run::RunArgs),
 }
 
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
         Command::Eigen(a) => eigen::run(&a).map(|_| ()),
         Command::Openset(a) => openset::run(&a).map(|_| ()),
         Command::Recognize(a) => recognize::run(&a).map(|_| ()),
+        Command::Train(a) => train::run(&a).map(|_| ()),
         Command::Enroll(a) => gallery::enroll(&a),
         Command::Identify(a) => gallery::identify(&a),
         Command::Verify(a) => verify::run(&a).map(|_| ()),

@@ -139,7 +139,8 @@ impl Model {
             .unwrap_or_default();
         if kind == crate::recognize::EMBEDDING_MODEL_KIND {
             let m = crate::recognize::EmbeddingModel::from_slice(&bytes, path)?;
-            let net = crate::recognize::embedder(models)?;
+            let mut net = crate::recognize::embedder_named(models, &m.embedder)?;
+            net.mirror = m.mirror;
             return Ok(Model::Embedding(Box::new(m), Box::new(net)));
         }
         Ok(Model::Eigen(Box::new(EigenModel::from_slice(
@@ -369,53 +370,78 @@ fn strangers(args: &OpensetArgs, targets: &Manifest) -> Result<(Manifest, PathBu
         .join(format!("strangers-{}-seed{}", args.strangers, args.seed));
     let source = dir.join("source.csv");
     drawn.write(&source)?;
+    match generate_like(
+        targets,
+        &args.targets,
+        &drawn,
+        &dir,
+        &args.models,
+        args.min_face,
+        args.overwrite,
+        "strangers",
+    )? {
+        Some((manifest, path)) => Ok((manifest, path, true)),
+        None => Ok((drawn, source, false)),
+    }
+}
+
+/// Puts `drawn` through the pipeline that made `targets` (its recorded
+/// `generate` options and mask) into `dir`: the manifest of the targets'
+/// variant and its path, or `None` when `targets` was not made by
+/// `generate`.
+#[allow(clippy::too_many_arguments)]
+pub fn generate_like(
+    targets: &Manifest,
+    targets_path: &Path,
+    drawn: &Manifest,
+    dir: &Path,
+    models: &Path,
+    min_face: u32,
+    overwrite: bool,
+    what: &str,
+) -> Result<Option<(Manifest, PathBuf)>> {
     let Some(mut record) = GenerationRecord::from_manifest(targets)? else {
-        return Ok((drawn, source, false));
+        return Ok(None);
     };
     let mask = record.mask.unwrap_or_else(|| {
         eprintln!(
-            "warning: {} does not record its mask; the strangers get the paper's",
-            args.targets.display()
+            "warning: {} does not record its mask; the {what} get the paper's",
+            targets_path.display()
         );
         MaskSpec::Paper(PaperMask::default())
     });
-    record.options.overwrite = args.overwrite;
-    let predictor_path = args.models.join("shape_predictor_68_face_landmarks.dat");
+    record.options.overwrite = overwrite;
+    let predictor_path = models.join("shape_predictor_68_face_landmarks.dat");
     let predictor = ShapePredictor::from_file(&predictor_path)
         .context("loading the landmark model (run scripts/setup.sh)")?;
     let config = MtcnnConfig {
-        min_face_size: args.min_face,
+        min_face_size: min_face,
         selection: record.options.selection,
         ..MtcnnConfig::default()
     };
-    let mtcnn = Mtcnn::from_dir(
-        &args.models,
-        config,
-        &maskface_nets::Backend::Flex.device()?,
-    )
-    .context("loading MTCNN (run scripts/setup.sh)")?;
-    let pb = crate::progress::bar(drawn.samples.len(), "strangers");
+    let mtcnn = Mtcnn::from_dir(models, config, &maskface_nets::Backend::Flex.device()?)
+        .context("loading MTCNN (run scripts/setup.sh)")?;
+    let pb = crate::progress::bar(drawn.samples.len(), what);
     let report = generate_dataset(
-        &drawn,
+        drawn,
         &mtcnn,
         &predictor,
         &mask,
-        &dir,
+        dir,
         &record.options,
         &|n| pb.inc(n as u64),
     )?;
     pb.finish_and_clear();
     let Some(manifest) = report.manifests.get(&record.variant) else {
         bail!(
-            "generating the strangers gave no {} images",
+            "generating the {what} gave no {} images",
             record.variant.as_str()
         );
     };
-    Ok((
+    Ok(Some((
         manifest.clone(),
         dir.join(record.variant.as_str()).join("manifest.csv"),
-        true,
-    ))
+    )))
 }
 
 fn write_probes(

@@ -7,7 +7,7 @@ use image::RgbImage;
 use maskface_core::{load_rgb, write_atomic, Manifest, Split};
 use maskface_nets::face_resnet::{FaceEmbedderResNet, DLIB_RESNET_FILE};
 use maskface_nets::Backend;
-use maskface_recognize::{embed_all, Centroids, Head, SoftmaxParams};
+use maskface_recognize::{embed_all, Centroids, CohortParams, Head, SoftmaxParams};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,10 @@ pub enum HeadArg {
     Centroid,
     /// A softmax layer trained on the embeddings.
     Softmax,
+    /// Nearest centre, each person's scores normalised against the faces
+    /// of --cohort (their 300 closest), so one open-set threshold suits
+    /// everyone.
+    Cohort,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -42,6 +46,22 @@ pub struct RecognizeArgs {
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
 
+    /// Fine-tuned weights (`maskface train`'s embedder.bpk) in place of
+    /// dlib's.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+
+    /// Average each face's embedding with its mirror image's (two forward
+    /// passes per face).
+    #[arg(long)]
+    pub mirror: bool,
+
+    /// Chips of other people for `--head cohort` (every split): e.g. the
+    /// extra identities `maskface train` masked, `data/train/extra/masked_chip/manifest.csv`.
+    /// Never the open-set strangers.
+    #[arg(long)]
+    pub cohort: Option<PathBuf>,
+
     /// Output folder: model.json, report.json.
     #[arg(long, default_value = "data/recognize")]
     pub out: PathBuf,
@@ -53,8 +73,12 @@ pub struct RecognizeArgs {
 pub struct EmbeddingModel {
     /// Always [`EMBEDDING_MODEL_KIND`].
     pub kind: String,
-    /// The embedder's model file, found in `--models`.
+    /// The embedder: dlib's model file (found in `--models`), or the path
+    /// of fine-tuned weights.
     pub embedder: String,
+    /// Whether each embedding is averaged with its mirror image's.
+    #[serde(default)]
+    pub mirror: bool,
     /// Class names by label.
     pub classes: Vec<String>,
     /// The classifier on the embeddings.
@@ -81,10 +105,21 @@ impl EmbeddingModel {
     /// A short description for tables.
     pub fn describe(&self) -> String {
         format!(
-            "dlib ResNet + {}",
+            "{}{} + {}",
+            if self.embedder == DLIB_RESNET_FILE {
+                "dlib ResNet"
+            } else {
+                "fine-tuned ResNet"
+            },
+            if self.mirror {
+                " (mirror-averaged)"
+            } else {
+                ""
+            },
             match self.head {
                 Head::Centroids(_) => "nearest centre (cosine)",
                 Head::Softmax(_) => "softmax head",
+                Head::CohortCentroids(_) => "nearest centre (cosine, cohort-normalised)",
             }
         )
     }
@@ -94,6 +129,20 @@ impl EmbeddingModel {
 pub fn embedder(models: &Path) -> Result<FaceEmbedderResNet> {
     FaceEmbedderResNet::from_file(&models.join(DLIB_RESNET_FILE), &Backend::Flex.device()?)
         .context("loading dlib's face-recognition model (run scripts/setup.sh)")
+}
+
+/// The network a model names: dlib's, or fine-tuned weights on dlib's
+/// architecture.
+pub fn embedder_named(models: &Path, name: &str) -> Result<FaceEmbedderResNet> {
+    if name == DLIB_RESNET_FILE {
+        return embedder(models);
+    }
+    FaceEmbedderResNet::from_tuned(
+        &models.join(DLIB_RESNET_FILE),
+        Path::new(name),
+        &Backend::Flex.device()?,
+    )
+    .with_context(|| format!("loading the fine-tuned network {name} (made by `maskface train`)"))
 }
 
 /// Loads a split's chips in parallel: the images and their labels.
@@ -138,7 +187,12 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let test_path = args.test.clone().unwrap_or_else(|| args.train.clone());
     let test =
         Manifest::read(&test_path).with_context(|| format!("reading {}", test_path.display()))?;
-    let net = embedder(&args.models)?;
+    let embedder_name = match &args.weights {
+        Some(w) => w.display().to_string(),
+        None => DLIB_RESNET_FILE.to_string(),
+    };
+    let mut net = embedder_named(&args.models, &embedder_name)?;
+    net.mirror = args.mirror;
     let (x, y) = load_chips(&train, Split::Train)?;
     if x.is_empty() {
         bail!("{} has no training images", args.train.display());
@@ -149,6 +203,35 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let head = match args.head {
         HeadArg::Centroid => Head::Centroids(Centroids::fit(&e, &y)?),
         HeadArg::Softmax => Head::Softmax(SoftmaxParams::default().fit(&e, &y)?),
+        HeadArg::Cohort => {
+            let Some(path) = &args.cohort else {
+                bail!(
+                    "--head cohort needs --cohort MANIFEST (chips of people outside the targets)"
+                );
+            };
+            let cohort =
+                Manifest::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let gallery: std::collections::BTreeSet<String> =
+                train.identities().into_iter().collect();
+            if let Some(s) = cohort
+                .samples
+                .iter()
+                .find(|s| gallery.contains(&s.identity))
+            {
+                bail!(
+                    "{}: the cohort holds `{}`, one of the people to recognize",
+                    path.display(),
+                    s.identity
+                );
+            }
+            let images = cohort
+                .samples
+                .par_iter()
+                .map(|s| load_rgb(&cohort.resolve(&s.path)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ec = embed_with_bar(&net, &images, "cohort")?;
+            Head::CohortCentroids(CohortParams::default().fit(Centroids::fit(&e, &y)?, &ec)?)
+        }
     };
     let correct = et
         .iter()
@@ -160,7 +243,8 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let model = EmbeddingModel {
         kind: EMBEDDING_MODEL_KIND.into(),
-        embedder: DLIB_RESNET_FILE.into(),
+        embedder: embedder_name,
+        mirror: args.mirror,
         classes: crate::eigen::class_names(&train)?,
         head,
     };

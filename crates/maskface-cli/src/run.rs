@@ -12,6 +12,11 @@ use crate::generate::GenerateArgs;
 use crate::openset::{OpensetArgs, ScoreArg};
 use crate::recognize::{HeadArg, RecognizeArgs};
 use crate::split::SplitArgs;
+use crate::train::{LossArg, TrainArgs};
+use maskface_nets::face_resnet::DEFAULT_FROZEN_BLOCKS;
+
+/// Strangers in the open-set tests (kept out of the extra training identities).
+const STRANGERS: usize = 1000;
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
@@ -26,7 +31,8 @@ pub struct RunArgs {
     pub seed_split: PathBuf,
 
     /// Folder that receives curated/, split/ (when drawn), masked/,
-    /// augmented/, eigen/, openset/, recognize/ and openset-resnet/.
+    /// augmented/, eigen/, openset/, recognize-dlib/, train/, recognize/,
+    /// openset-dlib/ and openset-resnet/.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
 
@@ -42,7 +48,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> Result<()> {
     let use_seed_split = args.seed_split.join("target_names.csv").is_file();
     println!(
-        "[1/7] curate: {}",
+        "[1/9] curate: {}",
         if use_seed_split {
             format!("the published split in {}", args.seed_split.display())
         } else {
@@ -73,7 +79,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         curated_dir.join("manifest.csv")
     };
-    println!("[2/7] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
+    println!("[2/9] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
     let masked = args.data.join("masked");
     crate::generate::run(&GenerateArgs {
         manifest: split_manifest,
@@ -104,7 +110,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         overwrite: false,
         preview: 4,
     })?;
-    println!("[3/7] augment: 3 rotated copies (+-20 degrees) of each masked training image");
+    println!("[3/9] augment: 3 rotated copies (+-20 degrees) of each masked training image");
     crate::augment::run(&AugmentArgs {
         manifest: masked.join("masked_upper/manifest.csv"),
         out: args.data.join("augmented"),
@@ -120,7 +126,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         overwrite: false,
         preview: 4,
     })?;
-    println!("[4/7] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
+    println!("[4/9] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
     let masked_upper = masked.join("masked_upper/manifest.csv");
     let eigen_dir = args.data.join("eigen");
     crate::eigen::run(&EigenArgs {
@@ -136,7 +142,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         metric: MetricArg::Cosine,
         threshold: None,
     })?;
-    println!("[5/7] openset: the test faces against 1000 strangers from LFW, masked the same way");
+    println!("[5/9] openset: the test faces against 1000 strangers from LFW, masked the same way");
     let scores = vec![
         ScoreArg::Confidence,
         ScoreArg::MaxSoftmax,
@@ -151,24 +157,70 @@ pub fn run(args: &RunArgs) -> Result<()> {
         "openset",
     ))?;
     println!(
-        "[6/7] recognize: dlib's ResNet (in burn) on the aligned masked faces, a softmax head"
+        "[6/9] recognize: dlib's ResNet (in burn) on the aligned masked faces, a softmax head"
     );
     let chips = masked.join("masked_chip/manifest.csv");
-    let recognize_dir = args.data.join("recognize");
     crate::recognize::run(&RecognizeArgs {
         train: chips.clone(),
         test: None,
         head: HeadArg::Softmax,
         models: args.models.clone(),
+        weights: None,
+        mirror: false,
+        cohort: None,
+        out: args.data.join("recognize-dlib"),
+    })?;
+    println!(
+        "[7/9] train: fine-tune dlib's ResNet on the masked training faces and extra LFW people (ArcFace)"
+    );
+    let train_dir = args.data.join("train");
+    let trained = crate::train::run(&TrainArgs {
+        train: chips.clone(),
+        extra_images: 20,
+        lfw: args.lfw.clone(),
+        strangers: STRANGERS,
+        seed: args.seed,
+        epochs: 6,
+        batch_size: 32,
+        backbone_lr: 3e-5,
+        head_lr: 1e-3,
+        loss: LossArg::Arcface,
+        scale: 30.0,
+        margin: 0.3,
+        frozen_blocks: DEFAULT_FROZEN_BLOCKS,
+        models: args.models.clone(),
+        min_face: 40,
+        out: train_dir,
+    })?;
+    println!(
+        "[8/9] recognize: the fine-tuned network, nearest centre, normalised against the extra people"
+    );
+    let recognize_dir = args.data.join("recognize");
+    crate::recognize::run(&RecognizeArgs {
+        train: chips.clone(),
+        test: None,
+        head: HeadArg::Cohort,
+        models: args.models.clone(),
+        weights: Some(trained.embedder),
+        mirror: false,
+        cohort: trained.extra,
         out: recognize_dir.clone(),
     })?;
-    println!("[7/7] openset: the same 1000 strangers, aligned and masked, against the recognizer");
-    let scores = vec![ScoreArg::Confidence, ScoreArg::MaxLogit];
+    println!(
+        "[9/9] openset: the same 1000 strangers, aligned and masked, against both recognizers"
+    );
+    crate::openset::run(&open_set(
+        args,
+        args.data.join("recognize-dlib/model.json"),
+        chips.clone(),
+        vec![ScoreArg::Confidence, ScoreArg::MaxLogit],
+        "openset-dlib",
+    ))?;
     crate::openset::run(&open_set(
         args,
         recognize_dir.join("model.json"),
         chips,
-        scores,
+        vec![ScoreArg::MaxLogit, ScoreArg::Confidence],
         "openset-resnet",
     ))?;
     Ok(())
@@ -187,7 +239,7 @@ fn open_set(
         model,
         targets,
         split: Split::Test,
-        strangers: 1000,
+        strangers: STRANGERS,
         lfw: args.lfw.clone(),
         seed: args.seed,
         models: args.models.clone(),

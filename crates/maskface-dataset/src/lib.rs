@@ -22,6 +22,7 @@
 //! ```
 
 mod error;
+mod extra;
 mod scan;
 mod seed_split;
 mod select;
@@ -30,6 +31,7 @@ mod stats;
 mod strangers;
 
 pub use error::DatasetError;
+pub use extra::extra_identities;
 pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENSIONS};
 pub use seed_split::read_seed_split;
 pub use select::{curate, Selection};

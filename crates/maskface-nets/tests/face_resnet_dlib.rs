@@ -66,6 +66,25 @@ fn descriptors_match_dlib() {
     let small = image::RgbImage::new(100, 100);
     let e = net.embed(&[small]).unwrap_err().to_string();
     assert!(e.contains("100x100") && e.contains("150x150"), "{e}");
+
+    // Mirror averaging: the mean of a chip's and its mirror image's embeddings.
+    let flipped: Vec<_> = chips[..4]
+        .iter()
+        .map(image::imageops::flip_horizontal)
+        .collect();
+    let of_flipped = net.embed(&flipped).unwrap();
+    let mut mirrored = net;
+    mirrored.mirror = true;
+    let averaged = mirrored.embed(&chips[..4]).unwrap();
+    let mut worst = 0f32;
+    for i in 0..4 {
+        for k in 0..128 {
+            let want = (got[i][k] + of_flipped[i][k]) / 2.0;
+            worst = worst.max((averaged[i][k] - want).abs());
+        }
+        assert_ne!(got[i], averaged[i]);
+    }
+    assert!(worst < 1e-5, "{worst}");
 }
 
 #[test]

@@ -62,6 +62,12 @@ impl Centroids {
         Ok(Centroids { centres })
     }
 
+    /// The cosine similarity of a unit-length `centre` and any `v`.
+    pub fn cosine(centre: &[f32], v: &[f32]) -> f32 {
+        let q = l2_normalize(v);
+        centre.iter().zip(&q).map(|(a, b)| a * b).sum()
+    }
+
     /// Cosine similarity of `v` to each centre.
     pub fn scores(&self, v: &[f32]) -> Vec<f32> {
         let q = l2_normalize(v);
@@ -204,6 +210,9 @@ pub enum Head {
     Centroids(Centroids),
     /// A trained softmax layer.
     Softmax(SoftmaxHead),
+    /// Cosine similarity to class centres, normalised per class against a
+    /// cohort of other people.
+    CohortCentroids(crate::CohortCentroids),
 }
 
 impl Head {
@@ -212,6 +221,7 @@ impl Head {
         match self {
             Head::Centroids(c) => c.scores(v),
             Head::Softmax(h) => h.logits(v),
+            Head::CohortCentroids(c) => c.scores(v),
         }
     }
 
@@ -232,6 +242,7 @@ impl Head {
         match self {
             Head::Centroids(c) => c.centres.len(),
             Head::Softmax(h) => h.bias.len(),
+            Head::CohortCentroids(c) => c.centroids.centres.len(),
         }
     }
 }

@@ -6,6 +6,9 @@
 //! - [`Centroids`]: each class's centre; scores are cosine similarities;
 //! - [`SoftmaxParams`] / [`SoftmaxHead`]: a linear layer trained by
 //!   cross-entropy on the embeddings;
+//! - [`CohortParams`] / [`CohortCentroids`]: class centres whose scores are
+//!   normalised per class against a cohort of other people (top-k Z-norm),
+//!   so one open-set threshold suits every class;
 //! - [`EmbeddingClassifier`]: an embedder and a [`Head`] together, a
 //!   [`maskface_core::Classifier`] over face chips;
 //! - [`parse_pairs`], [`fold_accuracy`]: LFW's 10-fold verification
@@ -30,12 +33,14 @@
 //! ```
 
 mod classifier;
+mod cohort;
 mod error;
 mod gallery;
 mod heads;
 mod verify;
 
 pub use classifier::{embed_all, EmbeddingClassifier};
+pub use cohort::{CohortCentroids, CohortParams};
 pub use error::RecognizeError;
 pub use gallery::{
     image_hash, Enrolled, Gallery, Identification, Person, Template, DEFAULT_THRESHOLD,

@@ -21,6 +21,7 @@
 
 mod model;
 mod reader;
+mod tuned;
 
 use std::path::Path;
 
@@ -29,6 +30,7 @@ use image::RgbImage;
 
 pub use model::{normalize_chips, Affine, FaceResNet, FaceResNetConfig, ResidualBlock};
 pub use reader::{DlibLayer, DlibNet};
+pub use tuned::{TunedFaceResNet, DEFAULT_FROZEN_BLOCKS};
 
 use crate::NetsError;
 
@@ -48,6 +50,12 @@ pub struct FaceEmbedderResNet {
     pub mean: [f32; 3],
     /// The chip size.
     pub size: u32,
+    /// Subtracted from every embedding: the centre of a fine-tuned
+    /// network ([`TunedFaceResNet`]); none for dlib's own weights.
+    pub centre: Option<Vec<f32>>,
+    /// Average each face's embedding with its mirror image's (test-time
+    /// augmentation: two forward passes per face).
+    pub mirror: bool,
     device: Device,
 }
 
@@ -63,6 +71,33 @@ impl FaceEmbedderResNet {
             net,
             mean: dlib.input_mean,
             size: dlib.input_size[0] as u32,
+            centre: None,
+            mirror: false,
+            device: device.clone(),
+        })
+    }
+
+    /// dlib's architecture and input normalisation from `dlib_path` with
+    /// the fine-tuned weights and centre that [`TunedFaceResNet::save`]
+    /// wrote to `weights`.
+    pub fn from_tuned(
+        dlib_path: &Path,
+        weights: &Path,
+        device: &Device,
+    ) -> Result<Self, NetsError> {
+        let dlib = DlibNet::from_file(dlib_path)?;
+        let tuned = TunedFaceResNet::load(&dlib, weights, device)?;
+        let centre: Vec<f32> = tuned
+            .centre
+            .val()
+            .try_into_vec_as::<f32>()
+            .map_err(|e| NetsError::Readback(format!("{e:?}")))?;
+        Ok(FaceEmbedderResNet {
+            net: tuned.net,
+            mean: dlib.input_mean,
+            size: dlib.input_size[0] as u32,
+            centre: Some(centre),
+            mirror: false,
             device: device.clone(),
         })
     }
@@ -88,11 +123,19 @@ impl maskface_core::FaceEmbedder for FaceEmbedderResNet {
     fn embed(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>, NetsError> {
         let mut out = Vec::with_capacity(faces.len());
         for batch in faces.chunks(BATCH) {
-            let y = self.net.forward(self.input(batch)?);
+            let mut y = self.net.forward(self.input(batch)?);
+            if self.mirror {
+                let mirrored: Vec<RgbImage> =
+                    batch.iter().map(image::imageops::flip_horizontal).collect();
+                y = (y + self.net.forward(self.input(&mirrored)?)).div_scalar(2.0);
+            }
             let values: Vec<f32> = y
                 .try_into_vec_as::<f32>()
                 .map_err(|e| NetsError::Readback(format!("{e:?}")))?;
-            out.extend(values.chunks_exact(128).map(<[f32]>::to_vec));
+            out.extend(values.chunks_exact(128).map(|e| match &self.centre {
+                Some(c) => e.iter().zip(c).map(|(v, c)| v - c).collect(),
+                None => e.to_vec(),
+            }));
         }
         Ok(out)
     }

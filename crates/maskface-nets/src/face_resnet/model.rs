@@ -177,6 +177,12 @@ impl FaceResNet {
         self.head(x)
     }
 
+    /// The length of the embedding.
+    pub fn embedding_dim(&self) -> usize {
+        let [_, dim] = self.fc.weight.dims();
+        dim
+    }
+
     fn head(&self, x: Tensor<4>) -> Tensor<2> {
         let [n, c, _, _] = x.dims();
         let x = x.mean_dim(3).mean_dim(2).reshape([n, c]);

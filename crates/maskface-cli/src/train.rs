@@ -1,0 +1,269 @@
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use maskface_core::{write_atomic, Manifest, Split};
+use maskface_dataset::{draw_strangers, extra_identities, scan_lfw, Verify};
+use maskface_nets::face_resnet::{DlibNet, DEFAULT_FROZEN_BLOCKS, DLIB_RESNET_FILE};
+use maskface_nets::Backend;
+use maskface_train::{
+    FineTuneData, FineTuneParams, FitReport, ManifestSet, MarginLoss, Progress, TrainConfig,
+};
+
+/// The file `maskface train` writes the fine-tuned network to.
+pub const EMBEDDER_FILE: &str = "embedder.bpk";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LossArg {
+    /// Additive angular margin on cosine logits (--scale, --margin).
+    Arcface,
+    /// A linear softmax layer and cross-entropy.
+    Softmax,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Manifest of aligned masked chips (a `*_chip` variant of `maskface
+    /// generate`): its train split trains (with mirrored copies), its val
+    /// split picks the best epoch.
+    #[arg(long, default_value = "data/masked/masked_chip/manifest.csv")]
+    pub train: PathBuf,
+
+    /// Images per extra identity: LFW people with two or more images,
+    /// outside the targets and the open-set strangers (--strangers,
+    /// --seed), masked like the targets, train beside them. 0: none.
+    #[arg(long, default_value_t = 20)]
+    pub extra_images: usize,
+
+    /// The LFW-style folder the extra identities come from.
+    #[arg(long, default_value = "data/lfw")]
+    pub lfw: PathBuf,
+
+    /// Size of the open-set stranger draw kept out of the extra identities
+    /// (as `maskface openset --strangers` draws it).
+    #[arg(long, default_value_t = 1000)]
+    pub strangers: usize,
+
+    /// Seed of that draw, and of the shuffling.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 6)]
+    pub epochs: usize,
+
+    /// Samples per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+
+    /// Adam's learning rate for the network's trained blocks.
+    #[arg(long, default_value_t = 3e-5)]
+    pub backbone_lr: f64,
+
+    /// Adam's learning rate for the head.
+    #[arg(long, default_value_t = 1e-3)]
+    pub head_lr: f64,
+
+    /// The loss.
+    #[arg(long, value_enum, default_value_t = LossArg::Arcface)]
+    pub loss: LossArg,
+
+    /// ArcFace's logit scale.
+    #[arg(long, default_value_t = 30.0)]
+    pub scale: f64,
+
+    /// ArcFace's angular margin, in radians.
+    #[arg(long, default_value_t = 0.3)]
+    pub margin: f64,
+
+    /// Residual blocks of 14 left as dlib trained them.
+    #[arg(long, default_value_t = DEFAULT_FROZEN_BLOCKS)]
+    pub frozen_blocks: usize,
+
+    /// Folder with dlib's models, MTCNN's weights and the landmark model.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+
+    /// Smallest face MTCNN looks for in the extra identities' images.
+    #[arg(long, default_value_t = 40)]
+    pub min_face: u32,
+
+    /// Output folder: embedder.bpk, best.bpk, last.ckpt (resumed when
+    /// present), metrics.csv, loss.png, report.json, extra/.
+    #[arg(long, default_value = "data/train")]
+    pub out: PathBuf,
+}
+
+/// What `maskface train` made.
+pub struct Trained {
+    /// The fine-tuned network.
+    pub embedder: PathBuf,
+    /// The extra identities' chips, when any.
+    pub extra: Option<PathBuf>,
+}
+
+/// Fine-tunes dlib's ResNet.
+pub fn run(args: &TrainArgs) -> Result<Trained> {
+    let start = Instant::now();
+    let targets =
+        Manifest::read(&args.train).with_context(|| format!("reading {}", args.train.display()))?;
+    let classes = crate::eigen::class_names(&targets)?;
+    let mut train = ManifestSet::new(&targets, Split::Train, true);
+    let valid = ManifestSet::new(&targets, Split::Val, false);
+    if train.items().is_empty() || valid.items().is_empty() {
+        bail!(
+            "{} needs images in both its train and val splits",
+            args.train.display()
+        );
+    }
+    let mut extra_people = 0;
+    let mut extra_path = None;
+    if args.extra_images > 0 {
+        let (extra, path) = extra_set(args, &targets)?;
+        extra_people = extra.identities().len();
+        train.append(ManifestSet::all(&extra, classes.len() as u32, false));
+        extra_path = Some(path);
+    }
+    let loss = match args.loss {
+        LossArg::Arcface => MarginLoss::ArcFace {
+            scale: args.scale,
+            margin: args.margin,
+        },
+        LossArg::Softmax => MarginLoss::Softmax,
+    };
+    let params = FineTuneParams {
+        frozen_blocks: args.frozen_blocks,
+        loss,
+        train: TrainConfig::new()
+            .with_epochs(args.epochs)
+            .with_batch_size(args.batch_size)
+            .with_backbone_lr(args.backbone_lr)
+            .with_head_lr(args.head_lr)
+            .with_seed(args.seed),
+    };
+    let data = FineTuneData {
+        train,
+        valid,
+        // The extra set's labels run 0..people, after the targets'.
+        classes: classes.len() + extra_people,
+    };
+    let dlib_path = args.models.join(DLIB_RESNET_FILE);
+    let dlib = DlibNet::from_file(&dlib_path)
+        .context("loading dlib's face-recognition model (run scripts/setup.sh)")?;
+    println!(
+        "fine-tuning dlib's ResNet (blocks {}..14 and the dense layer) on {} training images of {} people ({} targets, {extra_people} extra), {} epochs",
+        args.frozen_blocks,
+        data.train.items().len(),
+        data.classes,
+        classes.len(),
+        args.epochs
+    );
+    let pb = crate::progress::bar(
+        data.train.items().len() + data.valid.items().len(),
+        "features",
+    );
+    let bar = pb.clone();
+    let fitted = params.fit(&dlib, &data, &args.out, &Backend::Flex.device()?, move |p| match p {
+        Progress::Features { done, total } => {
+            bar.set_length(*total as u64);
+            bar.set_position(*done as u64);
+        }
+        Progress::Batch { epoch, done, total } => {
+            bar.set_message(format!("epoch {epoch}"));
+            bar.set_length(*total as u64);
+            bar.set_position(*done as u64);
+        }
+        // Printed around the bar, which is hidden when stderr is not a terminal.
+        Progress::Epoch(m) => bar.suspend(|| {
+            println!(
+                "epoch {}: train loss {:.4} (accuracy {:.1}%), validation loss {:.4}, accuracy {:.1}% ({:.0} s)",
+                m.epoch,
+                m.train_loss,
+                100.0 * m.train_accuracy,
+                m.valid_loss,
+                100.0 * m.valid_accuracy,
+                m.seconds
+            )
+        }),
+    })?;
+    pb.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    write_report(args, &fitted.report, extra_people, seconds)?;
+    let embedder = args.out.join(EMBEDDER_FILE);
+    let best = &fitted.report.history[fitted.report.best_epoch.saturating_sub(1)];
+    println!(
+        "best epoch {} of {} (validation accuracy {:.1}%){} in {seconds:.0} s -> {}",
+        fitted.report.best_epoch,
+        fitted.report.history.len(),
+        100.0 * best.valid_accuracy,
+        if fitted.report.resumed_epochs > 0 {
+            format!(", {} epochs resumed", fitted.report.resumed_epochs)
+        } else {
+            String::new()
+        },
+        embedder.display()
+    );
+    Ok(Trained {
+        embedder,
+        extra: extra_path,
+    })
+}
+
+/// The extra identities, masked like the targets, in `out/extra`: their
+/// manifest and its path.
+fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<(Manifest, PathBuf)> {
+    let spinner = crate::progress::spinner("scanning");
+    let index = scan_lfw(&args.lfw, Verify::Header)
+        .with_context(|| format!("scanning {} for extra identities", args.lfw.display()))?;
+    spinner.finish_and_clear();
+    let gallery: BTreeSet<String> = targets.identities().into_iter().collect();
+    let mut exclude = gallery.clone();
+    if args.strangers > 0 {
+        exclude.extend(draw_strangers(&index, &gallery, args.strangers, args.seed)?.identities());
+    }
+    let drawn = extra_identities(&index, &exclude, 2, args.extra_images)?;
+    let dir = args.out.join("extra");
+    drawn.write(&dir.join("source.csv"))?;
+    match crate::openset::generate_like(
+        targets,
+        &args.train,
+        &drawn,
+        &dir,
+        &args.models,
+        args.min_face,
+        false,
+        "extra",
+    )? {
+        Some(made) => Ok(made),
+        None => bail!(
+            "{} was not made by `maskface generate`, so the extra identities cannot be masked the same way (use --extra-images 0)",
+            args.train.display()
+        ),
+    }
+}
+
+fn write_report(
+    args: &TrainArgs,
+    report: &FitReport,
+    extra_people: usize,
+    seconds: f64,
+) -> Result<()> {
+    let json = serde_json::json!({
+        "train": args.train.display().to_string(),
+        "extra_people": extra_people,
+        "extra_images_per_person": args.extra_images,
+        "strangers_excluded": args.strangers,
+        "seed": args.seed,
+        "loss": format!("{:?}", args.loss),
+        "scale": args.scale,
+        "margin": args.margin,
+        "frozen_blocks": args.frozen_blocks,
+        "fit": report,
+        "seconds": seconds,
+    });
+    let bytes = serde_json::to_vec_pretty(&json)?;
+    write_atomic(&args.out.join("report.json"), |w| w.write_all(&bytes))?;
+    Ok(())
+}

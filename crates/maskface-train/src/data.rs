@@ -1,0 +1,347 @@
+use std::path::PathBuf;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::prelude::*;
+use image::RgbImage;
+use maskface_core::{load_rgb, Manifest, Split};
+use rayon::prelude::*;
+
+use crate::TrainError;
+
+/// A batch ready for a network: inputs `[n, c, h, w]` and class labels `[n]`.
+#[derive(Debug, Clone)]
+pub struct TrainBatch {
+    /// The inputs.
+    pub inputs: Tensor<4>,
+    /// The labels.
+    pub labels: Tensor<1, Int>,
+}
+
+fn labels_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
+    let values: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+    Tensor::from_data(TensorData::new(values, [labels.len()]), device)
+}
+
+/// One sample of a [`TensorSet`]: a `[c, h, w]` block of values and its label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorItem {
+    /// The values, row-major.
+    pub values: Vec<f32>,
+    /// The label.
+    pub label: u32,
+}
+
+/// Samples held in memory as blocks of one shape: the cached output of a
+/// network's frozen part (so only its trainable tail runs each epoch), or
+/// small images.
+#[derive(Debug, Clone, Default)]
+pub struct TensorSet {
+    values: Vec<f32>,
+    shape: [usize; 3],
+    labels: Vec<u32>,
+}
+
+impl TensorSet {
+    /// An empty set of `[c, h, w]` blocks.
+    pub fn new(shape: [usize; 3]) -> Self {
+        TensorSet {
+            values: Vec::new(),
+            shape,
+            labels: Vec::new(),
+        }
+    }
+
+    /// The shape of one sample.
+    pub fn shape(&self) -> [usize; 3] {
+        self.shape
+    }
+
+    /// Values per sample.
+    pub fn sample_len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The labels, in order.
+    pub fn labels(&self) -> &[u32] {
+        &self.labels
+    }
+
+    /// Appends samples: `values` holds `labels.len()` blocks back to back.
+    pub fn extend(&mut self, values: &[f32], labels: &[u32]) -> Result<(), TrainError> {
+        if values.len() != labels.len() * self.sample_len() {
+            return Err(TrainError::Data {
+                what: "tensor set".into(),
+                reason: format!(
+                    "{} values for {} samples of shape {:?}",
+                    values.len(),
+                    labels.len(),
+                    self.shape
+                ),
+            });
+        }
+        self.values.extend_from_slice(values);
+        self.labels.extend_from_slice(labels);
+        Ok(())
+    }
+
+    /// Appends every sample of `other` (of the same shape).
+    pub fn append(&mut self, other: &TensorSet) -> Result<(), TrainError> {
+        if other.shape != self.shape {
+            return Err(TrainError::Data {
+                what: "tensor set".into(),
+                reason: format!("shape {:?} appended to {:?}", other.shape, self.shape),
+            });
+        }
+        self.extend(&other.values, &other.labels)
+    }
+
+    /// The values of sample `i`.
+    pub fn values(&self, i: usize) -> Option<&[f32]> {
+        let n = self.sample_len();
+        self.values.get(i * n..(i + 1) * n)
+    }
+}
+
+impl Dataset<TensorItem, TrainError> for TensorSet {
+    fn get(&self, index: usize) -> Result<TensorItem, TrainError> {
+        match (self.values(index), self.labels.get(index)) {
+            (Some(v), Some(&label)) => Ok(TensorItem {
+                values: v.to_vec(),
+                label,
+            }),
+            _ => Err(TrainError::Data {
+                what: "tensor set".into(),
+                reason: format!("sample {index} of {}", self.labels.len()),
+            }),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+}
+
+/// Stacks [`TensorItem`]s of one shape into a [`TrainBatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct TensorBatcher {
+    /// The shape of one sample.
+    pub shape: [usize; 3],
+}
+
+impl Batcher<TensorItem, Result<TrainBatch, TrainError>> for TensorBatcher {
+    fn batch(&self, items: Vec<TensorItem>, device: &Device) -> Result<TrainBatch, TrainError> {
+        let [c, h, w] = self.shape;
+        let mut values = Vec::with_capacity(items.len() * c * h * w);
+        let mut labels = Vec::with_capacity(items.len());
+        for item in &items {
+            if item.values.len() != c * h * w {
+                return Err(TrainError::Data {
+                    what: "batch".into(),
+                    reason: format!(
+                        "a sample of {} values, {:?} expected",
+                        item.values.len(),
+                        self.shape
+                    ),
+                });
+            }
+            values.extend_from_slice(&item.values);
+            labels.push(item.label);
+        }
+        Ok(TrainBatch {
+            inputs: Tensor::from_data(TensorData::new(values, [items.len(), c, h, w]), device),
+            labels: labels_tensor(&labels, device),
+        })
+    }
+}
+
+/// One image of a [`ManifestSet`]: where it is, its label, and whether it
+/// is read mirrored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageItem {
+    /// The image file.
+    pub path: PathBuf,
+    /// The label.
+    pub label: u32,
+    /// Mirror it left-right when loading (augmentation).
+    pub flip: bool,
+}
+
+/// The images of one split of a manifest, optionally with a mirrored copy
+/// of each; images are read when batched.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestSet {
+    items: Vec<ImageItem>,
+}
+
+impl ManifestSet {
+    /// The samples of `split`; with `flips`, each also mirrored (the
+    /// mirrored copies follow the originals).
+    pub fn new(manifest: &Manifest, split: Split, flips: bool) -> Self {
+        let originals: Vec<ImageItem> = manifest
+            .split(split)
+            .map(|s| ImageItem {
+                path: manifest.resolve(&s.path),
+                label: s.label,
+                flip: false,
+            })
+            .collect();
+        let mut items = originals.clone();
+        if flips {
+            items.extend(originals.into_iter().map(|i| ImageItem { flip: true, ..i }));
+        }
+        ManifestSet { items }
+    }
+
+    /// Every sample of the manifest whatever its split (an auxiliary set of
+    /// extra identities), with labels moved up by `label_offset` so they
+    /// follow the main set's classes.
+    pub fn all(manifest: &Manifest, label_offset: u32, flips: bool) -> Self {
+        let mut set = ManifestSet::default();
+        for flip in [false, true].into_iter().take(if flips { 2 } else { 1 }) {
+            set.items.extend(manifest.samples.iter().map(|s| ImageItem {
+                path: manifest.resolve(&s.path),
+                label: s.label + label_offset,
+                flip,
+            }));
+        }
+        set
+    }
+
+    /// Appends another set's items (labels as they are).
+    pub fn append(&mut self, other: ManifestSet) {
+        self.items.extend(other.items);
+    }
+
+    /// The items, in order.
+    pub fn items(&self) -> &[ImageItem] {
+        &self.items
+    }
+}
+
+impl Dataset<ImageItem, TrainError> for ManifestSet {
+    fn get(&self, index: usize) -> Result<ImageItem, TrainError> {
+        self.items
+            .get(index)
+            .cloned()
+            .ok_or_else(|| TrainError::Data {
+                what: "manifest set".into(),
+                reason: format!("sample {index} of {}", self.items.len()),
+            })
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// Reads a batch of [`ImageItem`]s in parallel (mirroring those marked) and
+/// turns them into a network's input with `normalize`.
+pub struct ImageBatcher<F> {
+    normalize: F,
+}
+
+impl<F> ImageBatcher<F>
+where
+    F: Fn(&[RgbImage], &Device) -> Result<Tensor<4>, TrainError> + Send + Sync,
+{
+    /// A batcher with the network's input normalisation.
+    pub fn new(normalize: F) -> Self {
+        ImageBatcher { normalize }
+    }
+}
+
+/// Reads the images of `items` in parallel, mirroring those marked.
+pub fn load_items(items: &[ImageItem]) -> Result<Vec<RgbImage>, TrainError> {
+    items
+        .par_iter()
+        .map(|item| {
+            let image = load_rgb(&item.path)?;
+            Ok(if item.flip {
+                image::imageops::flip_horizontal(&image)
+            } else {
+                image
+            })
+        })
+        .collect()
+}
+
+impl<F> Batcher<ImageItem, Result<TrainBatch, TrainError>> for ImageBatcher<F>
+where
+    F: Fn(&[RgbImage], &Device) -> Result<Tensor<4>, TrainError> + Send + Sync,
+{
+    fn batch(&self, items: Vec<ImageItem>, device: &Device) -> Result<TrainBatch, TrainError> {
+        let images = load_items(&items)?;
+        let labels: Vec<u32> = items.iter().map(|i| i.label).collect();
+        Ok(TrainBatch {
+            inputs: (self.normalize)(&images, device)?,
+            labels: labels_tensor(&labels, device),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tensor_sets_hand_back_what_they_were_given() {
+        let mut set = TensorSet::new([1, 1, 2]);
+        set.extend(&[1.0, 2.0, 3.0, 4.0], &[7, 9]).unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(
+            set.get(1).unwrap(),
+            TensorItem {
+                values: vec![3.0, 4.0],
+                label: 9
+            }
+        );
+        assert!(set.get(2).is_err());
+        assert!(set.extend(&[1.0], &[0]).is_err());
+        let batch = TensorBatcher { shape: [1, 1, 2] }
+            .batch(
+                vec![set.get(1).unwrap(), set.get(0).unwrap()],
+                &Device::flex(),
+            )
+            .unwrap();
+        assert_eq!(batch.inputs.dims(), [2, 1, 1, 2]);
+        let labels: Vec<i64> = batch.labels.try_into_vec_as::<i64>().unwrap();
+        assert_eq!(labels, vec![9, 7]);
+    }
+
+    #[test]
+    fn image_batches_mirror_the_flipped_items_and_name_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        let mut img = RgbImage::new(2, 1);
+        img.put_pixel(0, 0, image::Rgb([200, 0, 0]));
+        img.save(&path).unwrap();
+        let batcher = ImageBatcher::new(|images: &[RgbImage], device: &Device| {
+            let v: Vec<f32> = images
+                .iter()
+                .flat_map(|i| i.pixels().map(|p| f32::from(p[0])))
+                .collect();
+            Ok(Tensor::from_data(
+                TensorData::new(v, [images.len(), 1, 1, 2]),
+                device,
+            ))
+        });
+        let item = |flip| ImageItem {
+            path: path.clone(),
+            label: 3,
+            flip,
+        };
+        let b = batcher
+            .batch(vec![item(false), item(true)], &Device::flex())
+            .unwrap();
+        let v: Vec<f32> = b.inputs.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(v, vec![200.0, 0.0, 0.0, 200.0]);
+        let missing = ImageItem {
+            path: dir.path().join("gone.png"),
+            label: 0,
+            flip: false,
+        };
+        let err = batcher.batch(vec![missing], &Device::flex()).unwrap_err();
+        assert!(err.to_string().contains("gone.png"), "{err}");
+    }
+}

@@ -1,0 +1,71 @@
+//! # maskface-train
+//!
+//! Training for maskface's networks on burn, on any backend (autodiff on
+//! top of the device given):
+//!
+//! - data: [`ManifestSet`] (one split of a manifest, optionally mirrored)
+//!   with [`ImageBatcher`], and [`TensorSet`] (samples held in memory, such
+//!   as a frozen prefix's cached output) with [`TensorBatcher`]: burn
+//!   `Dataset`s and `Batcher`s whose batches are `Result`s, so a bad image
+//!   is an error naming its file;
+//! - [`MarginHead`]: a softmax layer or an ArcFace layer
+//!   ([`MarginLoss`]), optionally started at the classes' centres;
+//! - [`Trainer`]: Adam with one rate for the [`Backbone`] and one for the
+//!   head, validation after each epoch, `best.bpk`, a resumable
+//!   `last.ckpt`, `metrics.csv` and `loss.png`;
+//! - [`FineTuneParams`]: fine-tuning of dlib's face ResNet (its last blocks)
+//!   on aligned, masked face chips.
+//!
+//! Any network trains through [`Trainer`] once it implements [`Backbone`]:
+//!
+//! ```
+//! use burn::prelude::*;
+//! use maskface_train::{Backbone, Classifier, MarginHeadConfig, MarginLoss, TensorBatcher,
+//!     TensorSet, TrainConfig, Trainer};
+//!
+//! /// Flattens its input: a linear classifier once the head is on top.
+//! #[derive(Module, Debug)]
+//! struct Flatten;
+//!
+//! impl Backbone for Flatten {
+//!     fn embed(&self, x: Tensor<4>) -> Tensor<2> {
+//!         let [n, c, h, w] = x.dims();
+//!         x.reshape([n, c * h * w])
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), maskface_train::TrainError> {
+//! // Two separable classes in two dimensions.
+//! let mut set = TensorSet::new([2, 1, 1]);
+//! set.extend(&[1.0, 0.1, 0.9, -0.1, -1.0, 0.2, -0.8, 0.0], &[0, 0, 1, 1])?;
+//! let device = Device::flex();
+//! let model = Classifier {
+//!     backbone: Flatten,
+//!     head: MarginHeadConfig::new(2, 2).with_loss(MarginLoss::Softmax).init(&device),
+//! };
+//! let out = tempfile::tempdir().unwrap();
+//! let config = TrainConfig::new().with_epochs(30).with_batch_size(4).with_head_lr(0.1);
+//! let (_, report) = Trainer::new(config, out.path())
+//!     .fit(model, &set, &set, &TensorBatcher { shape: [2, 1, 1] }, &device)?;
+//! assert_eq!(report.history.last().unwrap().valid_accuracy, 1.0);
+//! assert!(out.path().join("best.bpk").is_file() && out.path().join("loss.png").is_file());
+//! # Ok(()) }
+//! ```
+
+mod data;
+mod error;
+mod face_resnet;
+mod head;
+mod trainer;
+
+pub use data::{
+    load_items, ImageBatcher, ImageItem, ManifestSet, TensorBatcher, TensorItem, TensorSet,
+    TrainBatch,
+};
+pub use error::TrainError;
+pub use face_resnet::{
+    cache_features, class_centres, embed_features, mean_row, FineTuneData, FineTuneParams,
+    FineTuned,
+};
+pub use head::{l2_normalize, MarginHead, MarginHeadConfig, MarginLoss};
+pub use trainer::{Backbone, Classifier, EpochMetrics, FitReport, Progress, TrainConfig, Trainer};

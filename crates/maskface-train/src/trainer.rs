@@ -1,0 +1,521 @@
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::module::ModuleDisplay;
+use burn::optim::{AdamConfig, GradientsParams, OptimizerRecord};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use maskface_core::write_atomic;
+use maskface_plot::LineChart;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::TrainBatch;
+use crate::head::MarginHead;
+use crate::TrainError;
+
+/// A network that turns a batch of inputs into embeddings (or features)
+/// for a [`MarginHead`]: what the trainer fits. dlib's ResNet implements
+/// it for fine-tuning; the paper's CNNs implement it with their pooled
+/// features.
+pub trait Backbone: Module + ModuleDisplay {
+    /// The embeddings of a batch, `[n, dim]`.
+    fn embed(&self, inputs: Tensor<4>) -> Tensor<2>;
+}
+
+/// A backbone and its classification head: the module the trainer fits
+/// and checkpoints.
+#[derive(Module, Debug)]
+pub struct Classifier<B> {
+    /// The embedding network.
+    pub backbone: B,
+    /// The classifier on the embeddings.
+    pub head: MarginHead,
+}
+
+impl<B: Backbone> Classifier<B> {
+    /// Class scores for prediction.
+    pub fn forward(&self, inputs: Tensor<4>) -> Tensor<2> {
+        self.head.forward(self.backbone.embed(inputs))
+    }
+}
+
+/// The training loop's settings.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    #[config(default = 6)]
+    pub epochs: usize,
+    /// Samples per step.
+    #[config(default = 32)]
+    pub batch_size: usize,
+    /// Adam's learning rate for the backbone: small, so a pretrained
+    /// network adapts without forgetting.
+    #[config(default = 3e-5)]
+    pub backbone_lr: f64,
+    /// Adam's learning rate for the head.
+    #[config(default = 1e-3)]
+    pub head_lr: f64,
+    /// Seed of the shuffling (each epoch's order depends on it and the
+    /// epoch only, so a resumed run sees the same batches).
+    #[config(default = 42)]
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    fn validate(&self) -> Result<(), TrainError> {
+        let bad = |name, reason: String| Err(TrainError::InvalidParameter { name, reason });
+        if self.epochs == 0 {
+            return bad("epochs", "at least one epoch".into());
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "at least one sample per batch".into());
+        }
+        for (name, lr) in [("backbone_lr", self.backbone_lr), ("head_lr", self.head_lr)] {
+            if !(lr >= 0.0 && lr.is_finite()) {
+                return bad(name, format!("{lr}: must be a finite value >= 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a run with `self` can continue one made with `other`: all
+    /// settings equal except the number of epochs.
+    fn continues(&self, other: &TrainConfig) -> bool {
+        TrainConfig {
+            epochs: other.epochs,
+            ..self.clone()
+        } == *other
+    }
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// The epoch, from 1.
+    pub epoch: usize,
+    /// Mean training loss (with the margin, for ArcFace).
+    pub train_loss: f64,
+    /// Training accuracy of the logits the loss saw.
+    pub train_accuracy: f64,
+    /// Mean validation loss (without the margin).
+    pub valid_loss: f64,
+    /// Validation accuracy.
+    pub valid_accuracy: f64,
+    /// Wall time of the epoch, validation included.
+    pub seconds: f64,
+}
+
+/// Where a run stands; saved in the checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrainState {
+    format: u32,
+    config: TrainConfig,
+    classes: usize,
+    samples: usize,
+    history: Vec<EpochMetrics>,
+    best_epoch: usize,
+}
+
+/// What [`Trainer::fit`] did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitReport {
+    /// Every epoch so far, resumed ones included.
+    pub history: Vec<EpochMetrics>,
+    /// The epoch whose weights were kept (highest validation accuracy,
+    /// then lowest validation loss).
+    pub best_epoch: usize,
+    /// The best weights (`best.bpk`).
+    pub best: PathBuf,
+    /// Epochs taken from an earlier run's checkpoint.
+    pub resumed_epochs: usize,
+}
+
+/// Progress reported while training.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Images run through a network's frozen part before training.
+    Features {
+        /// Images done.
+        done: usize,
+        /// Images in all.
+        total: usize,
+    },
+    /// A training batch is done.
+    Batch {
+        /// The epoch, from 1.
+        epoch: usize,
+        /// Samples done in this epoch.
+        done: usize,
+        /// Samples in an epoch.
+        total: usize,
+    },
+    /// An epoch is done.
+    Epoch(EpochMetrics),
+}
+
+type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// The training loop: Adam (one rate for the backbone, one for the head),
+/// a validation pass after each epoch, the best and the last weights kept,
+/// `metrics.csv` and `loss.png` rewritten each epoch, and resume from the
+/// last finished epoch.
+///
+/// Files in the output folder:
+/// - `best.bpk`: the best epoch's [`Classifier`] (a burnpack record);
+/// - `last.ckpt`: the last epoch's model, both optimizers' state and the
+///   run's state, in one file written atomically;
+/// - `metrics.csv`, `loss.png`: the history.
+pub struct Trainer {
+    config: TrainConfig,
+    out: PathBuf,
+    progress: Option<ProgressFn>,
+}
+
+/// The checkpoint's magic bytes and format version.
+const CHECKPOINT_MAGIC: &[u8; 8] = b"MFCKPT01";
+const STATE_FORMAT: u32 = 1;
+
+impl Trainer {
+    /// A trainer writing to `out`.
+    pub fn new(config: TrainConfig, out: impl Into<PathBuf>) -> Self {
+        Trainer {
+            config,
+            out: out.into(),
+            progress: None,
+        }
+    }
+
+    /// Calls `f` after each batch and each epoch.
+    pub fn with_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// The output folder.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    fn report(&self, p: Progress) {
+        if let Some(f) = &self.progress {
+            f(&p);
+        }
+    }
+
+    /// Trains `model` on `train`, validating on `valid` after each epoch,
+    /// and returns the best epoch's model (on `device`) with the report.
+    ///
+    /// A checkpoint of an earlier run in the output folder with the same
+    /// settings (the number of epochs aside) is resumed; one with other
+    /// settings is an error, so a run is never mixed with another.
+    pub fn fit<B, I, D, T>(
+        &self,
+        model: Classifier<B>,
+        train: &D,
+        valid: &D,
+        batcher: &T,
+        device: &Device,
+    ) -> Result<(Classifier<B>, FitReport), TrainError>
+    where
+        B: Backbone,
+        I: Send + Sync,
+        D: Dataset<I, TrainError>,
+        T: Batcher<I, Result<TrainBatch, TrainError>>,
+    {
+        self.config.validate()?;
+        if train.is_empty() || valid.is_empty() {
+            return Err(TrainError::Data {
+                what: "training".into(),
+                reason: format!(
+                    "{} training and {} validation samples; both must be non-empty",
+                    train.len(),
+                    valid.len()
+                ),
+            });
+        }
+        std::fs::create_dir_all(&self.out).map_err(|e| TrainError::Data {
+            what: self.out.display().to_string(),
+            reason: format!("cannot create the output folder: {e}"),
+        })?;
+        let classes = model.head.classes();
+        let autodiff = device.clone().autodiff();
+        let mut model = model.to_device(device).train();
+        let mut opt_backbone = AdamConfig::new().init();
+        let mut opt_head = AdamConfig::new().init();
+        let mut state = TrainState {
+            format: STATE_FORMAT,
+            config: self.config.clone(),
+            classes,
+            samples: train.len(),
+            history: Vec::new(),
+            best_epoch: 0,
+        };
+        let ckpt = self.out.join("last.ckpt");
+        let best_path = self.out.join("best.bpk");
+        if ckpt.is_file() {
+            let (saved, m, ob, oh) = read_checkpoint(&ckpt)?;
+            if !self.config.continues(&saved.config)
+                || saved.classes != classes
+                || saved.samples != train.len()
+            {
+                return Err(TrainError::Checkpoint {
+                    path: ckpt,
+                    reason: format!(
+                        "made with other settings or data ({:?}, {} classes, {} samples); \
+                         use another output folder or delete it",
+                        saved.config, saved.classes, saved.samples
+                    ),
+                });
+            }
+            model = model
+                .try_load_record(m)
+                .map_err(|e| TrainError::Checkpoint {
+                    path: ckpt.clone(),
+                    reason: format!("the model does not fit: {e}"),
+                })?;
+            opt_backbone = opt_backbone.load_record(ob);
+            opt_head = opt_head.load_record(oh);
+            state.history = saved.history;
+            state.best_epoch = saved.best_epoch;
+        }
+        let resumed_epochs = state.history.len();
+        for epoch in resumed_epochs + 1..=self.config.epochs {
+            let start = Instant::now();
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+                self.config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            );
+            order.shuffle(&mut rng);
+            let (mut loss_sum, mut correct, mut done) = (0.0f64, 0usize, 0usize);
+            for chunk in order.chunks(self.config.batch_size) {
+                let batch = batcher.batch(train.get_many(chunk.to_vec())?, &autodiff)?;
+                let n = chunk.len();
+                let embeddings = model.backbone.embed(batch.inputs);
+                let logits = model.head.forward_train(embeddings, batch.labels.clone());
+                correct += count_correct(logits.clone(), batch.labels.clone())?;
+                let loss = MarginHead::cross_entropy(logits, batch.labels);
+                let value: f64 = loss.clone().into_scalar::<f64>();
+                if !value.is_finite() {
+                    return Err(TrainError::Diverged { epoch, loss: value });
+                }
+                loss_sum += value * n as f64;
+                let mut grads = loss.backward();
+                let g_backbone = GradientsParams::from_module(&mut grads, &model.backbone);
+                let g_head = GradientsParams::from_module(&mut grads, &model.head);
+                model.backbone =
+                    opt_backbone.step(self.config.backbone_lr, model.backbone, g_backbone);
+                model.head = opt_head.step(self.config.head_lr, model.head, g_head);
+                done += n;
+                self.report(Progress::Batch {
+                    epoch,
+                    done,
+                    total: train.len(),
+                });
+            }
+            let (valid_loss, valid_accuracy) =
+                self.validate(&model.valid(), valid, batcher, device)?;
+            let metrics = EpochMetrics {
+                epoch,
+                train_loss: loss_sum / train.len() as f64,
+                train_accuracy: correct as f64 / train.len() as f64,
+                valid_loss,
+                valid_accuracy,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            let improved = state
+                .history
+                .iter()
+                .find(|m| m.epoch == state.best_epoch)
+                .is_none_or(|best| {
+                    (valid_accuracy, -valid_loss) > (best.valid_accuracy, -best.valid_loss)
+                });
+            state.history.push(metrics.clone());
+            if improved {
+                state.best_epoch = epoch;
+                // Written before the checkpoint that records it: a crash in
+                // between redoes this epoch, which rewrites it.
+                let bytes = model.valid().into_record().into_bytes().map_err(|e| {
+                    TrainError::Checkpoint {
+                        path: best_path.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                write_atomic(&best_path, |w| w.write_all(&bytes))?;
+            }
+            write_checkpoint(
+                &ckpt,
+                &state,
+                model.valid().into_record(),
+                opt_backbone.to_record(),
+                opt_head.to_record(),
+            )?;
+            write_history(&self.out, &state.history)?;
+            self.report(Progress::Epoch(metrics));
+        }
+        let record = ModuleRecord::load(&best_path).map_err(|e| TrainError::Checkpoint {
+            path: best_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let best = model
+            .valid()
+            .try_load_record(record)
+            .map_err(|e| TrainError::Checkpoint {
+                path: best_path.clone(),
+                reason: format!("the model does not fit: {e}"),
+            })?
+            .to_device(device);
+        Ok((
+            best,
+            FitReport {
+                history: state.history,
+                best_epoch: state.best_epoch,
+                best: best_path,
+                resumed_epochs,
+            },
+        ))
+    }
+
+    fn validate<B, I, D, T>(
+        &self,
+        model: &Classifier<B>,
+        valid: &D,
+        batcher: &T,
+        device: &Device,
+    ) -> Result<(f64, f64), TrainError>
+    where
+        B: Backbone,
+        I: Send + Sync,
+        D: Dataset<I, TrainError>,
+        T: Batcher<I, Result<TrainBatch, TrainError>>,
+    {
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let indices: Vec<usize> = (0..valid.len()).collect();
+        for chunk in indices.chunks(self.config.batch_size.max(64)) {
+            let batch = batcher.batch(valid.get_many(chunk.to_vec())?, device)?;
+            let logits = model.forward(batch.inputs);
+            correct += count_correct(logits.clone(), batch.labels.clone())?;
+            let loss: f64 = MarginHead::cross_entropy(logits, batch.labels).into_scalar::<f64>();
+            loss_sum += loss * chunk.len() as f64;
+        }
+        Ok((
+            loss_sum / valid.len() as f64,
+            correct as f64 / valid.len() as f64,
+        ))
+    }
+}
+
+fn count_correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> Result<usize, TrainError> {
+    let [n, _] = logits.dims();
+    let hits: Vec<i64> = logits
+        .argmax(1)
+        .reshape([n])
+        .equal(labels)
+        .int()
+        .try_into_vec_as::<i64>()
+        .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+    Ok(hits.iter().filter(|&&h| h != 0).count())
+}
+
+fn record_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// The checkpoint: magic, then four length-prefixed sections (state JSON,
+/// model, backbone optimizer, head optimizer), in one atomic write so the
+/// four always belong together.
+fn write_checkpoint(
+    path: &Path,
+    state: &TrainState,
+    model: ModuleRecord,
+    opt_backbone: OptimizerRecord,
+    opt_head: OptimizerRecord,
+) -> Result<(), TrainError> {
+    let state = serde_json::to_vec(state).map_err(|e| record_error(path, e))?;
+    let model = model.into_bytes().map_err(|e| record_error(path, e))?;
+    let ob = opt_backbone
+        .into_bytes()
+        .map_err(|e| record_error(path, e))?;
+    let oh = opt_head.into_bytes().map_err(|e| record_error(path, e))?;
+    write_atomic(path, |w| {
+        w.write_all(CHECKPOINT_MAGIC)?;
+        for section in [&state[..], &model[..], &ob[..], &oh[..]] {
+            w.write_all(&(section.len() as u64).to_le_bytes())?;
+            w.write_all(section)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn read_checkpoint(
+    path: &Path,
+) -> Result<(TrainState, ModuleRecord, OptimizerRecord, OptimizerRecord), TrainError> {
+    let bytes = std::fs::read(path).map_err(|e| record_error(path, e))?;
+    let rest = bytes
+        .strip_prefix(CHECKPOINT_MAGIC)
+        .ok_or_else(|| record_error(path, "not a maskface training checkpoint"))?;
+    let mut sections = Vec::with_capacity(4);
+    let mut rest = rest;
+    for _ in 0..4 {
+        let (len, tail) = rest
+            .split_first_chunk::<8>()
+            .ok_or_else(|| record_error(path, "truncated"))?;
+        let len = usize::try_from(u64::from_le_bytes(*len))
+            .map_err(|_| record_error(path, "corrupt section length"))?;
+        if tail.len() < len {
+            return Err(record_error(path, "truncated"));
+        }
+        let (section, tail) = tail.split_at(len);
+        sections.push(section.to_vec());
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(record_error(path, "trailing bytes after the last section"));
+    }
+    let mut sections = sections.into_iter();
+    let mut next = || Bytes::from_bytes_vec(sections.next().unwrap_or_default());
+    let state: TrainState =
+        serde_json::from_slice(&next()).map_err(|e| record_error(path, format!("state: {e}")))?;
+    if state.format != STATE_FORMAT {
+        return Err(record_error(
+            path,
+            format!("format {} (this build reads {STATE_FORMAT})", state.format),
+        ));
+    }
+    let model = ModuleRecord::from_bytes(next()).map_err(|e| record_error(path, e))?;
+    let ob = OptimizerRecord::from_bytes(next()).map_err(|e| record_error(path, e))?;
+    let oh = OptimizerRecord::from_bytes(next()).map_err(|e| record_error(path, e))?;
+    Ok((state, model, ob, oh))
+}
+
+/// `metrics.csv` and `loss.png` from the history.
+fn write_history(out: &Path, history: &[EpochMetrics]) -> Result<(), TrainError> {
+    let mut csv =
+        String::from("epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,seconds\n");
+    for m in history {
+        csv.push_str(&format!(
+            "{},{:.6},{:.6},{:.6},{:.6},{:.2}\n",
+            m.epoch, m.train_loss, m.train_accuracy, m.valid_loss, m.valid_accuracy, m.seconds
+        ));
+    }
+    write_atomic(&out.join("metrics.csv"), |w| w.write_all(csv.as_bytes()))?;
+    let points = |f: fn(&EpochMetrics) -> f64| -> Vec<(f64, f64)> {
+        history.iter().map(|m| (m.epoch as f64, f(m))).collect()
+    };
+    let chart = LineChart::new("Training")
+        .series("train loss", points(|m| m.train_loss))
+        .series("validation loss", points(|m| m.valid_loss))
+        .x_label("epoch")
+        .y_label("cross-entropy");
+    let png = chart.render(640, 400)?;
+    maskface_core::save_image_atomic(&png, &out.join("loss.png"))?;
+    Ok(())
+}
