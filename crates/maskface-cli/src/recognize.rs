@@ -62,6 +62,11 @@ pub struct RecognizeArgs {
     #[arg(long)]
     pub cohort: Option<PathBuf>,
 
+    /// The cohort faces closest to each person that give `--head cohort`
+    /// its per-person mean and spread.
+    #[arg(long, default_value_t = CohortParams::default().top_k)]
+    pub cohort_top_k: usize,
+
     /// Output folder: model.json, report.json.
     #[arg(long, default_value = "data/recognize")]
     pub out: PathBuf,
@@ -230,7 +235,12 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
                 .map(|s| load_rgb(&cohort.resolve(&s.path)))
                 .collect::<Result<Vec<_>, _>>()?;
             let ec = embed_with_bar(&net, &images, "cohort")?;
-            Head::CohortCentroids(CohortParams::default().fit(Centroids::fit(&e, &y)?, &ec)?)
+            Head::CohortCentroids(
+                CohortParams {
+                    top_k: args.cohort_top_k,
+                }
+                .fit(Centroids::fit(&e, &y)?, &ec)?,
+            )
         }
     };
     let correct = et

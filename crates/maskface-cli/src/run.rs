@@ -168,6 +168,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         weights: None,
         mirror: false,
         cohort: None,
+        cohort_top_k: maskface_recognize::CohortParams::default().top_k,
         out: args.data.join("recognize-dlib"),
     })?;
     println!(
@@ -204,6 +205,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         weights: Some(trained.embedder),
         mirror: false,
         cohort: trained.extra,
+        cohort_top_k: maskface_recognize::CohortParams::default().top_k,
         out: recognize_dir.clone(),
     })?;
     println!(

@@ -317,8 +317,9 @@ impl Trainer {
                     total: train.len(),
                 });
             }
-            let (valid_loss, valid_accuracy) =
-                self.validate(&model.valid(), valid, batcher, device)?;
+            // One plain copy of the weights per epoch: validated, then saved.
+            let snapshot = model.valid();
+            let (valid_loss, valid_accuracy) = self.validate(&snapshot, valid, batcher, device)?;
             let metrics = EpochMetrics {
                 epoch,
                 train_loss: loss_sum / train.len() as f64,
@@ -335,22 +336,20 @@ impl Trainer {
                     (valid_accuracy, -valid_loss) > (best.valid_accuracy, -best.valid_loss)
                 });
             state.history.push(metrics.clone());
+            let weights = snapshot
+                .into_record()
+                .into_bytes()
+                .map_err(|e| record_error(&ckpt, e))?;
             if improved {
                 state.best_epoch = epoch;
                 // Written before the checkpoint that records it: a crash in
                 // between redoes this epoch, which rewrites it.
-                let bytes = model.valid().into_record().into_bytes().map_err(|e| {
-                    TrainError::Checkpoint {
-                        path: best_path.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
-                write_atomic(&best_path, |w| w.write_all(&bytes))?;
+                write_atomic(&best_path, |w| w.write_all(&weights))?;
             }
             write_checkpoint(
                 &ckpt,
                 &state,
-                model.valid().into_record(),
+                &weights,
                 opt_backbone.to_record(),
                 opt_head.to_record(),
             )?;
@@ -434,19 +433,18 @@ fn record_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
 fn write_checkpoint(
     path: &Path,
     state: &TrainState,
-    model: ModuleRecord,
+    model: &[u8],
     opt_backbone: OptimizerRecord,
     opt_head: OptimizerRecord,
 ) -> Result<(), TrainError> {
     let state = serde_json::to_vec(state).map_err(|e| record_error(path, e))?;
-    let model = model.into_bytes().map_err(|e| record_error(path, e))?;
     let ob = opt_backbone
         .into_bytes()
         .map_err(|e| record_error(path, e))?;
     let oh = opt_head.into_bytes().map_err(|e| record_error(path, e))?;
     write_atomic(path, |w| {
         w.write_all(CHECKPOINT_MAGIC)?;
-        for section in [&state[..], &model[..], &ob[..], &oh[..]] {
+        for section in [&state[..], model, &ob[..], &oh[..]] {
             w.write_all(&(section.len() as u64).to_le_bytes())?;
             w.write_all(section)?;
         }

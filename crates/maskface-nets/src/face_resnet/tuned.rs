@@ -123,19 +123,15 @@ impl TunedFaceResNet {
         let bytes = std::fs::read(path).map_err(|e| weights_error(e.to_string()))?;
         let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
             .map_err(|e| weights_error(format!("not a saved network: {e}")))?;
-        if record.len() != self.num_params_tensors() {
+        let expected = self.clone().into_record().len();
+        if record.len() != expected {
             return Err(weights_error(format!(
-                "{} tensors, this network has {}",
-                record.len(),
-                self.num_params_tensors()
+                "{} tensors, this network has {expected}",
+                record.len()
             )));
         }
         self.try_load_record(record)
             .map_err(|e| weights_error(format!("not this network's weights: {e}")))
-    }
-
-    fn num_params_tensors(&self) -> usize {
-        self.clone().into_record().len()
     }
 }
 
