@@ -9,6 +9,8 @@ use maskface_eigen::{
 };
 use serde::Serialize;
 
+use crate::test_answers::{write_test_answers, Answer};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RuleArg {
     /// The label of the closest training image.
@@ -35,7 +37,8 @@ pub struct EigenArgs {
     #[arg(long)]
     pub test: Option<PathBuf>,
 
-    /// Output folder: eigenfaces.png, variance.png, model.json, report.json.
+    /// Output folder: eigenfaces.png, variance.png, model.json, report.json,
+    /// predictions.csv (each test face's answer) and confusion.png.
     #[arg(long, default_value = "data/eigen")]
     pub out: PathBuf,
 
@@ -191,10 +194,20 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
         &args.out.join("eigenfaces.png"),
     )?;
     save_image_atomic(&variance_curve(&pca)?, &args.out.join("variance.png"))?;
+    let classes = class_names(&train)?;
+    let answers: Vec<Answer> = decisions
+        .iter()
+        .map(|d| Answer {
+            predicted: d.label,
+            score: -d.distance,
+        })
+        .collect();
+    let test_samples: Vec<_> = test.split(Split::Test).collect();
+    write_test_answers(&args.out, "eigenfaces", &classes, &test_samples, &answers)?;
     let explained = pca.explained_variance_ratio().sum();
     let (n_components, model_path) = (pca.n_components(), args.out.join("model.json"));
     EigenModel::new(
-        class_names(&train)?,
+        classes,
         Eigenfaces {
             preprocess: pre,
             pca,

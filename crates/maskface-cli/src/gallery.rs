@@ -8,9 +8,11 @@ use maskface_mask::{face_chip, landmark_box, ChipParams, ShapePredictor};
 use maskface_nets::face_resnet::DLIB_RESNET_FILE;
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
-use maskface_recognize::{image_hash, Gallery, Template};
+use maskface_recognize::{file_sha256, image_hash, Gallery, Template};
 
-use maskface_recognize::DEFAULT_THRESHOLD;
+use maskface_recognize::{DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD};
+
+use crate::recognize::embedder_named;
 
 #[derive(Args, Debug, Clone)]
 pub struct EnrollArgs {
@@ -27,9 +29,17 @@ pub struct EnrollArgs {
     pub images: Vec<PathBuf>,
 
     /// Cosine similarity at or above which a face is a gallery person;
-    /// used when the gallery is made.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
-    pub threshold: f32,
+    /// used when the gallery is made [default: 0.97 with dlib's network,
+    /// 0.74 with fine-tuned weights].
+    #[arg(long)]
+    pub threshold: Option<f32>,
+
+    /// Fine-tuned weights (`maskface train`'s embedder.bpk) in place of
+    /// dlib's network. A new gallery records them (by absolute path), and
+    /// `identify` then uses them too; an existing gallery keeps the network
+    /// it was made with.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
 
     /// Folder with MTCNN, the landmark model and dlib's ResNet.
     #[arg(long, default_value = "models")]
@@ -46,7 +56,8 @@ pub struct IdentifyArgs {
     #[arg(required = true)]
     pub images: Vec<PathBuf>,
 
-    /// Folder with MTCNN, the landmark model and dlib's ResNet.
+    /// Folder with MTCNN, the landmark model and dlib's ResNet (the
+    /// network itself is the one the gallery names).
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
 }
@@ -58,8 +69,27 @@ pub struct Pipeline {
     pub net: maskface_nets::face_resnet::FaceEmbedderResNet,
 }
 
+/// The network a gallery's templates come from, checked against the digest
+/// it recorded.
+fn gallery_pipeline(gallery: &Gallery, path: &Path, models: &Path) -> Result<Pipeline> {
+    if let Some(want) = &gallery.embedder_sha256 {
+        let have = file_sha256(Path::new(&gallery.embedder))?;
+        if &have != want {
+            bail!(
+                "{}: {} changed since the gallery was made (SHA-256 {have}, recorded {want}); \
+                 its templates no longer compare: enroll the people again in a new gallery",
+                path.display(),
+                gallery.embedder
+            );
+        }
+    }
+    Pipeline::load(models, &gallery.embedder)
+}
+
 impl Pipeline {
-    pub fn load(models: &Path) -> Result<Self> {
+    /// The detector and landmarks from `models`, and the network `embedder`
+    /// names (as a gallery records it).
+    pub fn load(models: &Path, embedder: &str) -> Result<Self> {
         let device = Backend::Flex.device()?;
         Ok(Pipeline {
             mtcnn: Mtcnn::from_dir(models, MtcnnConfig::default(), &device)
@@ -68,11 +98,7 @@ impl Pipeline {
                 models.join("shape_predictor_68_face_landmarks.dat"),
             )
             .context("loading the landmark model (run scripts/setup.sh)")?,
-            net: maskface_nets::face_resnet::FaceEmbedderResNet::from_file(
-                &models.join(DLIB_RESNET_FILE),
-                &device,
-            )
-            .context("loading dlib's face-recognition model (run scripts/setup.sh)")?,
+            net: embedder_named(models, embedder)?,
         })
     }
 
@@ -100,19 +126,46 @@ impl Pipeline {
 pub fn enroll(args: &EnrollArgs) -> Result<()> {
     // Read (and so check) the gallery before any work: a corrupt file is an
     // error and stays as it is.
-    let mut gallery = if args.gallery.exists() {
+    let asked = match &args.weights {
+        Some(w) => Some(
+            std::fs::canonicalize(w)
+                .with_context(|| format!("{}: the fine-tuned weights", w.display()))?
+                .display()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let gallery_exists = args.gallery.exists();
+    let mut gallery = if gallery_exists {
         Gallery::load(&args.gallery)?
     } else {
-        Gallery::new(DLIB_RESNET_FILE, args.threshold)
+        let embedder = asked.clone().unwrap_or_else(|| DLIB_RESNET_FILE.into());
+        let threshold = args.threshold.unwrap_or(if asked.is_some() {
+            DEFAULT_TUNED_THRESHOLD
+        } else {
+            DEFAULT_THRESHOLD
+        });
+        let mut g = Gallery::new(embedder, threshold);
+        if let Some(w) = &args.weights {
+            g.embedder_sha256 = Some(file_sha256(w)?);
+        }
+        g
     };
-    if gallery.embedder != DLIB_RESNET_FILE {
+    if let Some(asked) = asked.filter(|a| *a != gallery.embedder) {
         bail!(
-            "{} holds embeddings of {}, not of {DLIB_RESNET_FILE}",
+            "{} holds embeddings of {}, not of {asked}",
             args.gallery.display(),
             gallery.embedder
         );
     }
-    let pipeline = Pipeline::load(&args.models)?;
+    if gallery_exists && args.threshold.is_some_and(|t| t != gallery.threshold) {
+        bail!(
+            "{} was made with threshold {}; --threshold is only used when a gallery is made",
+            args.gallery.display(),
+            gallery.threshold
+        );
+    }
+    let pipeline = gallery_pipeline(&gallery, &args.gallery, &args.models)?;
     let mut templates = Vec::new();
     for path in &args.images {
         let chip = pipeline.chip(path)?;
@@ -137,7 +190,7 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
 
 pub fn identify(args: &IdentifyArgs) -> Result<()> {
     let gallery = Gallery::load(&args.gallery)?;
-    let pipeline = Pipeline::load(&args.models)?;
+    let pipeline = gallery_pipeline(&gallery, &args.gallery, &args.models)?;
     for path in &args.images {
         let answer = match pipeline.chip(path) {
             Ok(chip) => {

@@ -14,6 +14,7 @@ mod progress;
 mod recognize;
 mod run;
 mod split;
+mod test_answers;
 mod train;
 mod verify;
 

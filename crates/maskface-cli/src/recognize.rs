@@ -11,6 +11,8 @@ use maskface_recognize::{embed_all, Centroids, CohortParams, Head, SoftmaxParams
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::test_answers::{write_test_answers, Answer};
+
 /// What `model.json` of an embedding recognizer says it is.
 pub const EMBEDDING_MODEL_KIND: &str = "embedding";
 
@@ -67,7 +69,8 @@ pub struct RecognizeArgs {
     #[arg(long, default_value_t = CohortParams::default().top_k)]
     pub cohort_top_k: usize,
 
-    /// Output folder: model.json, report.json.
+    /// Output folder: model.json, report.json, predictions.csv (each test
+    /// face's answer) and confusion.png.
     #[arg(long, default_value = "data/recognize")]
     pub out: PathBuf,
 }
@@ -243,10 +246,20 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
             )
         }
     };
-    let correct = et
+    let answers: Vec<Answer> = et
+        .iter()
+        .map(|v| {
+            let label = head.predict(v);
+            Answer {
+                predicted: Some(label),
+                score: f64::from(head.scores(v)[label as usize]),
+            }
+        })
+        .collect();
+    let correct = answers
         .iter()
         .zip(&yt)
-        .filter(|(v, &l)| head.predict(v) == l)
+        .filter(|(a, &l)| a.predicted == Some(l))
         .count();
     let accuracy = correct as f64 / yt.len().max(1) as f64;
     std::fs::create_dir_all(&args.out)
@@ -258,6 +271,14 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
         classes: crate::eigen::class_names(&train)?,
         head,
     };
+    let test_samples: Vec<_> = test.split(Split::Test).collect();
+    write_test_answers(
+        &args.out,
+        &model.describe(),
+        &model.classes,
+        &test_samples,
+        &answers,
+    )?;
     let json = serde_json::to_vec(&model)?;
     write_atomic(&args.out.join("model.json"), |w| w.write_all(&json))?;
     let seconds = start.elapsed().as_secs_f64();

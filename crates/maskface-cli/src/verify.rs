@@ -8,6 +8,7 @@ use maskface_core::{
     load_rgb, rng_for, write_atomic, Detection, FaceBox, LandmarkPredictor, MaskRenderer,
 };
 use maskface_mask::{chip_details, extract_chip, landmark_box, ChipParams, PaperMask};
+use maskface_nets::face_resnet::DLIB_RESNET_FILE;
 use maskface_recognize::{embed_all, fold_accuracy, parse_pairs};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -60,7 +61,7 @@ pub fn run(args: &VerifyArgs) -> Result<Vec<f64>> {
         .collect();
     images.sort();
     images.dedup();
-    let pipeline = crate::gallery::Pipeline::load(&args.models)?;
+    let pipeline = crate::gallery::Pipeline::load(&args.models, DLIB_RESNET_FILE)?;
     let renderer = PaperMask::default();
 
     // Detection in batches, then landmarks, the paper's mask on the photo

@@ -438,6 +438,7 @@ fn eigen_fits_reports_and_draws() {
         "variance.png",
         "model.json",
         "report.json",
+        "confusion.png",
     ] {
         assert!(dir.path().join("e").join(f).is_file(), "{f}");
     }
@@ -445,6 +446,7 @@ fn eigen_fits_reports_and_draws() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("e/report.json")).unwrap())
             .unwrap();
     assert_eq!(report["components"], 3);
+    assert_predictions_match(&dir.path().join("e"), &report);
     let err = fails(&[
         "eigen",
         "--train",
@@ -455,6 +457,24 @@ fn eigen_fits_reports_and_draws() {
         "500",
     ]);
     assert!(err.contains("500 components asked of"), "{err}");
+}
+
+/// `predictions.csv` has one row per test face, and its right answers add
+/// up to the report's count.
+fn assert_predictions_match(out: &std::path::Path, report: &serde_json::Value) {
+    let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("path,identity,label,predicted,predicted_identity,correct,score")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len() as u64, report["test_images"].as_u64().unwrap());
+    let right = rows.iter().filter(|r| r[5] == "1").count();
+    assert_eq!(right as u64, report["correct"].as_u64().unwrap());
+    for r in &rows {
+        assert_eq!(r[5] == "1", r[1] == r[4], "{r:?}");
+    }
 }
 
 /// The gallery: the three fixture people with 4 images (one test image
@@ -633,15 +653,9 @@ fn openset_masks_strangers_like_the_targets() {
     );
 }
 
-/// dlib's ResNet on aligned masked chips: `recognize` fits a head and
-/// reports the accuracy; `openset` takes its model.
-#[test]
-fn recognize_then_openset_with_the_resnet() {
-    if !have_models() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
+/// The fixtures split 2/1/1 per person (four people), masked and aligned
+/// as chips under `d/m`; returns the chips' manifest.
+fn masked_fixture_chips(d: &str) -> String {
     split_fixtures_with(d, 4, "0.5,0.25,0.25");
     ok(&[
         "generate",
@@ -654,7 +668,19 @@ fn recognize_then_openset_with_the_resnet() {
         "--preview",
         "0",
     ]);
-    let chips = format!("{d}/m/masked_chip/manifest.csv");
+    format!("{d}/m/masked_chip/manifest.csv")
+}
+
+/// dlib's ResNet on aligned masked chips: `recognize` fits a head and
+/// reports the accuracy; `openset` takes its model.
+#[test]
+fn recognize_then_openset_with_the_resnet() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let chips = masked_fixture_chips(d);
     let line = ok(&["recognize", "--train", &chips, "--out", &format!("{d}/r")]);
     assert!(
         line.starts_with("dlib ResNet + softmax head: 6 training images"),
@@ -666,6 +692,8 @@ fn recognize_then_openset_with_the_resnet() {
     assert_eq!(report["test_images"], 3);
     // Three people, two training chips each, masked: all three test chips right.
     assert_eq!(report["correct"], 3, "{report}");
+    assert_predictions_match(&dir.path().join("r"), &report);
+    assert!(dir.path().join("r/confusion.png").is_file());
     let table = ok(&[
         "openset",
         "--model",
@@ -788,6 +816,93 @@ fn enroll_and_identify() {
         "{e}"
     );
     assert_eq!(std::fs::read(g).unwrap(), &before[..before.len() / 2]);
+}
+
+/// `maskface train` on the fixtures' masked chips (one epoch, no extra
+/// people), then a gallery made with the fine-tuned network: it records the
+/// weights and their digest, `identify` uses them, and weights changed in
+/// place or another network are refused.
+#[test]
+fn train_then_enroll_with_the_fine_tuned_network() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let chips = masked_fixture_chips(d);
+    let out = ok(&[
+        "train",
+        "--train",
+        &chips,
+        "--extra-images",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        &format!("{d}/t"),
+    ]);
+    assert!(out.contains("best epoch 1 of 1"), "{out}");
+    let metrics = std::fs::read_to_string(dir.path().join("t/metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 2, "{metrics}");
+    for f in [
+        "embedder.bpk",
+        "best.bpk",
+        "last.ckpt",
+        "loss.png",
+        "report.json",
+    ] {
+        assert!(dir.path().join("t").join(f).is_file(), "{f}");
+    }
+    let weights = dir.path().join("t/embedder.bpk");
+    let w = weights.to_str().unwrap();
+    let g = dir.path().join("gallery.json");
+    let g = g.to_str().unwrap();
+    let photo = |who: &str, k: u32| format!("fixtures/lfw-mini/{who}/{who}_{k:04}.jpg");
+    ok(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--weights",
+        w,
+        "--name",
+        "Aaron",
+        &photo("Aaron_Peirsol", 1),
+        &photo("Aaron_Peirsol", 2),
+    ]);
+    let gallery: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(g).unwrap()).unwrap();
+    assert_eq!(
+        gallery["embedder"].as_str().unwrap(),
+        std::fs::canonicalize(&weights).unwrap().to_str().unwrap()
+    );
+    assert_eq!(gallery["embedder_sha256"].as_str().unwrap().len(), 64);
+    assert!((gallery["threshold"].as_f64().unwrap() - 0.74).abs() < 1e-6);
+    // Later enrollments take the gallery's network without being told.
+    ok(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--name",
+        "Abel",
+        &photo("Abel_Pacheco", 1),
+    ]);
+    let answer = ok(&["identify", "--gallery", g, &photo("Aaron_Peirsol", 4)]);
+    assert!(answer.contains("threshold 0.740)"), "{answer}");
+    let e = fails(&[
+        "enroll",
+        "--gallery",
+        g,
+        "--weights",
+        "models/dlib_face_recognition_resnet_model_v1.dat",
+        "--name",
+        "Abel",
+        &photo("Abel_Pacheco", 2),
+    ]);
+    assert!(e.contains("holds embeddings of"), "{e}");
+    // Weights retrained in place no longer match the templates.
+    std::fs::copy(dir.path().join("t/best.bpk"), &weights).unwrap();
+    let e = fails(&["identify", "--gallery", g, &photo("Aaron_Peirsol", 4)]);
+    assert!(e.contains("changed since the gallery was made"), "{e}");
 }
 
 /// LFW's verification protocol on a small pairs file of the fixtures (two

@@ -2,7 +2,8 @@
 //!
 //! Small, dependency-light PNG charts for the pictures maskface writes next
 //! to its data: bar charts (images per identity), line plots (loss and ROC
-//! curves) and labelled image grids (augmented samples, eigenfaces). Text is
+//! curves), confusion matrices and labelled image grids (augmented samples,
+//! eigenfaces). Text is
 //! drawn with the embedded DejaVu Sans font, so no system fonts are needed.
 //!
 //! Every function returns an [`image::RgbImage`]; saving it is the caller's
@@ -20,10 +21,12 @@
 
 mod bar;
 mod canvas;
+mod confusion;
 mod grid;
 mod line;
 
 pub use bar::BarChart;
+pub use confusion::ConfusionChart;
 pub use grid::image_grid;
 pub use line::LineChart;
 

@@ -43,8 +43,8 @@ pub use classifier::{embed_all, EmbeddingClassifier};
 pub use cohort::{CohortCentroids, CohortParams};
 pub use error::RecognizeError;
 pub use gallery::{
-    image_hash, Enrolled, Gallery, Identification, Person, Template, DEFAULT_THRESHOLD,
-    GALLERY_FORMAT, GALLERY_VERSION,
+    file_sha256, image_hash, Enrolled, Gallery, Identification, Person, Template,
+    DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD, GALLERY_FORMAT, GALLERY_VERSION,
 };
 pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use verify::{fold_accuracy, parse_pairs, Pair};
