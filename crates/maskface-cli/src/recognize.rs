@@ -153,9 +153,14 @@ pub fn embedder_named(models: &Path, name: &str) -> Result<FaceEmbedderResNet> {
     .with_context(|| format!("loading the fine-tuned network {name} (made by `maskface train`)"))
 }
 
-/// Loads a split's chips in parallel: the images and their labels.
-pub fn load_chips(manifest: &Manifest, split: Split) -> Result<(Vec<RgbImage>, Vec<u32>)> {
-    let samples: Vec<_> = manifest.split(split).collect();
+/// Loads a split's chips in parallel (every split with `None`): the images
+/// and their labels.
+pub fn load_chips(manifest: &Manifest, split: Option<Split>) -> Result<(Vec<RgbImage>, Vec<u32>)> {
+    let samples: Vec<_> = manifest
+        .samples
+        .iter()
+        .filter(|s| split.is_none_or(|split| s.split == split))
+        .collect();
     let images = samples
         .par_iter()
         .map(|s| load_rgb(&manifest.resolve(&s.path)))
@@ -201,11 +206,11 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     };
     let mut net = embedder_named(&args.models, &embedder_name)?;
     net.mirror = args.mirror;
-    let (x, y) = load_chips(&train, Split::Train)?;
+    let (x, y) = load_chips(&train, Some(Split::Train))?;
     if x.is_empty() {
         bail!("{} has no training images", args.train.display());
     }
-    let (xt, yt) = load_chips(&test, Split::Test)?;
+    let (xt, yt) = load_chips(&test, Some(Split::Test))?;
     let e = embed_with_bar(&net, &x, "embed")?;
     let et = embed_with_bar(&net, &xt, "embed")?;
     let head = match args.head {
@@ -232,11 +237,7 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
                     s.identity
                 );
             }
-            let images = cohort
-                .samples
-                .par_iter()
-                .map(|s| load_rgb(&cohort.resolve(&s.path)))
-                .collect::<Result<Vec<_>, _>>()?;
+            let (images, _) = load_chips(&cohort, None)?;
             let ec = embed_with_bar(&net, &images, "cohort")?;
             Head::CohortCentroids(
                 CohortParams {
