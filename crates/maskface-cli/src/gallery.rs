@@ -165,7 +165,13 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
             gallery.threshold
         );
     }
-    let pipeline = gallery_pipeline(&gallery, &args.gallery, &args.models)?;
+    // A new gallery's digest was just taken from the weights: no need to
+    // read them again to check it.
+    let pipeline = if gallery_exists {
+        gallery_pipeline(&gallery, &args.gallery, &args.models)?
+    } else {
+        Pipeline::load(&args.models, &gallery.embedder)?
+    };
     let mut templates = Vec::new();
     for path in &args.images {
         let chip = pipeline.chip(path)?;

@@ -250,10 +250,10 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let answers: Vec<Answer> = et
         .iter()
         .map(|v| {
-            let label = head.predict(v);
+            let (label, score) = head.best(v);
             Answer {
                 predicted: Some(label),
-                score: f64::from(head.scores(v)[label as usize]),
+                score: f64::from(score),
             }
         })
         .collect();

@@ -227,6 +227,12 @@ impl Head {
 
     /// The best-scoring class of an embedding (ties to the lower class).
     pub fn predict(&self, v: &[f32]) -> u32 {
+        self.best(v).0
+    }
+
+    /// The best-scoring class of an embedding and its score (ties to the
+    /// lower class).
+    pub fn best(&self, v: &[f32]) -> (u32, f32) {
         let s = self.scores(v);
         let mut best = 0;
         for (i, x) in s.iter().enumerate() {
@@ -234,7 +240,10 @@ impl Head {
                 best = i;
             }
         }
-        best as u32
+        (
+            best as u32,
+            s.get(best).copied().unwrap_or(f32::NEG_INFINITY),
+        )
     }
 
     /// The number of classes.
@@ -286,6 +295,13 @@ mod tests {
             let n: f32 = centre.iter().map(|a| a * a).sum();
             assert!((n - 1.0).abs() < 1e-5);
             assert!((c.scores(centre).iter().copied().fold(f32::MIN, f32::max) - 1.0).abs() < 1e-5);
+        }
+        // A head's best answer is the arg-max and the score it wins with.
+        let head = Head::Centroids(c.clone());
+        for (v, &l) in x.iter().zip(&y) {
+            let (best, score) = head.best(v);
+            assert_eq!((best, head.predict(v)), (l, l));
+            assert_eq!(score, c.scores(v)[l as usize]);
         }
         // Deterministic.
         assert_eq!(h, SoftmaxParams::default().fit(&x, &y).unwrap());
