@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use maskface::core::{CoreError, Manifest, Sample, Split};
 use maskface::mask::{
-    generate_dataset, GenerateOptions, GenerateRecord, GenerationRecord, MaskError, MaskSpec,
+    generate_dataset, GenerateOptions, GenerationParams, ImageRecord, MaskError, MaskSpec,
     PaperMask, RealisticMask, ShapePredictor, Variant,
 };
 use maskface::nets::mtcnn::{Mtcnn, MtcnnConfig};
@@ -171,7 +171,7 @@ fn masks_fixtures_records_skips_and_is_reproducible() {
         };
         assert_eq!((img.width(), img.height()), want, "{v:?}");
         // The manifest records how to make the same images again.
-        let rec = GenerationRecord::from_manifest(&m).unwrap().unwrap();
+        let rec = GenerationParams::from_manifest(&m).unwrap().unwrap();
         assert_eq!(rec.variant, v);
         assert_eq!(
             rec.options,
@@ -185,7 +185,7 @@ fn masks_fixtures_records_skips_and_is_reproducible() {
 
     // The records: landmarks, polygon and mask inside the crop, the mask
     // over the nose tip and the mouth, the binary mask written.
-    let records: Vec<GenerateRecord> = fs::read_to_string(a.join("records.jsonl"))
+    let records: Vec<ImageRecord> = fs::read_to_string(a.join("records.jsonl"))
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -310,7 +310,7 @@ fn interrupted_generate_resumes_to_the_same_bytes() {
     fs::remove_file(part.join("records.jsonl")).unwrap();
     fs::remove_file(part.join("failures.csv")).unwrap();
     for line in &lines[7..] {
-        let r: GenerateRecord = serde_json::from_str(line).unwrap();
+        let r: ImageRecord = serde_json::from_str(line).unwrap();
         for v in Variant::ALL {
             let p = part
                 .join(v.as_str())

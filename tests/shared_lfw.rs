@@ -244,14 +244,14 @@ fn open_set_against_1000_strangers(
     use maskface::eigen::{
         Components, EigenModel, Eigenfaces, Fit, Metric, NearestParams, PcaParams, Preprocess, Rule,
     };
-    use maskface::mask::{generate_dataset, GenerationRecord};
+    use maskface::mask::{generate_dataset, GenerationParams};
     use maskface::openset::{probes, OpenSetParams, Score};
 
     let index = scan_lfw(&shared.join("lfw"), Verify::Header).unwrap();
     let gallery = masked.identities().into_iter().collect();
     let drawn = draw_strangers(&index, &gallery, 1000, 42).unwrap();
     assert_eq!(drawn.identities().len(), 1000, "one image per person");
-    let record = GenerationRecord::from_manifest(masked).unwrap().unwrap();
+    let record = GenerationParams::from_manifest(masked).unwrap().unwrap();
     let mask = record.mask.unwrap();
     let report = generate_dataset(&drawn, mtcnn, sp, &mask, out, &record.options, &|_| {}).unwrap();
     let strangers = &report.manifests[&record.variant];

@@ -12,6 +12,9 @@ use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use crate::augment::FormatArg;
 use crate::detect::{backend, selection, BackendArg, SelectArg};
 
+// The library has no enum with these five choices: `paper` is `PaperMask`,
+// `realistic` is `RealisticMask` over all three `MaskStyle`s, the others one
+// style each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MaskArg {
     /// The paper's flat polygon (landmarks 2..=14 and 28).
@@ -26,40 +29,14 @@ pub enum MaskArg {
     Realistic,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorArg {
-    /// (0, 0, 0).
-    Black,
-    /// (255, 255, 255).
-    White,
-    /// (135, 206, 250).
-    SkyBlue,
-}
-
+// `UpperCut::Fraction` carries a number; the command line offers one value
+// of it, the paper's half.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CutArg {
     /// At the nose bridge (landmark 28), the top of the paper's mask.
     NoseBridge,
     /// The top half of the crop, as the paper.
     Half,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VariantArg {
-    /// The masked upper part, resized to --upper-size.
-    MaskedUpper,
-    /// The whole masked crop.
-    MaskedFull,
-    /// The crop without a mask.
-    UnmaskedFull,
-    /// The unmasked upper part.
-    UnmaskedUpper,
-    /// The masked face aligned for recognition (150x150, dlib's chip).
-    MaskedChip,
-    /// The masked chip, black below the cut.
-    MaskedChipUpper,
-    /// The aligned chip without a mask.
-    UnmaskedChip,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -92,7 +69,7 @@ pub struct GenerateArgs {
         value_delimiter = ',',
         default_value = "black,white,sky-blue"
     )]
-    pub colors: Vec<ColorArg>,
+    pub colors: Vec<PaperColor>,
 
     /// Where the upper part of the face ends.
     #[arg(long, value_enum, default_value_t = CutArg::NoseBridge)]
@@ -109,7 +86,7 @@ pub struct GenerateArgs {
         value_delimiter = ',',
         default_value = "masked-upper,masked-full,masked-chip,masked-chip-upper"
     )]
-    pub variants: Vec<VariantArg>,
+    pub variants: Vec<Variant>,
 
     /// Margin around the face box, in pixels of the crop (the paper: 15).
     #[arg(long, default_value_t = 15)]
@@ -152,15 +129,7 @@ pub struct GenerateArgs {
 fn renderer(args: &GenerateArgs) -> Box<dyn MaskRenderer<Error = MaskError> + Sync> {
     match args.mask {
         MaskArg::Paper => Box::new(PaperMask {
-            colors: args
-                .colors
-                .iter()
-                .map(|c| match c {
-                    ColorArg::Black => PaperColor::Black,
-                    ColorArg::White => PaperColor::White,
-                    ColorArg::SkyBlue => PaperColor::SkyBlue,
-                })
-                .collect(),
+            colors: args.colors.clone(),
         }),
         MaskArg::Surgical => Box::new(RealisticMask::only(MaskStyle::Surgical)),
         MaskArg::N95 => Box::new(RealisticMask::only(MaskStyle::N95)),
@@ -196,19 +165,7 @@ fn options(args: &GenerateArgs) -> Result<GenerateOptions> {
             CutArg::Half => UpperCut::Fraction { fraction: 0.5 },
         },
         upper_size,
-        variants: args
-            .variants
-            .iter()
-            .map(|v| match v {
-                VariantArg::MaskedUpper => Variant::MaskedUpper,
-                VariantArg::MaskedFull => Variant::MaskedFull,
-                VariantArg::UnmaskedFull => Variant::UnmaskedFull,
-                VariantArg::UnmaskedUpper => Variant::UnmaskedUpper,
-                VariantArg::MaskedChip => Variant::MaskedChip,
-                VariantArg::MaskedChipUpper => Variant::MaskedChipUpper,
-                VariantArg::UnmaskedChip => Variant::UnmaskedChip,
-            })
-            .collect(),
+        variants: args.variants.clone(),
         format: match args.format {
             FormatArg::Png => maskface_core::OutputFormat::Png,
             FormatArg::Jpeg => maskface_core::OutputFormat::Jpeg {

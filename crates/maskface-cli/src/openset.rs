@@ -7,7 +7,7 @@ use image::RgbImage;
 use maskface_core::{load_rgb, save_image_atomic, write_atomic, Classifier, Manifest, Split};
 use maskface_dataset::{draw_strangers, scan_lfw, Verify};
 use maskface_eigen::EigenModel;
-use maskface_mask::{generate_dataset, GenerationRecord, MaskSpec, PaperMask, ShapePredictor};
+use maskface_mask::{GenerationParams, ShapePredictor};
 use maskface_nets::face_resnet::FaceEmbedderResNet;
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_openset::{
@@ -400,48 +400,32 @@ pub fn generate_like(
     overwrite: bool,
     what: &str,
 ) -> Result<Option<(Manifest, PathBuf)>> {
-    let Some(mut record) = GenerationRecord::from_manifest(targets)? else {
+    let Some(params) = GenerationParams::from_manifest(targets)? else {
         return Ok(None);
     };
-    let mask = record.mask.unwrap_or_else(|| {
+    if params.mask.is_none() {
         eprintln!(
             "warning: {} does not record its mask; the {what} get the paper's",
             targets_path.display()
         );
-        MaskSpec::Paper(PaperMask::default())
-    });
-    record.options.overwrite = overwrite;
+    }
     let predictor_path = models.join("shape_predictor_68_face_landmarks.dat");
     let predictor = ShapePredictor::from_file(&predictor_path)
         .context("loading the landmark model (run scripts/setup.sh)")?;
     let config = MtcnnConfig {
         min_face_size: min_face,
-        selection: record.options.selection,
+        selection: params.options.selection,
         ..MtcnnConfig::default()
     };
     let mtcnn = Mtcnn::from_dir(models, config, &maskface_nets::Backend::Flex.device()?)
         .context("loading MTCNN (run scripts/setup.sh)")?;
     let pb = crate::progress::bar(drawn.samples.len(), what);
-    let report = generate_dataset(
-        drawn,
-        &mtcnn,
-        &predictor,
-        &mask,
-        dir,
-        &record.options,
-        &|n| pb.inc(n as u64),
-    )?;
+    let made =
+        maskface_mask::generate_like(&params, drawn, &mtcnn, &predictor, dir, overwrite, &|n| {
+            pb.inc(n as u64)
+        })?;
     pb.finish_and_clear();
-    let Some(manifest) = report.manifests.get(&record.variant) else {
-        bail!(
-            "generating the {what} gave no {} images",
-            record.variant.as_str()
-        );
-    };
-    Ok(Some((
-        manifest.clone(),
-        dir.join(record.variant.as_str()).join("manifest.csv"),
-    )))
+    Ok(Some((made.manifest, made.path)))
 }
 
 fn write_probes(

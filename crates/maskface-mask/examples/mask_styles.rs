@@ -1,13 +1,17 @@
-//! Renders every realistic mask style on a few LFW faces and writes a grid
-//! for visual inspection, then times the renderer.
+//! Renders every realistic mask style on a few faces and writes a grid for
+//! visual inspection, then times the renderer.
 //!
 //! ```text
 //! cargo run --release -p maskface-mask --example mask_styles -- target/mask_styles.png
 //! ```
 //!
-//! Rows are faces (landmarks from `fixtures/reference/dlib_hog68_seed_test.json`,
-//! images from `../shared/lfw`); columns are: the photo, two surgical masks,
-//! two N95 / KN95 masks, and cloth masks with each pattern.
+//! Rows are faces: LFW photos (`../shared/lfw` beside the repository, with
+//! dlib's landmarks from `tests/fixtures/reference/dlib_hog68_seed_test.json`)
+//! when they are there, otherwise the crate's own fixture faces
+//! (`tests/fixtures/landmarks/`, dlib's landmarks from
+//! `dlib_shape_reference.json`), so the example needs nothing outside the
+//! crate. Columns are: the photo, two surgical masks, two N95 / KN95 masks,
+//! and cloth masks with each pattern.
 
 use std::error::Error;
 use std::path::Path;
@@ -17,42 +21,26 @@ use image::RgbImage;
 use maskface_core::{load_rgb, rng_for, Landmarks68, MaskRenderer, Point2};
 use maskface_mask::{ClothPattern, MaskStyle, RealisticMask};
 
-const FIXTURE: &str = include_str!("../../../fixtures/reference/dlib_hog68_seed_test.json");
+const LFW_LANDMARKS: &str = include_str!("../tests/fixtures/reference/dlib_hog68_seed_test.json");
+const FIXTURE_LANDMARKS: &str =
+    include_str!("../tests/fixtures/landmarks/dlib_shape_reference.json");
 const FACES: usize = 6;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "target/mask_styles.png".into());
-    let lfw = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lfw");
-
-    // Faces spread over the fixture, so different poses and exposures show.
-    let json: serde_json::Value = serde_json::from_str(FIXTURE)?;
-    let mut faces: Vec<(RgbImage, Landmarks68)> = Vec::new();
-    let entries: Vec<_> = json["images"]
-        .as_object()
-        .ok_or("fixture has no images")?
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .collect();
-    for (name, v) in entries
-        .iter()
-        .step_by((entries.len() / FACES).max(1))
-        .take(FACES)
-    {
-        let pts = v["points"]
-            .as_array()
-            .ok_or("points")?
-            .iter()
-            .map(|p| {
-                Point2::new(
-                    p[0].as_f64().unwrap_or(0.0) as f32,
-                    p[1].as_f64().unwrap_or(0.0) as f32,
-                )
-            })
-            .collect();
-        faces.push((load_rgb(&lfw.join(name))?, Landmarks68::new(pts)?));
-    }
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lfw = crate_dir.join("../../../shared/lfw");
+    let mut faces = if lfw.is_dir() {
+        lfw_faces(&lfw)?
+    } else {
+        println!(
+            "{} not found: using the crate's fixture faces",
+            lfw.display()
+        );
+        fixture_faces(&crate_dir.join("tests"))?
+    };
 
     // One more row: the first face turned by 25 degrees, to show that the
     // masks follow the head.
@@ -77,7 +65,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         (cloth(ClothPattern::Floral), 9),
     ];
 
-    let (cw, ch) = faces[0].0.dimensions();
+    let (cw, ch) = faces.first().ok_or("no faces")?.0.dimensions();
     let mut grid = RgbImage::new(cw * (columns.len() as u32 + 1), ch * faces.len() as u32);
     for (row, (img, lm)) in faces.iter().enumerate() {
         let y = i64::from(ch) * row as i64;
@@ -110,6 +98,63 @@ fn main() -> Result<(), Box<dyn Error>> {
         per * 1e3
     );
     Ok(())
+}
+
+/// 68 points from a JSON array of `[x, y]` pairs.
+fn landmarks(points: &serde_json::Value) -> Result<Landmarks68, Box<dyn Error>> {
+    let pts = points
+        .as_array()
+        .ok_or("points")?
+        .iter()
+        .map(|p| {
+            Point2::new(
+                p[0].as_f64().unwrap_or(0.0) as f32,
+                p[1].as_f64().unwrap_or(0.0) as f32,
+            )
+        })
+        .collect();
+    Ok(Landmarks68::new(pts)?)
+}
+
+/// LFW photos spread over the reference, so different poses and exposures
+/// show.
+fn lfw_faces(lfw: &Path) -> Result<Vec<(RgbImage, Landmarks68)>, Box<dyn Error>> {
+    let json: serde_json::Value = serde_json::from_str(LFW_LANDMARKS)?;
+    let entries: Vec<_> = json["images"]
+        .as_object()
+        .ok_or("fixture has no images")?
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .collect();
+    entries
+        .iter()
+        .step_by((entries.len() / FACES).max(1))
+        .take(FACES)
+        .map(|(name, v)| Ok((load_rgb(&lfw.join(name))?, landmarks(&v["points"])?)))
+        .collect()
+}
+
+/// The fixture faces of one size (the grid's cells), each image once;
+/// their paths are relative to `root`.
+fn fixture_faces(root: &Path) -> Result<Vec<(RgbImage, Landmarks68)>, Box<dyn Error>> {
+    let json: serde_json::Value = serde_json::from_str(FIXTURE_LANDMARKS)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut faces: Vec<(RgbImage, Landmarks68)> = Vec::new();
+    for case in json["cases"].as_array().ok_or("fixture has no cases")? {
+        let image = case["image"].as_str().ok_or("image")?;
+        if !seen.insert(image) {
+            continue;
+        }
+        let photo = load_rgb(&root.join(image))?;
+        if faces
+            .first()
+            .is_some_and(|(first, _)| first.dimensions() != photo.dimensions())
+        {
+            continue;
+        }
+        faces.push((photo, landmarks(&case["points68"])?));
+    }
+    Ok(faces)
 }
 
 /// `img` and `lm` turned by `angle` about the image centre (nearest

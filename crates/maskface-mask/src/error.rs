@@ -38,6 +38,14 @@ pub enum MaskError {
         /// Why the value was rejected.
         reason: String,
     },
+    /// A run finished without the manifest it was asked for.
+    #[error("the run in {dir} wrote no `{variant}` manifest")]
+    MissingOutput {
+        /// The run's output folder.
+        dir: PathBuf,
+        /// The variant whose manifest is missing.
+        variant: &'static str,
+    },
     /// An error from `maskface-core` (manifests, images, atomic writes).
     #[error(transparent)]
     Core(#[from] maskface_core::CoreError),

@@ -13,7 +13,9 @@
 //!   surgical, N95 / KN95, cloth);
 //! - the pipeline: [`mask_face`] on one face and [`generate_dataset`] over a
 //!   manifest (detect, crop, landmarks, mask, upper cut; parallel,
-//!   resumable, recorded), and [`contact_sheet`] to show it.
+//!   resumable, recorded), [`generate_like`] to put more images through a
+//!   recorded run's pipeline ([`GenerationParams`]), and [`contact_sheet`]
+//!   to show it.
 //!
 //! ```no_run
 //! use maskface_core::{FaceBox, LandmarkPredictor, MaskRenderer, rng_for};
@@ -28,10 +30,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod dataset;
 mod error;
 mod face_box;
 mod face_chip;
-mod generate;
+mod mask_face;
+mod options;
 mod paper;
 mod polygon;
 mod preview;
@@ -39,19 +43,20 @@ mod shape_predictor;
 mod spec;
 mod styles;
 
+pub use dataset::{
+    generate_dataset, generate_like, GenerateReport, GeneratedManifest, ImageRecord,
+};
 pub use error::MaskError;
 pub use face_box::landmark_box;
 pub use face_chip::{chip_details, extract_chip, face_chip, ChipDetails, ChipParams};
-pub use generate::{
-    generate_dataset, mask_face, FaceSteps, GenerateOptions, GenerateRecord, GenerateReport,
-    UpperCut, Variant,
-};
+pub use mask_face::{mask_face, FaceChips, FaceSteps};
+pub use options::{GenerateOptions, UpperCut, Variant};
 pub use paper::{paper_polygon, PaperColor, PaperMask, PAPER_OUTLINE};
 pub use polygon::{blend_color, blend_with, contains, polygon_coverage, signed_area};
 pub use preview::contact_sheet;
 pub use shape_predictor::ShapePredictor;
-pub use spec::{GenerationRecord, MaskSpec};
-pub use styles::*;
+pub use spec::{GenerationParams, MaskSpec};
+pub use styles::{mask_outline, ClothPattern, MaskStyle, RealisticMask};
 
 /// This crate's name and version, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-mask ", env!("CARGO_PKG_VERSION"));

@@ -10,7 +10,11 @@ use crate::polygon::{blend_color, polygon_coverage};
 use crate::MaskError;
 
 /// The paper's three mask colours.
+///
+/// With the `clap` feature this is a `clap::ValueEnum` (`black`, `white`,
+/// `sky-blue`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum PaperColor {
     /// (0, 0, 0).
@@ -18,6 +22,7 @@ pub enum PaperColor {
     /// (255, 255, 255).
     White,
     /// Sky blue, (135, 206, 250).
+    #[cfg_attr(feature = "clap", value(help = "(135, 206, 250)"))]
     SkyBlue,
 }
 

@@ -46,10 +46,13 @@ impl MaskRenderer for MaskSpec {
     }
 }
 
-/// How a generated dataset was made, read back from its manifest: enough
-/// to put other images (strangers) through the same pipeline.
+/// The parameters of a finished [`generate_dataset`](crate::generate_dataset)
+/// run, read back from one of the manifests it wrote: enough to put other
+/// images (strangers, extra identities) through the same pipeline with
+/// [`generate_like`](crate::generate_like). (What was done to each image is
+/// in [`ImageRecord`](crate::ImageRecord)s instead.)
 #[derive(Debug, Clone, PartialEq)]
-pub struct GenerationRecord {
+pub struct GenerationParams {
     /// The variant the manifest holds.
     pub variant: Variant,
     /// The options, with `variants` set to that one variant.
@@ -58,7 +61,7 @@ pub struct GenerationRecord {
     pub mask: Option<MaskSpec>,
 }
 
-impl GenerationRecord {
+impl GenerationParams {
     /// The last `generate:<variant>` stage of `manifest`; `None` when the
     /// images were not made by `generate`.
     pub fn from_manifest(manifest: &Manifest) -> Result<Option<Self>, MaskError> {
@@ -81,10 +84,18 @@ impl GenerationRecord {
             None | Some(serde_json::Value::Null) => None,
             Some(m) => Some(serde_json::from_value(m.clone()).map_err(|e| bad("mask", e))?),
         };
-        Ok(Some(GenerationRecord {
+        Ok(Some(GenerationParams {
             variant,
             options,
             mask,
         }))
+    }
+
+    /// The renderer to use again: the recorded one, or the paper's mask
+    /// when the manifest did not record it.
+    pub fn renderer(&self) -> MaskSpec {
+        self.mask
+            .clone()
+            .unwrap_or_else(|| MaskSpec::Paper(PaperMask::default()))
     }
 }

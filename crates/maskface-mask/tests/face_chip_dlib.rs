@@ -1,6 +1,6 @@
 //! Face chips against the real dlib's `get_face_chip(img, shape, 150, 0.25)`.
 //!
-//! `fixtures/face_chips/dlib_face_reference.json` holds dlib's 68 and 5
+//! `tests/fixtures/face_chips/dlib_face_reference.json` holds dlib's 68 and 5
 //! points on lossless fixture faces (one enlarged 3x, so that dlib samples
 //! from its image pyramid) and the chips dlib cut from them, recorded by
 //! `scripts/record_dlib_face_descriptors.py`. From the same points our chip
@@ -23,7 +23,7 @@ fn points(v: &Value) -> Vec<Point2> {
 
 #[test]
 fn chips_match_dlib() {
-    let root = common::repo();
+    let root = common::fixtures_parent();
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("fixtures/face_chips/dlib_face_reference.json"))
             .unwrap(),
@@ -61,7 +61,7 @@ fn chips_match_dlib() {
 
 #[test]
 fn chip_geometry_follows_the_face() {
-    let root = common::repo();
+    let root = common::fixtures_parent();
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("fixtures/face_chips/dlib_face_reference.json"))
             .unwrap(),

@@ -1,6 +1,6 @@
 //! The pure-Rust shape predictor against the real dlib.
 //!
-//! `fixtures/landmarks/dlib_shape_reference.json` holds dlib's points on
+//! `tests/fixtures/landmarks/dlib_shape_reference.json` holds dlib's points on
 //! lossless fixture faces (upright, rotated by 25 degrees, cut by the image
 //! border, with a shifted box), recorded by
 //! `scripts/record_dlib_shape_reference.py`. On the same pixels the Rust
@@ -61,7 +61,7 @@ fn fixture_faces_match_dlib_68_and_5_points() {
     assert_eq!(p5.num_parts(), 5);
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            common::repo().join("fixtures/landmarks/dlib_shape_reference.json"),
+            common::fixtures_parent().join("fixtures/landmarks/dlib_shape_reference.json"),
         )
         .unwrap(),
     )
@@ -70,7 +70,8 @@ fn fixture_faces_match_dlib_68_and_5_points() {
     assert_eq!(cases.len(), 6);
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let image = load_rgb(&common::repo().join(case["image"].as_str().unwrap())).unwrap();
+        let image =
+            load_rgb(&common::fixtures_parent().join(case["image"].as_str().unwrap())).unwrap();
         let bbox = dlib_box(&case["box"]);
         for (model, key) in [(&p68, "points68"), (&p5, "points5")] {
             let dlib = points(&case[key]);
@@ -107,7 +108,7 @@ fn seed_test_jpegs_agree_with_dlib() {
     };
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            common::repo().join("fixtures/reference/dlib_hog68_seed_test.json"),
+            common::fixtures_parent().join("fixtures/reference/dlib_hog68_seed_test.json"),
         )
         .unwrap(),
     )

@@ -5,8 +5,16 @@ use std::path::PathBuf;
 
 use maskface_mask::ShapePredictor;
 
+/// The repository around this crate: where `models/` and `../shared` are.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The folder holding `fixtures/`, which the fixtures' own paths
+/// (`fixtures/landmarks/...`) are relative to: inside the crate, so that
+/// its packaged tests find them.
+pub fn fixtures_parent() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
 /// Whether a test may run: in CI (CI=true) a missing input fails the test;

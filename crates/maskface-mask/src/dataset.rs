@@ -1,0 +1,474 @@
+//! The resumable masked-dataset runner: every image of a manifest through
+//! [`mask_face`], in parallel batches, journaled so that an interrupted run
+//! continues where it stopped; and [`generate_like`], which puts another
+//! image set through the pipeline a finished run recorded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use image::{GrayImage, Luma, RgbImage};
+use maskface_core::{
+    load_rgb, prepare_job_dir, read_failures, write_atomic, write_atomic_unsynced, write_failures,
+    CoreError, Detection, FaceDetector, Failure, Journal, LandmarkPredictor, Landmarks68, Manifest,
+    MaskRenderer, Point2, Sample, Split, Stage,
+};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{mask_face, GenerateOptions, GenerationParams, MaskError, Variant, TOOL};
+
+/// What was done to one source image: a line of `records.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    /// The source image, relative to the input root.
+    pub source: PathBuf,
+    /// Its identity.
+    pub identity: String,
+    /// Its class label.
+    pub label: u32,
+    /// Its split.
+    pub split: Split,
+    /// Why it was skipped, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// The chosen detection, in source pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Detection>,
+    /// The source pixels the crop covers, `[left, top, right, bottom)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop_box: Option<[u32; 4]>,
+    /// The 68 landmarks, in crop pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landmarks: Option<Landmarks68>,
+    /// The mask outline, in crop pixels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub polygon: Vec<Point2>,
+    /// The mask's style, colour and drawn parameters.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub mask: serde_json::Value,
+    /// The binary mask (255 = mask), relative to the output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_file: Option<PathBuf>,
+    /// The first crop row not kept in the upper part.
+    #[serde(default)]
+    pub cut_row: u32,
+    /// The first chip row below the cut, when chips were made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chip_cut_row: Option<u32>,
+}
+
+/// What [`generate_dataset`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateReport {
+    /// One manifest per variant, each also written to
+    /// `out_dir/<variant>/manifest.csv`.
+    pub manifests: BTreeMap<Variant, Manifest>,
+    /// Source images masked.
+    pub masked: usize,
+    /// Source images taken from an earlier, interrupted run.
+    pub resumed: usize,
+    /// Source images skipped (also in `out_dir/failures.csv`).
+    pub failures: Vec<Failure>,
+}
+
+/// A decoded image with its detections, or why there is none.
+type Job<'a> = Result<(&'a RgbImage, Vec<Detection>), String>;
+
+const PARAMS_FILE: &str = "generate-params.json";
+const JOURNAL_FILE: &str = "generate-journal.jsonl";
+const RECORDS_FILE: &str = "records.jsonl";
+const FAILURES_FILE: &str = "failures.csv";
+
+fn rel_image(variant: Variant, sample: &Sample, ext: &str) -> PathBuf {
+    Path::new(variant.as_str())
+        .join("images")
+        .join(sample.split.as_str())
+        .join(sample.path.with_extension(ext))
+}
+
+/// Turns a dataset into a masked-face dataset.
+///
+/// For every image of `input`: detect the faces, keep one
+/// (`opts.selection`), crop it with a margin, place the 68 landmarks on the
+/// crop, paint a mask, and write the requested [`Variant`]s to
+/// `out_dir/<variant>/images/<split>/<identity>/<name>.png` with one
+/// manifest per variant (`out_dir/<variant>/manifest.csv`), the binary
+/// masks to `out_dir/masks/...`, what was done to each image (detection,
+/// landmarks, mask polygon, style) to `out_dir/records.jsonl`, and the
+/// skipped images with their reasons to `out_dir/failures.csv`.
+///
+/// Images are detected in batches and processed in parallel. Files are
+/// written atomically and each finished batch is journaled, so a run that
+/// is interrupted continues where it stopped when called again with the same
+/// parameters; a finished run returns at once. The output depends only on
+/// the input and the parameters: the same seed gives byte-identical files.
+/// An unreadable image, an image without a face or a failed step is a
+/// recorded skip, never an error.
+///
+/// `on_progress(n)` is called as `n` more source images are done.
+pub fn generate_dataset<D, L, M>(
+    input: &Manifest,
+    detector: &D,
+    predictor: &L,
+    renderer: &M,
+    out_dir: &Path,
+    opts: &GenerateOptions,
+    on_progress: &(dyn Fn(usize) + Sync),
+) -> Result<GenerateReport, MaskError>
+where
+    D: FaceDetector + ?Sized,
+    L: LandmarkPredictor + Sync + ?Sized,
+    M: MaskRenderer + Sync + ?Sized,
+{
+    opts.format.validate()?;
+    if opts.variants.is_empty() || opts.batch == 0 || opts.upper_size.contains(&0) {
+        return Err(MaskError::InvalidParameter {
+            name: "options",
+            reason:
+                "at least one variant, a batch of at least 1 and a non-empty upper size are needed"
+                    .into(),
+        });
+    }
+    let mut variants = opts.variants.clone();
+    variants.sort();
+    variants.dedup();
+    let params = serde_json::json!({
+        "seed": opts.seed,
+        "crop": opts.crop,
+        "selection": opts.selection,
+        "cut": opts.cut,
+        "upper_size": opts.upper_size,
+        "variants": variants,
+        "format": opts.format,
+        "batch": opts.batch,
+        "min_visible": opts.min_visible,
+        "input_root": input.info.root.display().to_string(),
+        "input_samples": input.samples.len(),
+        "mask": renderer.describe(),
+    });
+    let mut outputs: Vec<&str> = vec!["masks", JOURNAL_FILE, RECORDS_FILE, FAILURES_FILE];
+    outputs.extend(Variant::ALL.iter().map(|v| v.as_str()));
+    prepare_job_dir(out_dir, PARAMS_FILE, &params, opts.overwrite, &outputs)?;
+
+    let journal_path = out_dir.join(JOURNAL_FILE);
+    let records_path = out_dir.join(RECORDS_FILE);
+    if records_path.is_file() && !journal_path.exists() {
+        let mut manifests = BTreeMap::new();
+        for v in &variants {
+            let m = Manifest::read(&out_dir.join(v.as_str()).join("manifest.csv"))?;
+            manifests.insert(*v, m);
+        }
+        on_progress(input.samples.len());
+        let failures = read_failures(&out_dir.join(FAILURES_FILE));
+        return Ok(GenerateReport {
+            masked: input.samples.len() - failures.len(),
+            manifests,
+            resumed: 0,
+            failures,
+        });
+    }
+
+    let (journal, earlier) = Journal::<ImageRecord>::open(&journal_path)?;
+    let mut done: HashMap<PathBuf, ImageRecord> =
+        earlier.into_iter().map(|r| (r.source.clone(), r)).collect();
+    let resumed = input
+        .samples
+        .iter()
+        .filter(|s| done.contains_key(&s.path))
+        .count();
+    on_progress(resumed);
+
+    // Batches are fixed ranges of the input, detected whole even when part
+    // of one was done before an interruption: a detector's arithmetic may
+    // depend on what else is in its batch, and the output must not.
+    for chunk in input.samples.chunks(opts.batch) {
+        if chunk.iter().all(|s| done.contains_key(&s.path)) {
+            continue;
+        }
+        let loaded: Vec<Result<RgbImage, String>> = chunk
+            .par_iter()
+            .map(|s| load_rgb(&input.resolve(&s.path)).map_err(|e| e.to_string()))
+            .collect();
+        // Decoded images move into the detector's batch; each sample keeps
+        // its decoding error, if any.
+        let mut images = Vec::with_capacity(chunk.len());
+        let load_errors: Vec<Option<String>> = loaded
+            .into_iter()
+            .map(|r| r.map(|img| images.push(img)).err())
+            .collect();
+        let mut detections = detector.detect_batch(&images).into_iter();
+        let mut image_iter = images.iter();
+        let jobs: Vec<(&Sample, Job<'_>)> = chunk
+            .iter()
+            .zip(load_errors)
+            .map(|(s, error)| match error {
+                None => match (image_iter.next(), detections.next()) {
+                    (Some(img), Some(Ok(d))) => (s, Ok((img, d))),
+                    (_, Some(Err(e))) => (s, Err(format!("detection failed: {e}"))),
+                    _ => (s, Err("detection failed: no result".into())),
+                },
+                Some(e) => (s, Err(e)),
+            })
+            .collect();
+        let records: Vec<ImageRecord> = jobs
+            .into_par_iter()
+            .filter(|(s, _)| !done.contains_key(&s.path))
+            .map(|(sample, job)| {
+                let record = match job {
+                    Ok((image, dets)) => process(
+                        sample, image, &dets, predictor, renderer, out_dir, opts, &variants,
+                    )?,
+                    Err(reason) => failed(sample, reason),
+                };
+                journal.append(&record)?;
+                on_progress(1);
+                Ok(record)
+            })
+            .collect::<Result<_, MaskError>>()?;
+        for r in records {
+            done.insert(r.source.clone(), r);
+        }
+    }
+
+    // Everything is done: write the outputs in input order.
+    let mut manifests: BTreeMap<Variant, Manifest> = variants
+        .iter()
+        .map(|v| {
+            let mut m = Manifest::new(out_dir.join(v.as_str()));
+            m.info.stages = input.info.stages.clone();
+            (*v, m)
+        })
+        .collect();
+    let mut failures = Vec::new();
+    let mut lines = Vec::new();
+    for sample in &input.samples {
+        let Some(record) = done.get(&sample.path) else {
+            continue;
+        };
+        let mut line = serde_json::to_vec(record).map_err(|source| CoreError::Json {
+            path: records_path.clone(),
+            source,
+        })?;
+        line.push(b'\n');
+        lines.extend(line);
+        if let Some(reason) = &record.failure {
+            failures.push(Failure {
+                path: sample.path.clone(),
+                reason: reason.clone(),
+            });
+            continue;
+        }
+        let style = record
+            .mask
+            .get("style")
+            .and_then(|s| s.as_str())
+            .unwrap_or("mask");
+        for (v, m) in manifests.iter_mut() {
+            let rel = rel_image(*v, sample, opts.format.extension());
+            let rel = rel.strip_prefix(v.as_str()).unwrap_or(&rel).to_path_buf();
+            let transform = match v {
+                Variant::MaskedUpper => format!("mask({style});upper(row={})", record.cut_row),
+                Variant::MaskedFull => format!("mask({style})"),
+                Variant::UnmaskedFull => String::new(),
+                Variant::UnmaskedUpper => format!("upper(row={})", record.cut_row),
+                Variant::MaskedChip => format!("mask({style});chip"),
+                Variant::MaskedChipUpper => format!(
+                    "mask({style});chip;upper(row={})",
+                    record.chip_cut_row.unwrap_or_default()
+                ),
+                Variant::UnmaskedChip => "chip".into(),
+            };
+            m.samples.push(Sample {
+                path: rel,
+                transform,
+                origin: None,
+                ..sample.clone()
+            });
+        }
+    }
+    let mut stage_params = params;
+    stage_params["masked"] = (input.samples.len() - failures.len()).into();
+    stage_params["failures"] = failures.len().into();
+    stage_params["renderer"] = describe_renderer(done.values());
+    for (v, m) in manifests.iter_mut() {
+        m.info.stages.push(Stage {
+            step: format!("generate:{}", v.as_str()),
+            tool: TOOL.into(),
+            params: stage_params.clone(),
+        });
+        m.write(&out_dir.join(v.as_str()).join("manifest.csv"))?;
+    }
+    write_atomic(&records_path, |w| w.write_all(&lines))?;
+    write_failures(&out_dir.join(FAILURES_FILE), &failures)?;
+    journal.finish()?;
+    Ok(GenerateReport {
+        masked: input.samples.len() - failures.len(),
+        manifests,
+        resumed,
+        failures,
+    })
+}
+
+/// The manifest of the one variant [`generate_like`] writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedManifest {
+    /// The manifest, as also written to `path`.
+    pub manifest: Manifest,
+    /// Where it was written: `out_dir/<variant>/manifest.csv`.
+    pub path: PathBuf,
+}
+
+/// Puts `input` through the pipeline a finished run recorded (`params`,
+/// read with [`GenerationParams::from_manifest`] from the manifest that run
+/// wrote): the same options, seed and mask, and only the variant that
+/// manifest holds, written to `out_dir` by [`generate_dataset`]. Images made
+/// this way (strangers for an open-set test, extra identities for training)
+/// look like the recorded ones.
+///
+/// The mask is the recorded one, or the paper's when the manifest did not
+/// record it ([`GenerationParams::renderer`]). `overwrite` is passed on as
+/// [`GenerateOptions::overwrite`]; an interrupted run is resumed as by
+/// [`generate_dataset`], which also calls `on_progress`.
+pub fn generate_like<D, L>(
+    params: &GenerationParams,
+    input: &Manifest,
+    detector: &D,
+    predictor: &L,
+    out_dir: &Path,
+    overwrite: bool,
+    on_progress: &(dyn Fn(usize) + Sync),
+) -> Result<GeneratedManifest, MaskError>
+where
+    D: FaceDetector + ?Sized,
+    L: LandmarkPredictor + Sync + ?Sized,
+{
+    let options = GenerateOptions {
+        overwrite,
+        ..params.options.clone()
+    };
+    let mut report = generate_dataset(
+        input,
+        detector,
+        predictor,
+        &params.renderer(),
+        out_dir,
+        &options,
+        on_progress,
+    )?;
+    let variant = params.variant.as_str();
+    let manifest =
+        report
+            .manifests
+            .remove(&params.variant)
+            .ok_or_else(|| MaskError::MissingOutput {
+                dir: out_dir.to_path_buf(),
+                variant,
+            })?;
+    Ok(GeneratedManifest {
+        manifest,
+        path: out_dir.join(variant).join("manifest.csv"),
+    })
+}
+
+/// The set of mask styles used, for the manifest's record.
+fn describe_renderer<'a>(records: impl Iterator<Item = &'a ImageRecord>) -> serde_json::Value {
+    let mut styles: BTreeMap<String, usize> = BTreeMap::new();
+    for r in records {
+        if let Some(s) = r.mask.get("style").and_then(|s| s.as_str()) {
+            *styles.entry(s.to_string()).or_default() += 1;
+        }
+    }
+    serde_json::json!({ "styles": styles })
+}
+
+fn failed(sample: &Sample, reason: String) -> ImageRecord {
+    ImageRecord {
+        source: sample.path.clone(),
+        identity: sample.identity.clone(),
+        label: sample.label,
+        split: sample.split,
+        failure: Some(reason),
+        detection: None,
+        crop_box: None,
+        landmarks: None,
+        polygon: Vec::new(),
+        mask: serde_json::Value::Null,
+        mask_file: None,
+        cut_row: 0,
+        chip_cut_row: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process<L, M>(
+    sample: &Sample,
+    image: &RgbImage,
+    detections: &[Detection],
+    predictor: &L,
+    renderer: &M,
+    out_dir: &Path,
+    opts: &GenerateOptions,
+    variants: &[Variant],
+) -> Result<ImageRecord, MaskError>
+where
+    L: LandmarkPredictor + ?Sized,
+    M: MaskRenderer + ?Sized,
+{
+    let Some(det) = opts
+        .selection
+        .pick(detections, image.width(), image.height())
+    else {
+        return Ok(failed(sample, "no face found".into()));
+    };
+    let key = sample.path.to_string_lossy().replace('\\', "/");
+    let steps = match mask_face(image, det, predictor, renderer, opts, &key) {
+        Ok(s) => s,
+        Err(e) => return Ok(failed(sample, e.to_string())),
+    };
+    for v in variants {
+        let path = out_dir.join(rel_image(*v, sample, opts.format.extension()));
+        let encoded = opts
+            .format
+            .encode(&steps.variant(*v, opts.upper_size), &path)?;
+        write_atomic_unsynced(&path, |w| w.write_all(&encoded))?;
+    }
+    let mask_rel = Path::new("masks")
+        .join(sample.split.as_str())
+        .join(sample.path.with_extension("png"));
+    let binary = GrayImage::from_fn(
+        steps.masked.mask.width(),
+        steps.masked.mask.height(),
+        |x, y| {
+            Luma([if steps.masked.mask.get_pixel(x, y)[0] >= 128 {
+                255
+            } else {
+                0
+            }])
+        },
+    );
+    let mask_path = out_dir.join(&mask_rel);
+    let mut png = std::io::Cursor::new(Vec::new());
+    binary
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|source| CoreError::ImageWrite {
+            path: mask_path.clone(),
+            source,
+        })?;
+    write_atomic_unsynced(&mask_path, |w| w.write_all(png.get_ref()))?;
+    Ok(ImageRecord {
+        source: sample.path.clone(),
+        identity: sample.identity.clone(),
+        label: sample.label,
+        split: sample.split,
+        failure: None,
+        detection: Some(steps.detection),
+        crop_box: Some(steps.crop_box),
+        landmarks: Some(steps.landmarks),
+        polygon: steps.masked.polygon,
+        mask: serde_json::from_str(&steps.masked.description)
+            .unwrap_or(serde_json::Value::String(steps.masked.description)),
+        mask_file: Some(mask_rel),
+        cut_row: steps.cut_row,
+        chip_cut_row: steps.chips.as_ref().map(|c| c.cut_row),
+    })
+}
