@@ -38,6 +38,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
     };
     let out = args.get(6).map_or("target/masked", |s| s);
+    if let Some(dir) = Path::new(out).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
 
     let predictor = ShapePredictor::from_file(&model)
         .map_err(|e| format!("{e} (run scripts/setup.sh for the model)"))?;
