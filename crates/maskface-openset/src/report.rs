@@ -3,9 +3,8 @@
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-
 use maskface_core::vector::argmax;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     auroc, dir_at, dir_at_fpir, oscr, rank1, OpenSetError, OperatingPoint, PercentileRule, Probe,
@@ -293,6 +292,14 @@ mod tests {
         assert!((r.percentile_rule.nontarget - 0.5875).abs() < 1e-12);
         // Threshold .60625: .9 and .7 right; the .85 stranger accepted.
         assert_eq!((r.rule_dir, r.rule_fpir), (0.5, 0.25));
+        // report.json keeps one flat object per FPIR asked for.
+        let json = serde_json::to_string(&r.operating_points[1]).unwrap();
+        assert_eq!(
+            json,
+            r#"{"target_fpir":0.25,"threshold":0.5,"fpir":0.25,"dir":0.5}"#
+        );
+        let back: DirAtFpir = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r.operating_points[1]);
         let table = markdown_table(&[("toy".into(), r)]);
         assert!(table.contains("| toy | max_logit | 4 / 4 | 75.0% | 0.750 | 25.0% | 50.0% |"));
         assert!(table.contains("DIR@FPIR=25%"));
