@@ -9,6 +9,7 @@
 //! `maskface run` writes); OUT: the training folder (default
 //! `data/train-example`, resumed when run again). Needs `models/`.
 
+use maskface::core::vector::argmax;
 use maskface::core::{load_rgb, FaceEmbedder, Manifest, Split};
 use maskface::nets::face_resnet::{DlibNet, FaceEmbedderResNet, DLIB_RESNET_FILE};
 use maskface::nets::Backend;
@@ -76,10 +77,7 @@ fn main() -> Result<(), Error> {
     let right = test
         .iter()
         .zip(&truth)
-        .filter(|(e, &l)| {
-            let s = centres.scores(e);
-            (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b])) == Some(l as usize)
-        })
+        .filter(|(e, &l)| argmax(&centres.scores(e)) == Some(l as usize))
         .count();
     println!("test accuracy: {right}/{}", truth.len());
     Ok(())

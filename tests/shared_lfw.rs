@@ -301,11 +301,11 @@ fn open_set_against_1000_strangers(
     assert!((0.55..=0.63).contains(&near.rank1), "rank-1 {}", near.rank1);
     assert!((0.70..=0.76).contains(&near.auroc), "AUROC {}", near.auroc);
     assert!(
-        (0.10..=0.22).contains(&near.operating_points[0].dir),
+        (0.10..=0.22).contains(&near.operating_points[0].point.dir),
         "{near:?}"
     );
     assert!(
-        (0.26..=0.40).contains(&near.operating_points[1].dir),
+        (0.26..=0.40).contains(&near.operating_points[1].point.dir),
         "{near:?}"
     );
     // Distances of a cosine model are small, so the confidence score stays

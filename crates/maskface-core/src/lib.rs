@@ -7,8 +7,9 @@
 //! - face geometry: [`FaceBox`], [`Point2`], [`Landmarks5`], [`Landmarks68`];
 //! - the pipeline traits that the other crates implement and the `maskface`
 //!   command-line program composes: [`FaceDetector`], [`LandmarkPredictor`],
-//!   [`MaskRenderer`], [`Augmentation`], [`FaceEmbedder`], [`Classifier`] and
-//!   [`OpenSetScorer`];
+//!   [`MaskRenderer`], [`Augmentation`], [`FaceEmbedder`] and [`Classifier`];
+//! - embedding-vector arithmetic, written once for every crate: [`vector`]
+//!   (dot products, L2 normalisation, cosine similarity, arg-max);
 //! - small I/O helpers every crate needs: atomic writes ([`write_atomic`],
 //!   [`save_image_atomic`]) and tolerant image loading ([`load_rgb`]).
 //!
@@ -33,6 +34,7 @@ mod manifest;
 mod sample;
 mod seed;
 mod traits;
+pub mod vector;
 
 pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced, write_csv_atomic};
 pub use error::CoreError;
@@ -45,7 +47,7 @@ pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for};
 pub use traits::{
     Augmentation, Augmented, Classifier, Detection, FaceDetector, FaceEmbedder, LandmarkPredictor,
-    MaskRenderer, MaskedFace, OpenSetScorer,
+    MaskRenderer, MaskedFace,
 };
 
 /// Re-exported so that implementors of [`Augmentation`] and [`MaskRenderer`]

@@ -1,11 +1,13 @@
 //! The pipeline's extension points. Each trait states its contract; the
 //! crates that implement them (`maskface-augment`, and the detection, mask,
-//! network and open-set crates) are composed by the `maskface` program.
+//! network, Eigenface and recognition crates) are composed by the `maskface`
+//! program.
 
 use image::{GrayImage, RgbImage};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::vector::argmax;
 use crate::{FaceBox, Landmarks5, Landmarks68, Point2};
 
 /// One face found by a [`FaceDetector`].
@@ -153,31 +155,9 @@ pub trait Classifier {
         Ok(self
             .logits(faces)?
             .iter()
-            .map(|row| {
-                let mut best = 0usize;
-                for (i, v) in row.iter().enumerate() {
-                    if *v > row[best] {
-                        best = i;
-                    }
-                }
-                best as u32
-            })
+            .map(|row| argmax(row).unwrap_or(0) as u32)
             .collect())
     }
-}
-
-/// Turns one face's class scores into a single "is this one of the known
-/// people" score.
-///
-/// Contract: higher means more likely a target (a known person); the score is
-/// finite for finite input of any magnitude (implementations use log-sum-exp
-/// where exponentials appear); an empty input gives `f32::NEG_INFINITY`.
-pub trait OpenSetScorer {
-    /// A short name (`confidence`, `max_softmax`, `energy`, ...).
-    fn name(&self) -> &str;
-
-    /// The score of one face from its logits or similarities.
-    fn score(&self, scores: &[f32]) -> f32;
 }
 
 #[cfg(test)]

@@ -8,18 +8,25 @@ use image::RgbImage;
 use maskface_core::write_atomic;
 use maskface_plot::LineChart;
 
-use crate::OpenSetError;
+use crate::{OpenSetError, OperatingPoint};
 
-/// One labelled curve from [`crate::dir_curve`]: `(fpir, dir, threshold)`.
-pub type Curve<'a> = (&'a str, &'a [(f64, f64, f64)]);
+/// One labelled curve from [`crate::dir_curve`].
+pub type Curve<'a> = (&'a str, &'a [OperatingPoint]);
 
 /// Writes curves as CSV, one row per point:
 /// `curve,threshold,fpir,dir,fnir`.
 pub fn write_curves_csv(path: &Path, curves: &[Curve<'_>]) -> Result<(), OpenSetError> {
     let mut text = String::from("curve,threshold,fpir,dir,fnir\n");
     for (name, points) in curves {
-        for &(fpir, dir, threshold) in *points {
-            let _ = writeln!(text, "{name},{threshold},{fpir},{dir},{}", 1.0 - dir);
+        for p in *points {
+            let _ = writeln!(
+                text,
+                "{name},{},{},{},{}",
+                p.threshold,
+                p.fpir,
+                p.dir,
+                1.0 - p.dir
+            );
         }
     }
     write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(|source| OpenSetError::Write {
@@ -41,7 +48,10 @@ pub fn roc_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetE
     for (name, points) in curves {
         chart = chart.series(
             *name,
-            points.iter().map(|p| (p.0.max(LOG_FLOOR), p.1)).collect(),
+            points
+                .iter()
+                .map(|p| (p.fpir.max(LOG_FLOOR), p.dir))
+                .collect(),
         );
     }
     chart.render(640, 440).map_err(|source| OpenSetError::Plot {
@@ -63,7 +73,7 @@ pub fn det_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetE
             *name,
             points
                 .iter()
-                .map(|p| (p.0.max(LOG_FLOOR), (1.0 - p.1).max(LOG_FLOOR)))
+                .map(|p| (p.fpir.max(LOG_FLOOR), (1.0 - p.dir).max(LOG_FLOOR)))
                 .collect(),
         );
     }
@@ -129,7 +139,16 @@ mod tests {
     #[test]
     fn csv_rows_and_charts() {
         let dir = tempfile::tempdir().unwrap();
-        let curve = [(0.0, 0.0, f64::INFINITY), (0.0, 0.5, 0.9), (0.5, 1.0, 0.1)];
+        let points = |p: &[(f64, f64, f64)]| -> Vec<OperatingPoint> {
+            p.iter()
+                .map(|&(fpir, dir, threshold)| OperatingPoint {
+                    threshold,
+                    fpir,
+                    dir,
+                })
+                .collect()
+        };
+        let curve = points(&[(0.0, 0.0, f64::INFINITY), (0.0, 0.5, 0.9), (0.5, 1.0, 0.1)]);
         let path = dir.path().join("roc.csv");
         write_curves_csv(&path, &[("a", &curve)]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -137,7 +156,7 @@ mod tests {
             text,
             "curve,threshold,fpir,dir,fnir\na,inf,0,0,1\na,0.9,0,0.5,0.5\na,0.1,0.5,1,0\n"
         );
-        let full = [(0.01, 0.5, 2.0), (0.1, 0.8, 1.0), (1.0, 0.9, 0.0)];
+        let full = points(&[(0.01, 0.5, 2.0), (0.1, 0.8, 1.0), (1.0, 0.9, 0.0)]);
         assert_eq!(
             roc_chart("r", &[("a", &full)]).unwrap().dimensions(),
             (640, 440)
@@ -145,7 +164,7 @@ mod tests {
         assert!(det_chart("d", &[("a", &full)]).is_ok());
         // Perfect separation: every FPIR (or FNIR) is 0, drawn at the floor.
         assert!(roc_chart("r", &[("a", &curve[..2])]).is_ok());
-        let perfect = [(0.0, 1.0, 0.5), (1.0, 1.0, 0.1)];
+        let perfect = points(&[(0.0, 1.0, 0.5), (1.0, 1.0, 0.1)]);
         assert!(det_chart("d", &[("a", &perfect)]).is_ok());
         assert!(score_histogram("h", &[1.0, 2.0], &[0.0], 10).is_ok());
         assert!(score_histogram("h", &[], &[], 10).is_err());

@@ -1,7 +1,7 @@
 //! # maskface-openset
 //!
 //! "This is none of the people I know": open-set scores that do not
-//! overflow ([`Score`], a [`maskface_core::OpenSetScorer`]), threshold
+//! overflow ([`Score`]), threshold
 //! calibration (the paper's percentile rule and a target false-positive
 //! identification rate) and the metrics face identification is measured by
 //! (NIST FRVT 1:N, IJB-C): rank-1 accuracy, DIR at FPIR, AUROC, OSCR and the
@@ -36,10 +36,11 @@ pub use calibrate::{calibrate_fpir, PercentileRule};
 pub use curves::{det_chart, roc_chart, score_histogram, write_curves_csv, Curve, LOG_FLOOR};
 pub use error::OpenSetError;
 pub use metrics::{
-    auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir, Probe,
+    auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir,
+    OperatingPoint, Probe,
 };
 pub use report::{
-    markdown_table, probes, OpenSetParams, OpenSetReport, OperatingPoint, PAPER_PERCENTILE,
-    PAPER_RULE, REPORTED_FPIRS,
+    markdown_table, probes, DirAtFpir, OpenSetParams, OpenSetReport, PAPER_PERCENTILE, PAPER_RULE,
+    REPORTED_FPIRS,
 };
-pub use scores::{cosine_similarities, log_sum_exp, Score};
+pub use scores::{log_sum_exp, Score};

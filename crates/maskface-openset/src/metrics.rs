@@ -13,6 +13,22 @@ pub struct Probe {
     pub truth: Option<u32>,
 }
 
+/// What one threshold gives on a set of probes: a point of the open-set
+/// ROC curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    /// The threshold. [`dir_at`] and [`dir_at_fpir`] accept the scores
+    /// above it; a point of [`dir_curve`] accepts the scores at or above it
+    /// (the lowest score it accepts).
+    pub threshold: f64,
+    /// False-positive identification rate: the fraction of non-targets
+    /// accepted.
+    pub fpir: f64,
+    /// Detection and identification rate: the fraction of targets accepted
+    /// *and* named correctly (1 - FNIR).
+    pub dir: f64,
+}
+
 /// Area under the ROC curve of target against non-target scores: the
 /// probability that a random target scores above a random non-target, ties
 /// counting half (the Mann-Whitney statistic; scikit-learn's
@@ -84,9 +100,8 @@ pub fn rank1(probes: &[Probe]) -> f64 {
         / targets.len() as f64
 }
 
-/// Detection and identification rate at `threshold`: the fraction of target
-/// probes accepted *and* named correctly (1 - FNIR), with the FPIR there.
-pub fn dir_at(probes: &[Probe], threshold: f64) -> (f64, f64) {
+/// The DIR and FPIR at `threshold` (probes scoring above it are accepted).
+pub fn dir_at(probes: &[Probe], threshold: f64) -> OperatingPoint {
     let (mut hits, mut targets, mut false_alarms, mut strangers) = (0usize, 0usize, 0usize, 0usize);
     for p in probes {
         let accepted = p.score > threshold;
@@ -101,35 +116,39 @@ pub fn dir_at(probes: &[Probe], threshold: f64) -> (f64, f64) {
             }
         }
     }
-    (
-        hits as f64 / targets.max(1) as f64,
-        false_alarms as f64 / strangers.max(1) as f64,
-    )
+    OperatingPoint {
+        threshold,
+        fpir: false_alarms as f64 / strangers.max(1) as f64,
+        dir: hits as f64 / targets.max(1) as f64,
+    }
 }
 
-/// DIR at the threshold that gives a false-positive identification rate of
-/// at most `fpir` on these probes' non-targets: `(dir, threshold)`.
-pub fn dir_at_fpir(probes: &[Probe], fpir: f64) -> (f64, f64) {
+/// The operating point at the threshold that gives a false-positive
+/// identification rate of at most `fpir` on these probes' non-targets
+/// ([`threshold_at_fpir`]).
+pub fn dir_at_fpir(probes: &[Probe], fpir: f64) -> OperatingPoint {
     let nontargets: Vec<f64> = probes
         .iter()
         .filter(|p| p.truth.is_none())
         .map(|p| p.score)
         .collect();
-    let t = threshold_at_fpir(&nontargets, fpir);
-    (dir_at(probes, t).0, t)
+    dir_at(probes, threshold_at_fpir(&nontargets, fpir))
 }
 
-/// The open-set ROC curve: `(fpir, dir, threshold)` at every distinct
-/// score, from accepting nothing (`threshold = +inf`) to accepting everything;
-/// a point's threshold is the lowest score it accepts (scores `>=` it). NaN
-/// scores are never accepted. The DET curve is the same points with
-/// `fnir = 1 - dir`.
-pub fn dir_curve(probes: &[Probe]) -> Vec<(f64, f64, f64)> {
+/// The open-set ROC curve: an operating point at every distinct score, from
+/// accepting nothing (`threshold = +inf`) to accepting everything; a point's
+/// threshold is the lowest score it accepts (scores `>=` it). NaN scores are
+/// never accepted. The DET curve is the same points with `fnir = 1 - dir`.
+pub fn dir_curve(probes: &[Probe]) -> Vec<OperatingPoint> {
     let mut sorted: Vec<&Probe> = probes.iter().filter(|p| !p.score.is_nan()).collect();
     sorted.sort_by(|a, b| b.score.total_cmp(&a.score));
     let targets = probes.iter().filter(|p| p.truth.is_some()).count().max(1) as f64;
     let strangers = probes.iter().filter(|p| p.truth.is_none()).count().max(1) as f64;
-    let mut curve = vec![(0.0, 0.0, f64::INFINITY)];
+    let mut curve = vec![OperatingPoint {
+        threshold: f64::INFINITY,
+        fpir: 0.0,
+        dir: 0.0,
+    }];
     let (mut hits, mut false_alarms) = (0usize, 0usize);
     let mut i = 0;
     while i < sorted.len() {
@@ -142,7 +161,11 @@ pub fn dir_curve(probes: &[Probe]) -> Vec<(f64, f64, f64)> {
             }
             i += 1;
         }
-        curve.push((false_alarms as f64 / strangers, hits as f64 / targets, t));
+        curve.push(OperatingPoint {
+            threshold: t,
+            fpir: false_alarms as f64 / strangers,
+            dir: hits as f64 / targets,
+        });
     }
     curve
 }
@@ -153,7 +176,7 @@ pub fn oscr(probes: &[Probe]) -> f64 {
     let curve = dir_curve(probes);
     curve
         .windows(2)
-        .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+        .map(|w| (w[1].fpir - w[0].fpir) * (w[1].dir + w[0].dir) / 2.0)
         .sum()
 }
 
@@ -239,13 +262,18 @@ mod tests {
     fn hand_computed_open_set_figures() {
         let p = probes();
         assert_eq!(rank1(&p), 0.75);
+        let point = |threshold, fpir, dir| OperatingPoint {
+            threshold,
+            fpir,
+            dir,
+        };
         // FPIR 0: threshold .85, only the .9 target passes: DIR 1/4.
-        assert_eq!(dir_at_fpir(&p, 0.0), (0.25, 0.85));
+        assert_eq!(dir_at_fpir(&p, 0.0), point(0.85, 0.0, 0.25));
         // FPIR 25% (one stranger of four): threshold .5: .9 and .7 right.
-        assert_eq!(dir_at_fpir(&p, 0.25), (0.5, 0.5));
+        assert_eq!(dir_at_fpir(&p, 0.25), point(0.5, 0.25, 0.5));
         // FPIR 50%: threshold .3: .9, .7, .4 right.
-        assert_eq!(dir_at_fpir(&p, 0.5), (0.75, 0.3));
-        assert_eq!(dir_at(&p, 0.0), (0.75, 1.0));
+        assert_eq!(dir_at_fpir(&p, 0.5), point(0.3, 0.5, 0.75));
+        assert_eq!(dir_at(&p, 0.0), point(0.0, 1.0, 0.75));
         // OSCR by hand: steps of DIR over FPIR (trapezoids).
         // Curve: (0,0) (0,.25)@.9 (.25,.25)@.85 (.25,.25)@.8 (.25,.5)@.7
         // (.5,.5)@.5 (.5,.75)@.4 (.75,.75)@.3 (1,.75)@.2

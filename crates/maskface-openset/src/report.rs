@@ -3,9 +3,13 @@
 
 use std::fmt::Write as _;
 
+use maskface_core::vector::argmax;
 use serde::{Deserialize, Serialize};
 
-use crate::{auroc, dir_at, dir_at_fpir, oscr, rank1, OpenSetError, PercentileRule, Probe, Score};
+use crate::{
+    auroc, dir_at, dir_at_fpir, oscr, rank1, OpenSetError, OperatingPoint, PercentileRule, Probe,
+    Score,
+};
 
 /// The FPIRs reported by default: 1%, 5% and 10%.
 pub const REPORTED_FPIRS: [f64; 3] = [0.01, 0.05, 0.10];
@@ -36,17 +40,15 @@ impl Default for OpenSetParams {
     }
 }
 
-/// DIR at one operating point.
+/// DIR at one FPIR asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct OperatingPoint {
+pub struct DirAtFpir {
     /// The FPIR asked for.
     pub target_fpir: f64,
-    /// The threshold chosen on the strangers (accept scores above it).
-    pub threshold: f64,
-    /// The FPIR reached (at most `target_fpir`).
-    pub fpir: f64,
-    /// Detection and identification rate there (1 - FNIR).
-    pub dir: f64,
+    /// The threshold chosen on the strangers (accept scores above it), the
+    /// FPIR reached there (at most `target_fpir`) and the DIR.
+    #[serde(flatten)]
+    pub point: OperatingPoint,
 }
 
 /// One model's open-set figures under one score.
@@ -65,7 +67,7 @@ pub struct OpenSetReport {
     /// Open-set classification rate (area under DIR against FPIR).
     pub oscr: f64,
     /// DIR at each FPIR asked for.
-    pub operating_points: Vec<OperatingPoint>,
+    pub operating_points: Vec<DirAtFpir>,
     /// The paper's percentile rule on these scores.
     pub percentile_rule: PercentileRule,
     /// Its percentile.
@@ -95,15 +97,9 @@ pub fn probes(
         .zip(truths)
         .enumerate()
         .map(|(i, (row, &truth))| {
-            if row.is_empty() {
+            let Some(best) = argmax(row) else {
                 return Err(OpenSetError::Data(format!("probe {i} has no logits")));
-            }
-            let mut best = 0usize;
-            for (k, v) in row.iter().enumerate() {
-                if *v > row[best] {
-                    best = k;
-                }
-            }
+            };
             Ok(Probe {
                 score: score.of(row),
                 predicted: best as u32,
@@ -154,19 +150,13 @@ impl OpenSetParams {
         let operating_points = self
             .fpirs
             .iter()
-            .map(|&target_fpir| {
-                let (dir, threshold) = dir_at_fpir(probes, target_fpir);
-                let (_, fpir) = dir_at(probes, threshold);
-                OperatingPoint {
-                    target_fpir,
-                    threshold,
-                    fpir,
-                    dir,
-                }
+            .map(|&target_fpir| DirAtFpir {
+                target_fpir,
+                point: dir_at_fpir(probes, target_fpir),
             })
             .collect();
         let rule = PercentileRule::calibrate(&targets, &nontargets, self.percentile);
-        let (rule_dir, rule_fpir) = dir_at(probes, rule.threshold);
+        let at_rule = dir_at(probes, rule.threshold);
         Ok(OpenSetReport {
             score,
             targets: targets.len(),
@@ -177,8 +167,8 @@ impl OpenSetParams {
             operating_points,
             percentile_rule: rule,
             percentile: self.percentile,
-            rule_dir,
-            rule_fpir,
+            rule_dir: at_rule.dir,
+            rule_fpir: at_rule.fpir,
         })
     }
 }
@@ -221,7 +211,7 @@ pub fn markdown_table(rows: &[(String, OpenSetReport)]) -> String {
             r.auroc
         );
         for op in &r.operating_points {
-            let _ = write!(out, " {} |", pct(op.dir));
+            let _ = write!(out, " {} |", pct(op.point.dir));
         }
         let _ = writeln!(
             out,
@@ -294,14 +284,22 @@ mod tests {
         assert_eq!(r.rank1, 0.75);
         // Targets above strangers in 4 + 3 + 3 + 2 of 16 pairs.
         assert_eq!(r.auroc, 0.75);
-        assert_eq!(r.operating_points[0].dir, 0.25);
-        assert_eq!(r.operating_points[1].threshold, 0.5);
-        assert_eq!(r.operating_points[1].fpir, 0.25);
+        assert_eq!(r.operating_points[0].point.dir, 0.25);
+        assert_eq!(r.operating_points[1].point.threshold, 0.5);
+        assert_eq!(r.operating_points[1].point.fpir, 0.25);
         // numpy: percentile([.4,.7,.8,.9], 25) = .625; percentile([.2,.3,.5,.85], 75) = .5875.
         assert!((r.percentile_rule.target - 0.625).abs() < 1e-12);
         assert!((r.percentile_rule.nontarget - 0.5875).abs() < 1e-12);
         // Threshold .60625: .9 and .7 right; the .85 stranger accepted.
         assert_eq!((r.rule_dir, r.rule_fpir), (0.5, 0.25));
+        // report.json keeps one flat object per FPIR asked for.
+        let json = serde_json::to_string(&r.operating_points[1]).unwrap();
+        assert_eq!(
+            json,
+            r#"{"target_fpir":0.25,"threshold":0.5,"fpir":0.25,"dir":0.5}"#
+        );
+        let back: DirAtFpir = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r.operating_points[1]);
         let table = markdown_table(&[("toy".into(), r)]);
         assert!(table.contains("| toy | max_logit | 4 / 4 | 75.0% | 0.750 | 25.0% | 50.0% |"));
         assert!(table.contains("DIR@FPIR=25%"));

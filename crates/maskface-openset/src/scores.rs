@@ -1,7 +1,6 @@
 //! Open-set scores from a classifier's logits (or a gallery's similarities),
 //! computed without overflow: every exponential goes through log-sum-exp.
 
-use maskface_core::OpenSetScorer;
 use serde::{Deserialize, Serialize};
 
 /// `log(sum(exp(v)))` without overflow; `-inf` for an empty slice, NaN if
@@ -22,29 +21,6 @@ pub fn log_sum_exp(v: &[f32]) -> f64 {
         .ln()
 }
 
-/// Cosine similarity of `query` to each template (class centres or a
-/// gallery's templates): the row [`Score::MaxSimilarity`] takes. A zero
-/// vector has similarity 0 to everything; lengths must match.
-pub fn cosine_similarities(query: &[f32], templates: &[Vec<f32>]) -> Vec<f32> {
-    let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-    let q = norm(query);
-    templates
-        .iter()
-        .map(|t| {
-            let d = q * norm(t);
-            if d == 0.0 || t.len() != query.len() {
-                return 0.0;
-            }
-            let dot: f64 = query
-                .iter()
-                .zip(t)
-                .map(|(a, b)| f64::from(*a) * f64::from(*b))
-                .sum();
-            (dot / d) as f32
-        })
-        .collect()
-}
-
 /// The open-set scores: higher means "more likely one of the targets".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,7 +39,8 @@ pub enum Score {
     /// adding a constant (it shifts by it).
     Energy,
     /// The largest value as given: for cosine similarities to class centres
-    /// or gallery templates (in `[-1, 1]`).
+    /// or gallery templates (in `[-1, 1]`;
+    /// [`maskface_core::vector::cosine_similarity`]).
     MaxSimilarity,
 }
 
@@ -77,7 +54,9 @@ impl Score {
         Score::MaxSimilarity,
     ];
 
-    /// The score of one face; NaN for an empty slice or NaN inputs.
+    /// The score of one face from its logits (or similarities). NaN for an
+    /// empty slice or when any value is NaN: such a probe has no score, and
+    /// [`crate::OpenSetParams::evaluate`] refuses it.
     pub fn of(&self, logits: &[f32]) -> f64 {
         if logits.is_empty() || logits.iter().any(|x| x.is_nan()) {
             return f64::NAN;
@@ -104,16 +83,6 @@ impl Score {
     }
 }
 
-impl OpenSetScorer for Score {
-    fn name(&self) -> &str {
-        Score::name(self)
-    }
-
-    fn score(&self, scores: &[f32]) -> f32 {
-        self.of(scores) as f32
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,16 +104,12 @@ mod tests {
     }
 
     #[test]
-    fn cosine_similarities_by_hand() {
-        let t = vec![
-            vec![1.0, 0.0],
-            vec![0.0, 2.0],
-            vec![-3.0, 0.0],
-            vec![0.0, 0.0],
-        ];
-        assert_eq!(cosine_similarities(&[2.0, 0.0], &t), [1.0, 0.0, -1.0, 0.0]);
-        let s = cosine_similarities(&[1.0, 1.0], &t);
-        assert!((s[1] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-7);
+    fn max_similarity_is_the_largest_cosine() {
+        let t = [[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0], [0.0, 0.0]];
+        let s: Vec<f32> = t
+            .iter()
+            .map(|t| maskface_core::vector::cosine_similarity(&[1.0, 1.0], t))
+            .collect();
         assert_eq!(Score::MaxSimilarity.of(&s), f64::from(s[0].max(s[1])));
     }
 
@@ -183,7 +148,7 @@ mod tests {
         fn monotone_in_the_top_logit(
             l in proptest::collection::vec(-50.0f32..50.0, 2..20), bump in 0.01f32..10.0,
         ) {
-            let top = (0..l.len()).max_by(|&a, &b| l[a].total_cmp(&l[b])).unwrap_or(0);
+            let top = maskface_core::vector::argmax(&l).unwrap_or(0);
             let mut up = l.clone();
             up[top] += bump;
             for s in Score::ALL {

@@ -1,6 +1,7 @@
 //! Cohort score normalisation: each class's cosine scores rescaled by how
 //! that class scores against a cohort of other people.
 
+use maskface_core::vector::{dot, l2_normalized};
 use serde::{Deserialize, Serialize};
 
 use crate::{Centroids, RecognizeError};
@@ -51,10 +52,12 @@ impl CohortParams {
                 "cohort embeddings must be finite and of length {dim}"
             )));
         }
+        let cohort: Vec<Vec<f32>> = cohort.iter().map(|v| l2_normalized(v)).collect();
         let mut mean = Vec::with_capacity(centroids.centres.len());
         let mut std = Vec::with_capacity(centroids.centres.len());
         for c in &centroids.centres {
-            let mut sims: Vec<f32> = cohort.iter().map(|v| Centroids::cosine(c, v)).collect();
+            // Both unit length: the dot product is the cosine.
+            let mut sims: Vec<f32> = cohort.iter().map(|v| dot(c, v)).collect();
             sims.sort_by(|a, b| b.total_cmp(a));
             let top = &sims[..self.top_k];
             let m = top.iter().map(|&s| f64::from(s)).sum::<f64>() / top.len() as f64;

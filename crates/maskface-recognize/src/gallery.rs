@@ -9,7 +9,9 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{l2_normalize, RecognizeError};
+use maskface_core::vector::{dot, l2_normalized};
+
+use crate::RecognizeError;
 
 /// What a gallery file says it is.
 pub const GALLERY_FORMAT: &str = "maskface-gallery";
@@ -57,11 +59,11 @@ impl Person {
         let dim = self.templates.first().map_or(0, |t| t.embedding.len());
         let mut sum = vec![0f32; dim];
         for t in &self.templates {
-            for (s, v) in sum.iter_mut().zip(l2_normalize(&t.embedding)) {
+            for (s, v) in sum.iter_mut().zip(l2_normalized(&t.embedding)) {
                 *s += v;
             }
         }
-        l2_normalize(&sum)
+        l2_normalized(&sum)
     }
 }
 
@@ -257,14 +259,11 @@ impl Gallery {
     /// The person whose centre is most similar to `embedding`, if the
     /// similarity reaches the threshold.
     pub fn identify(&self, embedding: &[f32]) -> Identification {
-        let q = l2_normalize(embedding);
+        let q = l2_normalized(embedding);
         let nearest = self
             .people
             .iter()
-            .map(|p| {
-                let s: f32 = p.centre().iter().zip(&q).map(|(a, b)| a * b).sum();
-                (p.name.clone(), s)
-            })
+            .map(|p| (p.name.clone(), dot(&p.centre(), &q)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         Identification {
             name: nearest

@@ -2,18 +2,10 @@
 //! models): the nearest class centre by cosine similarity, and a softmax
 //! (multinomial logistic) head.
 
+use maskface_core::vector::{argmax, dot, l2_normalized};
 use serde::{Deserialize, Serialize};
 
 use crate::RecognizeError;
-
-/// Scales `v` to unit length (a zero vector stays zero).
-pub fn l2_normalize(v: &[f32]) -> Vec<f32> {
-    let n = v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-    if n == 0.0 {
-        return v.to_vec();
-    }
-    v.iter().map(|x| (f64::from(*x) / n) as f32).collect()
-}
 
 fn check(x: &[Vec<f32>], labels: &[u32]) -> Result<(usize, usize), RecognizeError> {
     if x.is_empty() || x.len() != labels.len() {
@@ -51,30 +43,22 @@ impl Centroids {
         let (dim, classes) = check(x, labels)?;
         let mut sums = vec![vec![0f64; dim]; classes];
         for (v, &l) in x.iter().zip(labels) {
-            for (s, a) in sums[l as usize].iter_mut().zip(l2_normalize(v)) {
+            for (s, a) in sums[l as usize].iter_mut().zip(l2_normalized(v)) {
                 *s += f64::from(a);
             }
         }
         let centres = sums
             .into_iter()
-            .map(|s| l2_normalize(&s.iter().map(|&v| v as f32).collect::<Vec<_>>()))
+            .map(|s| l2_normalized(&s.iter().map(|&v| v as f32).collect::<Vec<_>>()))
             .collect();
         Ok(Centroids { centres })
     }
 
-    /// The cosine similarity of a unit-length `centre` and any `v`.
-    pub fn cosine(centre: &[f32], v: &[f32]) -> f32 {
-        let q = l2_normalize(v);
-        centre.iter().zip(&q).map(|(a, b)| a * b).sum()
-    }
-
-    /// Cosine similarity of `v` to each centre.
+    /// Cosine similarity of `v` to each centre: the centres are unit length,
+    /// so it is the dot product with `v` made unit length.
     pub fn scores(&self, v: &[f32]) -> Vec<f32> {
-        let q = l2_normalize(v);
-        self.centres
-            .iter()
-            .map(|c| c.iter().zip(&q).map(|(a, b)| a * b).sum())
-            .collect()
+        let q = l2_normalized(v);
+        self.centres.iter().map(|c| dot(c, &q)).collect()
     }
 }
 
@@ -129,7 +113,7 @@ impl SoftmaxParams {
         }
         let inputs: Vec<Vec<f32>> = x
             .iter()
-            .map(|v| l2_normalize(v).iter().map(|a| a * self.scale).collect())
+            .map(|v| l2_normalized(v).iter().map(|a| a * self.scale).collect())
             .collect();
         let n = inputs.len() as f32;
         let mut head = SoftmaxHead {
@@ -190,7 +174,7 @@ impl SoftmaxHead {
 
     /// The logits of an embedding.
     pub fn logits(&self, v: &[f32]) -> Vec<f32> {
-        let input: Vec<f32> = l2_normalize(v).iter().map(|a| a * self.scale).collect();
+        let input: Vec<f32> = l2_normalized(v).iter().map(|a| a * self.scale).collect();
         self.raw_logits(&input)
     }
 }
@@ -234,16 +218,10 @@ impl Head {
     /// lower class).
     pub fn best(&self, v: &[f32]) -> (u32, f32) {
         let s = self.scores(v);
-        let mut best = 0;
-        for (i, x) in s.iter().enumerate() {
-            if *x > s[best] {
-                best = i;
-            }
+        match argmax(&s) {
+            Some(best) => (best as u32, s[best]),
+            None => (0, f32::NEG_INFINITY),
         }
-        (
-            best as u32,
-            s.get(best).copied().unwrap_or(f32::NEG_INFINITY),
-        )
     }
 
     /// The number of classes.
@@ -276,9 +254,7 @@ mod tests {
     }
 
     fn argmax(v: &[f32]) -> u32 {
-        (0..v.len())
-            .max_by(|&a, &b| v[a].total_cmp(&v[b]))
-            .unwrap_or(0) as u32
+        super::argmax(v).unwrap_or(0) as u32
     }
 
     #[test]

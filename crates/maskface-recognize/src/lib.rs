@@ -46,5 +46,5 @@ pub use gallery::{
     file_sha256, image_hash, Enrolled, Gallery, Identification, Person, Template,
     DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD, GALLERY_FORMAT, GALLERY_VERSION,
 };
-pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
+pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use verify::{fold_accuracy, parse_pairs, Pair};

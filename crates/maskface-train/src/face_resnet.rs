@@ -2,13 +2,14 @@ use std::path::Path;
 
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
+use maskface_core::vector::l2_normalized_in;
 use maskface_nets::face_resnet::{
     normalize_chips, DlibNet, FaceResNet, TunedFaceResNet, DEFAULT_FROZEN_BLOCKS,
 };
 
 use crate::data::{load_items, ManifestSet, TensorBatcher, TensorSet};
 use crate::head::{MarginHeadConfig, MarginLoss};
-use crate::trainer::{Backbone, Classifier, FitReport, Progress, TrainConfig, Trainer};
+use crate::trainer::{Backbone, BackboneWithHead, FitReport, Progress, TrainConfig, Trainer};
 use crate::TrainError;
 
 impl Backbone for TunedFaceResNet {
@@ -21,21 +22,25 @@ impl Backbone for TunedFaceResNet {
 /// Images run through the frozen part per forward pass while caching.
 const FEATURE_BATCH: usize = 32;
 
-/// Runs every image of `set` through `net`'s frozen part once and keeps the
-/// output in memory. `on_done` is told how many images were done.
+/// Runs every image of `set` (RGB chips of `input_size` x `input_size`,
+/// normalised with `input_mean` as [`normalize_chips`] does) through
+/// `net`'s frozen part once and keeps the output in memory. `on_done` is
+/// told how many images were done.
 pub fn cache_features(
     net: &TunedFaceResNet,
     input_mean: [f32; 3],
+    input_size: u32,
     set: &ManifestSet,
     device: &Device,
     on_done: &dyn Fn(usize),
 ) -> Result<TensorSet, TrainError> {
-    let probe = net.frozen_features(Tensor::zeros([1, 3, 150, 150], device));
+    let side = input_size as usize;
+    let probe = net.frozen_features(Tensor::zeros([1, 3, side, side], device));
     let [_, c, h, w] = probe.dims();
     let mut out = TensorSet::new([c, h, w]);
     for chunk in set.items().chunks(FEATURE_BATCH) {
         let chips = load_items(chunk)?;
-        let x = normalize_chips(&chips, input_mean, 150, device)?;
+        let x = normalize_chips(&chips, input_mean, input_size, device)?;
         let values: Vec<f32> = net
             .frozen_features(x)
             .try_into_vec_as::<f32>()
@@ -93,10 +98,10 @@ pub fn class_centres(rows: &[Vec<f32>], labels: &[u32], classes: usize) -> Vec<V
     let dim = rows.first().map_or(0, Vec::len);
     let mut centres = vec![vec![0f32; dim]; classes];
     for (r, &l) in rows.iter().zip(labels) {
-        let norm = r.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
         if let Some(c) = centres.get_mut(l as usize) {
-            for (c, v) in c.iter_mut().zip(r) {
-                *c += v / norm;
+            // In f32, as the recorded fine-tuning runs were made.
+            for (c, v) in c.iter_mut().zip(l2_normalized_in::<f32>(r)) {
+                *c += v;
             }
         }
     }
@@ -114,7 +119,7 @@ pub fn class_centres(rows: &[Vec<f32>], labels: &[u32], classes: usize) -> Vec<V
 /// classifier instead of starting from chance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FineTuneParams {
-    /// Residual blocks left frozen (of 14).
+    /// Residual blocks left frozen (of dlib's 14).
     pub frozen_blocks: usize,
     /// The loss.
     pub loss: MarginLoss,
@@ -148,8 +153,8 @@ pub struct FineTuneData {
 pub struct FineTuned {
     /// The best epoch's network (centre included).
     pub net: TunedFaceResNet,
-    /// The head trained with it.
-    pub classifier: Classifier<TunedFaceResNet>,
+    /// The network with the head trained with it.
+    pub model: BackboneWithHead<TunedFaceResNet>,
     /// The training history.
     pub report: FitReport,
 }
@@ -187,8 +192,9 @@ impl FineTuneParams {
             let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
             progress(&Progress::Features { done: d, total });
         };
-        let train = cache_features(&base, dlib.input_mean, &data.train, device, &tick)?;
-        let valid = cache_features(&base, dlib.input_mean, &data.valid, device, &tick)?;
+        let size = dlib.input_size[0] as u32;
+        let train = cache_features(&base, dlib.input_mean, size, &data.train, device, &tick)?;
+        let valid = cache_features(&base, dlib.input_mean, size, &data.valid, device, &tick)?;
         let embeddings = embed_features(&base, &train, device)?;
         let centre = mean_row(&embeddings);
         let centred: Vec<Vec<f32>> = embeddings
@@ -200,7 +206,7 @@ impl FineTuneParams {
             .with_loss(self.loss)
             .init_with_centres(&centres, device)?;
         let backbone = TunedFaceResNet::new(base.net, &centre, self.frozen_blocks, device)?;
-        let model = Classifier { backbone, head };
+        let model = BackboneWithHead { backbone, head };
         let batcher = TensorBatcher {
             shape: train.shape(),
         };
@@ -209,7 +215,7 @@ impl FineTuneParams {
         best.backbone.save(&out.join("embedder.bpk"))?;
         Ok(FineTuned {
             net: best.backbone.clone(),
-            classifier: best,
+            model: best,
             report,
         })
     }

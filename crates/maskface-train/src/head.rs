@@ -192,12 +192,15 @@ impl MarginHead {
     }
 
     fn cosines(&self, embeddings: Tensor<2>) -> Tensor<2> {
-        l2_normalize(embeddings).matmul(l2_normalize(self.weight.val()).transpose())
+        unit_rows(embeddings).matmul(unit_rows(self.weight.val()).transpose())
     }
 }
 
-/// Rows divided by their L2 norms (a zero row stays near zero).
-pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
+/// Each row of `[n, d]` divided by its L2 norm plus `1e-8` (so a zero row
+/// stays zero), on the tensor's device and inside the autodiff graph: the
+/// training-time counterpart of [`maskface_core::vector::l2_normalized`],
+/// which works on plain vectors.
+fn unit_rows(x: Tensor<2>) -> Tensor<2> {
     let norm = x
         .clone()
         .powf_scalar(2.0)

@@ -20,7 +20,7 @@
 //!
 //! ```
 //! use burn::prelude::*;
-//! use maskface_train::{Backbone, Classifier, MarginHeadConfig, MarginLoss, TensorBatcher,
+//! use maskface_train::{Backbone, BackboneWithHead, MarginHeadConfig, MarginLoss, TensorBatcher,
 //!     TensorSet, TrainConfig, Trainer};
 //!
 //! /// Flattens its input: a linear classifier once the head is on top.
@@ -39,7 +39,7 @@
 //! let mut set = TensorSet::new([2, 1, 1]);
 //! set.extend(&[1.0, 0.1, 0.9, -0.1, -1.0, 0.2, -0.8, 0.0], &[0, 0, 1, 1])?;
 //! let device = Device::flex();
-//! let model = Classifier {
+//! let model = BackboneWithHead {
 //!     backbone: Flatten,
 //!     head: MarginHeadConfig::new(2, 2).with_loss(MarginLoss::Softmax).init(&device),
 //! };
@@ -67,5 +67,7 @@ pub use face_resnet::{
     cache_features, class_centres, embed_features, mean_row, FineTuneData, FineTuneParams,
     FineTuned,
 };
-pub use head::{l2_normalize, MarginHead, MarginHeadConfig, MarginLoss};
-pub use trainer::{Backbone, Classifier, EpochMetrics, FitReport, Progress, TrainConfig, Trainer};
+pub use head::{MarginHead, MarginHeadConfig, MarginLoss};
+pub use trainer::{
+    Backbone, BackboneWithHead, EpochMetrics, FitReport, Progress, TrainConfig, Trainer,
+};

@@ -27,17 +27,18 @@ pub trait Backbone: Module + ModuleDisplay {
     fn embed(&self, inputs: Tensor<4>) -> Tensor<2>;
 }
 
-/// A backbone and its classification head: the module the trainer fits
-/// and checkpoints.
+/// A backbone with a [`MarginHead`] on its embeddings: the classification
+/// network the trainer fits and checkpoints. (Not to be confused with the
+/// [`maskface_core::Classifier`] trait, which classifies face images.)
 #[derive(Module, Debug)]
-pub struct Classifier<B> {
+pub struct BackboneWithHead<B> {
     /// The embedding network.
     pub backbone: B,
     /// The classifier on the embeddings.
     pub head: MarginHead,
 }
 
-impl<B: Backbone> Classifier<B> {
+impl<B: Backbone> BackboneWithHead<B> {
     /// Class scores for prediction.
     pub fn forward(&self, inputs: Tensor<4>) -> Tensor<2> {
         self.head.forward(self.backbone.embed(inputs))
@@ -166,7 +167,7 @@ type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 /// last finished epoch.
 ///
 /// Files in the output folder:
-/// - `best.bpk`: the best epoch's [`Classifier`] (a burnpack record);
+/// - `best.bpk`: the best epoch's [`BackboneWithHead`] (a burnpack record);
 /// - `last.ckpt`: the last epoch's model, both optimizers' state and the
 ///   run's state, in one file written atomically;
 /// - `metrics.csv`, `loss.png`: the history.
@@ -215,12 +216,12 @@ impl Trainer {
     /// settings is an error, so a run is never mixed with another.
     pub fn fit<B, I, D, T>(
         &self,
-        model: Classifier<B>,
+        model: BackboneWithHead<B>,
         train: &D,
         valid: &D,
         batcher: &T,
         device: &Device,
-    ) -> Result<(Classifier<B>, FitReport), TrainError>
+    ) -> Result<(BackboneWithHead<B>, FitReport), TrainError>
     where
         B: Backbone,
         I: Send + Sync,
@@ -381,7 +382,7 @@ impl Trainer {
 
     fn validate<B, I, D, T>(
         &self,
-        model: &Classifier<B>,
+        model: &BackboneWithHead<B>,
         valid: &D,
         batcher: &T,
         device: &Device,

@@ -6,8 +6,8 @@
 use burn::prelude::*;
 use maskface_nets::face_resnet::{FaceResNetConfig, TunedFaceResNet};
 use maskface_train::{
-    Backbone, Classifier, MarginHeadConfig, MarginLoss, TensorBatcher, TensorSet, TrainConfig,
-    TrainError, Trainer,
+    Backbone, BackboneWithHead, MarginHeadConfig, MarginLoss, TensorBatcher, TensorSet,
+    TrainConfig, TrainError, Trainer,
 };
 
 /// A learnable linear map from the flattened input.
@@ -38,8 +38,8 @@ fn blobs(per_class: usize, offset: u32) -> TensorSet {
     set
 }
 
-fn model(device: &Device, loss: MarginLoss) -> Classifier<Linear2> {
-    Classifier {
+fn model(device: &Device, loss: MarginLoss) -> BackboneWithHead<Linear2> {
+    BackboneWithHead {
         backbone: Linear2 {
             inner: burn::nn::LinearConfig::new(4, 8).init(device),
         },
@@ -47,7 +47,7 @@ fn model(device: &Device, loss: MarginLoss) -> Classifier<Linear2> {
     }
 }
 
-fn weights(m: &Classifier<Linear2>) -> Vec<f32> {
+fn weights(m: &BackboneWithHead<Linear2>) -> Vec<f32> {
     let mut v: Vec<f32> = m
         .backbone
         .inner
@@ -63,10 +63,10 @@ fn weights(m: &Classifier<Linear2>) -> Vec<f32> {
 fn fit(
     config: TrainConfig,
     dir: &std::path::Path,
-    start: Option<Classifier<Linear2>>,
+    start: Option<BackboneWithHead<Linear2>>,
     train: &TensorSet,
     valid: &TensorSet,
-) -> Result<(Classifier<Linear2>, maskface_train::FitReport), TrainError> {
+) -> Result<(BackboneWithHead<Linear2>, maskface_train::FitReport), TrainError> {
     let device = Device::flex();
     let model = start.unwrap_or_else(|| model(&device, MarginLoss::Softmax));
     Trainer::new(config, dir).fit(
@@ -218,7 +218,7 @@ fn fine_tuning_the_face_resnet_leaves_the_frozen_blocks_and_the_centre_alone() {
     let values: Vec<f32> = features.clone().try_into_vec_as::<f32>().unwrap();
     let labels: Vec<u32> = (0..n as u32).map(|i| i % 2).collect();
     set.extend(&values, &labels).unwrap();
-    let model = Classifier {
+    let model = BackboneWithHead {
         backbone: tuned,
         head: MarginHeadConfig::new(128, 2).init(&device),
     };

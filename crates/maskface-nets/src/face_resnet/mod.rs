@@ -2,6 +2,13 @@
 //! 128-d embeddings, 99.38% on LFW, public domain), read from dlib's own
 //! file without dlib and run as a burn module.
 //!
+//! As burn's own modules: [`FaceResNetConfig`] describes the architecture
+//! (stem, residual stages, embedding length; dlib's by default) and
+//! [`FaceResNetConfig::init`] builds the [`FaceResNet`] from
+//! [`ResidualBlockConfig`]s and [`AffineConfig`]s. [`DlibNet`] reads dlib's
+//! file, checking it layer by layer against a config, and
+//! [`FaceResNet::from_dlib`] fills its weights into that architecture.
+//!
 //! ```no_run
 //! use maskface_core::FaceEmbedder;
 //! use maskface_nets::{face_resnet::FaceEmbedderResNet, Backend};
@@ -19,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod blocks;
 mod model;
 mod reader;
 mod tuned;
@@ -28,7 +36,8 @@ use std::path::Path;
 use burn::prelude::*;
 use image::RgbImage;
 
-pub use model::{normalize_chips, Affine, FaceResNet, FaceResNetConfig, ResidualBlock};
+pub use blocks::{Affine, AffineConfig, ResidualBlock, ResidualBlockConfig};
+pub use model::{normalize_chips, FaceResNet, FaceResNetConfig, ResidualStageConfig};
 pub use reader::{DlibLayer, DlibNet};
 pub use tuned::{TunedFaceResNet, DEFAULT_FROZEN_BLOCKS};
 
@@ -117,10 +126,11 @@ impl maskface_core::FaceEmbedder for FaceEmbedderResNet {
     type Error = NetsError;
 
     fn dim(&self) -> usize {
-        128
+        self.net.embedding_dim()
     }
 
     fn embed(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>, NetsError> {
+        let dim = self.net.embedding_dim();
         let mut out = Vec::with_capacity(faces.len());
         for batch in faces.chunks(BATCH) {
             let mut y = self.net.forward(self.input(batch)?);
@@ -132,7 +142,7 @@ impl maskface_core::FaceEmbedder for FaceEmbedderResNet {
             let values: Vec<f32> = y
                 .try_into_vec_as::<f32>()
                 .map_err(|e| NetsError::Readback(format!("{e:?}")))?;
-            out.extend(values.chunks_exact(128).map(|e| match &self.centre {
+            out.extend(values.chunks_exact(dim).map(|e| match &self.centre {
                 Some(c) => e.iter().zip(c).map(|(v, c)| v - c).collect(),
                 None => e.to_vec(),
             }));

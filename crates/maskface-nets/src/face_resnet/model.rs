@@ -1,162 +1,154 @@
-//! dlib's face-recognition ResNet as a burn module: 29 convolutions in five
-//! residual stages, 150x150 RGB chips in, 128-d embeddings out.
+//! The face ResNet as a burn module, described by [`FaceResNetConfig`]
+//! (dlib's architecture by default: 29 convolutions in five residual
+//! stages, 150x150 RGB chips in, 128-d embeddings out).
 
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
-use burn::tensor::ops::PadMode;
 use image::RgbImage;
 
-use super::reader::{DlibLayer, DlibNet, STAGES};
+use super::blocks::{Affine, AffineConfig, ResidualBlock, ResidualBlockConfig};
+use super::reader::{DlibLayer, DlibNet};
 use crate::NetsError;
 
-/// Per-channel `gamma * x + beta`: batch normalisation folded into a scale
-/// and an offset, as dlib stores it.
-#[derive(Module, Debug)]
-pub struct Affine {
-    /// Scales, one per channel.
-    pub gamma: Param<Tensor<1>>,
-    /// Offsets, one per channel.
-    pub beta: Param<Tensor<1>>,
+/// One stage of residual blocks of the same width.
+#[derive(Config, Debug, PartialEq)]
+pub struct ResidualStageConfig {
+    /// Output channels of every block of the stage.
+    pub channels: usize,
+    /// The number of blocks.
+    pub blocks: usize,
+    /// The first block's stride (the others keep the size).
+    #[config(default = 1)]
+    pub stride: usize,
 }
 
-impl Affine {
-    /// The identity on `channels` channels.
-    pub fn new(channels: usize, device: &Device) -> Self {
-        Affine {
-            gamma: Param::from_tensor(Tensor::ones([channels], device)),
-            beta: Param::from_tensor(Tensor::zeros([channels], device)),
-        }
-    }
-
-    /// Applies it to `[n, c, h, w]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let c = self.gamma.dims()[0];
-        x * self.gamma.val().reshape([1, c, 1, 1]) + self.beta.val().reshape([1, c, 1, 1])
-    }
+/// dlib's residual stages, in forward order (its `alevel4` .. `alevel0`):
+/// 3 blocks of 32 channels, then 4 of 64, 3 of 128, 3 of 256 and 1 of 256,
+/// each stage after the first halving the size.
+fn dlib_stages() -> Vec<ResidualStageConfig> {
+    [
+        (32, 3, 1),
+        (64, 4, 2),
+        (128, 3, 2),
+        (256, 3, 2),
+        (256, 1, 2),
+    ]
+    .into_iter()
+    .map(|(channels, blocks, stride)| {
+        ResidualStageConfig::new(channels, blocks).with_stride(stride)
+    })
+    .collect()
 }
 
-/// One residual block: conv 3x3 (stride 1 or 2), affine, relu, conv 3x3,
-/// affine, plus the input (average-pooled 2x2 when the block halves the
-/// size), relu.
-#[derive(Module, Debug)]
-pub struct ResidualBlock {
-    conv1: Conv2d,
-    affine1: Affine,
-    conv2: Conv2d,
-    affine2: Affine,
-    /// The shortcut's pooling, for the blocks that halve the size.
-    shortcut_pool: Option<AvgPool2d>,
-}
-
-impl ResidualBlock {
-    fn new(c_in: usize, c_out: usize, down: bool, device: &Device) -> Self {
-        let stride = if down { 2 } else { 1 };
-        // dlib pads stride-1 convolutions by half the kernel, strided ones not at all.
-        let padding = if down {
-            PaddingConfig2d::Valid
-        } else {
-            PaddingConfig2d::Explicit(1, 1, 1, 1)
-        };
-        ResidualBlock {
-            conv1: Conv2dConfig::new([c_in, c_out], [3, 3])
-                .with_stride([stride, stride])
-                .with_padding(padding)
-                .init(device),
-            affine1: Affine::new(c_out, device),
-            conv2: Conv2dConfig::new([c_out, c_out], [3, 3])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device),
-            affine2: Affine::new(c_out, device),
-            shortcut_pool: down.then(|| AvgPool2dConfig::new([2, 2]).with_strides([2, 2]).init()),
-        }
-    }
-
-    /// Applies the block to `[n, c, h, w]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = relu(self.affine1.forward(self.conv1.forward(x.clone())));
-        let y = self.affine2.forward(self.conv2.forward(y));
-        let shortcut = match &self.shortcut_pool {
-            Some(pool) => pool.forward(x),
-            None => x,
-        };
-        relu(add_zero_padded(y, shortcut))
-    }
-}
-
-/// dlib's `add_prev`: the sum over the larger of the two shapes, each
-/// input zero-padded at the high end of every axis. In the last two
-/// down-sampling blocks the branches differ in size (256x3x3 and 128x4x4),
-/// so neither may be cropped.
-fn add_zero_padded(a: Tensor<4>, b: Tensor<4>) -> Tensor<4> {
-    let (da, db) = (a.dims(), b.dims());
-    if da == db {
-        return a + b;
-    }
-    let target: [usize; 4] = std::array::from_fn(|i| da[i].max(db[i]));
-    let pad = |t: Tensor<4>, d: [usize; 4]| {
-        if d == target {
-            return t;
-        }
-        let pairs: [(usize, usize); 4] = std::array::from_fn(|i| (0, target[i] - d[i]));
-        t.pad(pairs, PadMode::Constant(0.0))
-    };
-    pad(a, da) + pad(b, db)
-}
-
-/// Configuration of [`FaceResNet`]: the embedding length (dlib's: 128).
-#[derive(Config, Debug)]
+/// Configuration of a [`FaceResNet`]: the whole architecture. The defaults
+/// are dlib's (`dlib_face_recognition_resnet_model_v1`): a 7x7 stride-2
+/// convolution to 32 channels, a 3x3 stride-2 max pool, 14 residual blocks
+/// in five stages, a global average and a dense layer to 128 values.
+#[derive(Config, Debug, PartialEq)]
 pub struct FaceResNetConfig {
-    /// Length of the embedding.
+    /// Input channels (RGB).
+    #[config(default = 3)]
+    pub input_channels: usize,
+    /// Output channels of the stem's convolution.
+    #[config(default = 32)]
+    pub stem_channels: usize,
+    /// The stem convolution's kernel size (square).
+    #[config(default = 7)]
+    pub stem_kernel: usize,
+    /// The stem convolution's stride.
+    #[config(default = 2)]
+    pub stem_stride: usize,
+    /// The max pool's window (square).
+    #[config(default = 3)]
+    pub pool_window: usize,
+    /// The max pool's stride.
+    #[config(default = 2)]
+    pub pool_stride: usize,
+    /// The residual stages, in forward order.
+    #[config(default = "dlib_stages()")]
+    pub stages: Vec<ResidualStageConfig>,
+    /// Length of the embedding (the dense layer's outputs).
     #[config(default = 128)]
     pub embedding: usize,
 }
 
 impl FaceResNetConfig {
-    /// A network with dlib's architecture and untrained weights (identity
-    /// affine layers); [`FaceResNet::from_dlib`] loads dlib's.
-    pub fn init(&self, device: &Device) -> FaceResNet {
+    /// Every residual block, in forward order: each stage's first block
+    /// has the stage's stride, and takes the previous stage's channels.
+    pub fn blocks(&self) -> Vec<ResidualBlockConfig> {
+        let mut c_in = self.stem_channels;
         let mut blocks = Vec::new();
-        let mut c_in = 32;
-        for (c_out, n, down) in STAGES {
-            for b in 0..n {
-                blocks.push(ResidualBlock::new(c_in, c_out, down && b == 0, device));
-                c_in = c_out;
+        for stage in &self.stages {
+            for b in 0..stage.blocks {
+                let stride = if b == 0 { stage.stride } else { 1 };
+                blocks.push(ResidualBlockConfig::new([c_in, stage.channels]).with_stride(stride));
+                c_in = stage.channels;
             }
         }
+        blocks
+    }
+
+    /// The channels of the last stage: the dense layer's inputs.
+    pub fn feature_channels(&self) -> usize {
+        self.stages
+            .last()
+            .map_or(self.stem_channels, |stage| stage.channels)
+    }
+
+    /// The network with untrained weights (burn's default initialisation,
+    /// identity affine layers); [`FaceResNet::from_dlib`] loads dlib's.
+    pub fn init(&self, device: &Device) -> FaceResNet {
+        let (k, s) = (self.stem_kernel, self.stem_stride);
+        // dlib pads stride-1 convolutions by half the kernel, strided ones not at all.
+        let padding = if s == 1 {
+            PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2)
+        } else {
+            PaddingConfig2d::Valid
+        };
         FaceResNet {
-            conv: Conv2dConfig::new([3, 32], [7, 7])
-                .with_stride([2, 2])
+            conv: Conv2dConfig::new([self.input_channels, self.stem_channels], [k, k])
+                .with_stride([s, s])
+                .with_padding(padding)
                 .init(device),
-            affine: Affine::new(32, device),
-            pool: MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).init(),
-            blocks,
-            fc: LinearConfig::new(256, self.embedding)
+            affine: AffineConfig::new(self.stem_channels).init(device),
+            pool: MaxPool2dConfig::new([self.pool_window, self.pool_window])
+                .with_strides([self.pool_stride, self.pool_stride])
+                .init(),
+            blocks: self.blocks().iter().map(|b| b.init(device)).collect(),
+            fc: LinearConfig::new(self.feature_channels(), self.embedding)
                 .with_bias(false)
                 .init(device),
         }
     }
 }
 
-/// dlib's face-recognition ResNet (`dlib_face_recognition_resnet_model_v1`):
-/// input `[n, 3, 150, 150]` normalised by [`normalize_chips`], output
-/// `[n, 128]` embeddings (not L2-normalised; same-person pairs are closer
-/// than 0.6 in dlib's calibration).
+/// The face ResNet built by [`FaceResNetConfig::init`]: a stem (convolution,
+/// affine, relu, max pool), residual blocks, a global average and a dense
+/// layer without bias. With dlib's weights ([`FaceResNet::from_dlib`]) it is
+/// `dlib_face_recognition_resnet_model_v1`, whose embeddings are not
+/// L2-normalised (same-person pairs are closer than 0.6 in dlib's
+/// calibration).
 #[derive(Module, Debug)]
 pub struct FaceResNet {
     conv: Conv2d,
     affine: Affine,
     pool: MaxPool2d,
-    /// The 14 residual blocks, in order.
+    /// The residual blocks, in order (dlib's: 14).
     pub blocks: Vec<ResidualBlock>,
     fc: Linear,
 }
 
 impl FaceResNet {
-    /// The embeddings of a normalised batch.
+    /// The embeddings of a batch normalised by [`normalize_chips`].
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[n, input_channels, h, w]` (dlib's: `[n, 3, 150, 150]`)
+    /// - output: `[n, embedding]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let x = self.features(x, self.blocks.len());
         self.head(x)
@@ -189,9 +181,10 @@ impl FaceResNet {
         self.fc.forward(x)
     }
 
-    /// The network with dlib's weights.
+    /// The network of the architecture `net` was read with
+    /// ([`DlibNet::config`]), with `net`'s weights.
     pub fn from_dlib(net: &DlibNet, device: &Device) -> Result<Self, NetsError> {
-        let mut model = FaceResNetConfig::new().init(device);
+        let mut model = net.config.init(device);
         let mut layers = net.layers.iter();
         let mismatch = |what: &str| NetsError::InvalidParameter {
             name: "dlib network",
@@ -216,7 +209,10 @@ impl FaceResNet {
                 return Err(mismatch("a convolution followed by an affine layer"));
             };
             let [o, i, kh, kw] = conv.weight.dims();
-            if [*filters, *channels, kernel[0], kernel[1]] != [o, i, kh, kw] {
+            if [*filters, *channels, kernel[0], kernel[1]] != [o, i, kh, kw]
+                || weight.len() != o * i * kh * kw
+                || [bias.len(), gamma.len(), beta.len()] != [o; 3]
+            {
                 return Err(mismatch(&format!("a {o}x{i}x{kh}x{kw} convolution")));
             }
             conv.weight = Param::from_tensor(tensor(weight, [o, i, kh, kw], device));
@@ -238,6 +234,10 @@ impl FaceResNet {
         else {
             return Err(mismatch("a dense layer at the end"));
         };
+        let [d_input, d_output] = model.fc.weight.dims();
+        if [*inputs, *outputs] != [d_input, d_output] || weight.len() != d_input * d_output {
+            return Err(mismatch(&format!("a {d_input} -> {d_output} dense layer")));
+        }
         model.fc.weight = Param::from_tensor(tensor(weight, [*inputs, *outputs], device));
         Ok(model)
     }

@@ -6,14 +6,15 @@
 //! the loss record, one version number per wrapper (outermost first), the
 //! input layer, then each layer's details in forward order, each followed by
 //! a trailer of training state. Tag and skip wrappers write only a version
-//! and no tag id, so the wiring between them is not in the file: it is this
-//! network's fixed architecture, and the reader checks the file
-//! against it.
+//! and no tag id, so the wiring between them is not in the file: it is the
+//! architecture a [`FaceResNetConfig`] describes, and the reader checks the
+//! file against it.
 
 use std::path::Path;
 
 use maskface_core::dlib_io::{DecodeError, Decoded, DlibReader};
 
+use super::model::FaceResNetConfig;
 use crate::NetsError;
 
 /// One layer as stored, in forward order.
@@ -88,9 +89,12 @@ pub struct DlibNet {
     /// The loss's margin and distance threshold (training values; the
     /// threshold is dlib's suggested same-person distance).
     pub loss: [f32; 2],
+    /// The architecture the file was checked against, which
+    /// [`super::FaceResNet::from_dlib`] builds.
+    pub config: FaceResNetConfig,
 }
 
-/// What the face ResNet's wrappers are, innermost first.
+/// What the network's wrappers are, innermost first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wrapper {
     /// An `add_layer` with details, and the kind expected.
@@ -99,9 +103,10 @@ enum Wrapper {
     Marker,
 }
 
-/// The kinds of layer details, for checking a file against [`LAYOUT`].
+/// The kinds of layer details, for checking a file against a
+/// [`FaceResNetConfig`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+enum Kind {
     Conv {
         filters: usize,
         kernel: usize,
@@ -109,71 +114,82 @@ pub(crate) enum Kind {
     },
     Affine,
     Relu,
-    MaxPool,
-    AvgPool,
+    MaxPool {
+        window: usize,
+        stride: usize,
+    },
+    AvgPool {
+        window: usize,
+    },
     AvgPoolEverything,
     AddPrev,
-    Fc,
+    Fc {
+        inputs: usize,
+        outputs: usize,
+    },
 }
 
-/// The residual stages: (channels, blocks, whether the first one halves the
-/// size), in forward order: dlib's `alevel4` .. `alevel0`.
-pub(crate) const STAGES: [(usize, usize, bool); 5] = [
-    (32, 3, false),
-    (64, 4, true),
-    (128, 3, true),
-    (256, 3, true),
-    (256, 1, true),
-];
-
-/// The network's wrappers, innermost (input side) first.
-fn layout() -> Vec<Wrapper> {
+/// The wrappers of the network `config` describes, innermost (input side)
+/// first.
+fn layout(config: &FaceResNetConfig) -> Vec<Wrapper> {
     use Kind::*;
     use Wrapper::{Layer as L, Marker as M};
     let mut w = vec![
         L(Conv {
-            filters: 32,
-            kernel: 7,
-            stride: 2,
+            filters: config.stem_channels,
+            kernel: config.stem_kernel,
+            stride: config.stem_stride,
         }),
         L(Affine),
         L(Relu),
-        L(MaxPool),
+        L(MaxPool {
+            window: config.pool_window,
+            stride: config.pool_stride,
+        }),
     ];
-    for (filters, blocks, down) in STAGES {
-        for b in 0..blocks {
-            let down = down && b == 0;
-            let stride = if down { 2 } else { 1 };
-            // tag1, block, (tag2, skip1, avg_pool)?, add_prev, relu
-            w.push(M);
+    for block in config.blocks() {
+        let [_, filters] = block.channels;
+        // tag1, block, (tag2, skip1, avg_pool)?, add_prev, relu
+        w.push(M);
+        w.extend([
+            L(Conv {
+                filters,
+                kernel: 3,
+                stride: block.stride,
+            }),
+            L(Affine),
+            L(Relu),
+            L(Conv {
+                filters,
+                kernel: 3,
+                stride: 1,
+            }),
+            L(Affine),
+        ]);
+        if block.downsamples() {
             w.extend([
-                L(Conv {
-                    filters,
-                    kernel: 3,
-                    stride,
+                M,
+                M,
+                L(AvgPool {
+                    window: block.stride,
                 }),
-                L(Affine),
-                L(Relu),
-                L(Conv {
-                    filters,
-                    kernel: 3,
-                    stride: 1,
-                }),
-                L(Affine),
             ]);
-            if down {
-                w.extend([M, M, L(AvgPool)]);
-            }
-            w.extend([L(AddPrev), L(Relu)]);
         }
+        w.extend([L(AddPrev), L(Relu)]);
     }
-    w.extend([L(AvgPoolEverything), L(Fc)]);
+    w.extend([
+        L(AvgPoolEverything),
+        L(Fc {
+            inputs: config.feature_channels(),
+            outputs: config.embedding,
+        }),
+    ]);
     w
 }
 
 /// The layer kinds in forward order (what [`DlibNet::layers`] holds).
-pub(crate) fn kinds() -> Vec<Kind> {
-    layout()
+fn kinds(config: &FaceResNetConfig) -> Vec<Kind> {
+    layout(config)
         .into_iter()
         .filter_map(|w| match w {
             Wrapper::Layer(k) => Some(k),
@@ -183,21 +199,39 @@ pub(crate) fn kinds() -> Vec<Kind> {
 }
 
 impl DlibNet {
-    /// Reads `dlib_face_recognition_resnet_model_v1.dat`; errors name the
-    /// file and the byte offset where it stopped making sense.
+    /// Reads `dlib_face_recognition_resnet_model_v1.dat` (dlib's
+    /// architecture, [`FaceResNetConfig::new`]); errors name the file and
+    /// the byte offset where it stopped making sense.
     pub fn from_file(path: &Path) -> Result<Self, NetsError> {
+        Self::from_file_with_config(path, &FaceResNetConfig::new())
+    }
+
+    /// Reads a dlib network file of the architecture `config` describes;
+    /// errors name the file and the byte offset where it stopped making
+    /// sense (for a file of another architecture: the first layer that
+    /// differs from `config`'s).
+    pub fn from_file_with_config(
+        path: &Path,
+        config: &FaceResNetConfig,
+    ) -> Result<Self, NetsError> {
         let bytes = std::fs::read(path).map_err(|e| NetsError::Weights {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        Self::from_bytes(&bytes).map_err(|e| NetsError::Weights {
+        Self::from_bytes_with_config(&bytes, config).map_err(|e| NetsError::Weights {
             path: path.to_path_buf(),
             reason: format!("at byte {}: {}", e.offset, e.reason),
         })
     }
 
-    /// Reads the network from the bytes of its file.
+    /// Reads dlib's face ResNet from the bytes of its file.
     pub fn from_bytes(bytes: &[u8]) -> Decoded<Self> {
+        Self::from_bytes_with_config(bytes, &FaceResNetConfig::new())
+    }
+
+    /// Reads a network of the architecture `config` describes from the
+    /// bytes of its file.
+    pub fn from_bytes_with_config(bytes: &[u8], config: &FaceResNetConfig) -> Decoded<Self> {
         let mut r = DlibReader::new(bytes);
         r.expect_int(1, "the loss layer's version")?;
         let loss = match r
@@ -207,7 +241,7 @@ impl DlibNet {
             "loss_metric_2" => [r.f32()?, r.f32()?],
             _ => [0.1, 0.75],
         };
-        let wrappers = layout();
+        let wrappers = layout(config);
         // The version numbers, outermost first: 1 for tags and skips, 3 for
         // the layer on the input, 2 for the others.
         for (i, w) in wrappers.iter().enumerate().rev() {
@@ -222,7 +256,7 @@ impl DlibNet {
                 return Err(DecodeError {
                     offset: start,
                     reason: format!(
-                        "wrapper version {v} where the face ResNet has a {} (is this dlib's face recognition model?)",
+                        "wrapper version {v} where the configured network has a {} (is this dlib's face recognition model?)",
                         match w {
                             Wrapper::Marker => "tag or skip",
                             Wrapper::Layer(_) => "layer",
@@ -236,14 +270,14 @@ impl DlibNet {
         let input_size = [r.u64()? as usize, r.u64()? as usize];
         let mut layers = Vec::new();
         let mut channels = 3usize;
-        for (i, kind) in kinds().into_iter().enumerate() {
+        for (i, kind) in kinds(config).into_iter().enumerate() {
             let start = r.offset();
             let layer = read_layer(&mut r, channels)?;
             if !matches_kind(&layer, kind) {
                 return Err(DecodeError {
                     offset: start,
                     reason: format!(
-                        "layer {i} is {layer:?}, expected {kind:?}",
+                        "layer {i} is {layer:?}, the configured architecture has {kind:?}",
                         layer = short(&layer)
                     ),
                 });
@@ -272,6 +306,7 @@ impl DlibNet {
             input_size,
             layers,
             loss,
+            config: config.clone(),
         })
     }
 }
@@ -325,23 +360,29 @@ fn matches_kind(layer: &DlibLayer, kind: Kind) -> bool {
                 stride,
                 padding,
             },
-            Kind::MaxPool,
-        ) => *window == [3, 3] && *stride == [2, 2] && *padding == [0, 0],
+            Kind::MaxPool {
+                window: w,
+                stride: s,
+            },
+        ) => *window == [w, w] && *stride == [s, s] && *padding == [0, 0],
         (
             DlibLayer::AvgPool {
                 window,
                 stride,
                 padding,
             },
-            Kind::AvgPool,
-        ) => *window == [2, 2] && *stride == [2, 2] && *padding == [0, 0],
+            Kind::AvgPool { window: w },
+        ) => *window == [w, w] && *stride == [w, w] && *padding == [0, 0],
         (DlibLayer::AvgPool { window, .. }, Kind::AvgPoolEverything) => *window == [0, 0],
         (
             DlibLayer::Fc {
                 inputs, outputs, ..
             },
-            Kind::Fc,
-        ) => *inputs == 256 && *outputs == 128,
+            Kind::Fc {
+                inputs: i,
+                outputs: o,
+            },
+        ) => *inputs == i && *outputs == o,
         _ => false,
     }
 }

@@ -29,7 +29,8 @@ pub const DEFAULT_FROZEN_BLOCKS: usize = 10;
 pub struct TunedFaceResNet {
     /// The network.
     pub net: FaceResNet,
-    /// The centre subtracted from the embeddings (length 128).
+    /// The centre subtracted from the embeddings (one value per embedding
+    /// dimension).
     pub centre: Param<Tensor<1>>,
     /// Residual blocks before this index are frozen.
     pub frozen_blocks: usize,
