@@ -19,9 +19,11 @@
 //! assert_eq!(png.dimensions(), (400, 300));
 //! ```
 
+mod axes;
 mod bar;
-mod canvas;
 mod confusion;
+mod drawing;
+mod glyphs;
 mod grid;
 mod line;
 
@@ -36,6 +38,9 @@ pub enum PlotError {
     /// The embedded font could not be parsed.
     #[error("embedded font is unreadable: {0}")]
     Font(String),
+    /// plotters failed while drawing a chart.
+    #[error("could not draw the chart: {0}")]
+    Draw(String),
     /// A chart parameter is unusable (no data, zero size, ...).
     #[error("invalid chart parameter `{name}`: {reason}")]
     InvalidParameter {
