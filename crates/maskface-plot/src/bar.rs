@@ -161,6 +161,36 @@ mod tests {
     }
 
     #[test]
+    fn bars_reach_their_values_on_the_axis() {
+        // Values 1 and 4: the axis runs 0..4, bars fill 4/5 of their slots.
+        let chart = BarChart::new("t")
+            .bars(vec![("a".into(), 1.0), ("b".into(), 4.0)])
+            .color([10, 20, 30]);
+        let img = chart.render(300, 200).unwrap();
+        let column = |x: u32| -> Vec<u32> {
+            (0..200)
+                .filter(|&y| img.get_pixel(x, y).0 == [10, 20, 30])
+                .collect()
+        };
+        // The plotting area: x 60..=289, y 34 (value 4) down to 173 (0,
+        // where the grid line stays visible under the bars).
+        let (top, bottom) = (34.0, 172.0);
+        let a = column(60 + 57);
+        let b = column(60 + 172);
+        assert_eq!(a.last(), b.last());
+        assert_eq!(*b.last().unwrap(), bottom as u32);
+        assert_eq!(b[0], top as u32);
+        let a_top = (bottom + 1.0) - (bottom + 1.0 - top) / 4.0;
+        assert!(
+            (f64::from(a[0]) - a_top).abs() <= 1.0,
+            "{} vs {a_top}",
+            a[0]
+        );
+        // The gap between the bars is white.
+        assert_eq!(img.get_pixel(60 + 115, 150).0, [255, 255, 255]);
+    }
+
+    #[test]
     fn rejects_empty_and_negative() {
         assert!(BarChart::new("t").render(100, 100).is_err());
         let neg = BarChart::new("t").bars(vec![("a".into(), -1.0)]);

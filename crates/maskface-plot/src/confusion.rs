@@ -264,6 +264,47 @@ mod tests {
         assert!((blue as f64 / mistake as f64 - 1.0).abs() < 0.3);
     }
 
+    /// The colour well inside cell `(row, col)`, clear of the grid lines
+    /// and of the count written in its middle.
+    fn inside(chart: &ConfusionChart, img: &RgbImage, row: usize, col: usize) -> [u8; 3] {
+        let Layout { cell, x0, .. } = chart.layout(img.width(), img.height()).unwrap();
+        let x = x0 + col as u32 * cell + cell / 5;
+        let y = TITLE_BAND + row as u32 * cell + cell / 5;
+        img.get_pixel(x, y).0
+    }
+
+    #[test]
+    fn each_cell_is_painted_where_it_belongs() {
+        let chart = three();
+        let img = chart.render(300, 300).unwrap();
+        for row in 0..3 {
+            for col in 0..3 {
+                let want = chart.cell_color(row, col).0;
+                assert_eq!(inside(&chart, &img, row, col), want, "cell {row},{col}");
+            }
+        }
+        // Grid lines between the cells.
+        let Layout { cell, x0, .. } = chart.layout(300, 300).unwrap();
+        assert_eq!(img.get_pixel(x0 + cell, TITLE_BAND + 3).0, [200, 200, 200]);
+    }
+
+    #[test]
+    fn one_mistake_among_fifty_classes_shows() {
+        let names: Vec<String> = (0..50).map(|i| format!("Person_{i:02}")).collect();
+        let mut counts: Vec<Vec<u32>> = (0..50)
+            .map(|r| (0..50).map(|c| u32::from(r == c) * 4).collect())
+            .collect();
+        counts[7][7] = 3;
+        counts[7][31] = 1;
+        let chart = ConfusionChart::new("50").classes(names).counts(counts);
+        let img = chart.render(1000, 1000).unwrap();
+        assert_eq!(inside(&chart, &img, 7, 31), [237, 183, 183]);
+        assert_eq!(inside(&chart, &img, 7, 7), [94, 131, 191]);
+        assert_eq!(inside(&chart, &img, 8, 8), RIGHT);
+        assert_eq!(inside(&chart, &img, 8, 31), [255, 255, 255]);
+        assert_eq!(chart.layout(1000, 1000).unwrap().cell, 17);
+    }
+
     #[test]
     fn fifty_classes_fit() {
         let names: Vec<String> = (0..50).map(|i| format!("Person_{i:02}")).collect();

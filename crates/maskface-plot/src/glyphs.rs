@@ -151,3 +151,35 @@ impl<'a> DrawingBackend for GlyphBitmap<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use plotters::style::text_anchor::Pos;
+    use plotters::style::Color;
+
+    use super::*;
+    use crate::drawing::{font, render, BLACK};
+
+    #[test]
+    fn a_glyph_keeps_its_side_bearing() {
+        let px = 40.0;
+        let img = render(100, 60, |root| {
+            let style = font(px).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Top));
+            root.draw_text("i", &style, (10, 10))?;
+            Ok(())
+        })
+        .unwrap();
+        let dejavu = FontRef::try_from_slice(dejavu::sans::regular()).unwrap();
+        let scaled = dejavu.as_scaled(PxScale::from(px as f32));
+        let bearing = scaled.h_side_bearing(scaled.glyph_id('i'));
+        assert!(bearing > 2.0, "{bearing}");
+        let first_ink = (0..100)
+            .find(|&x| (0..60).any(|y| img.get_pixel(x, y).0[0] < 128))
+            .unwrap();
+        // plotters' own text drawing would put the stem at x = 10.
+        assert!(
+            (f64::from(first_ink) - (10.0 + f64::from(bearing))).abs() <= 1.0,
+            "ink from {first_ink}, bearing {bearing}"
+        );
+    }
+}

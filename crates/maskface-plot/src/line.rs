@@ -358,6 +358,78 @@ mod tests {
             .is_err());
     }
 
+    /// Where plotters puts a fraction `(fx, fy)` of the axes of a 300x200
+    /// chart: its plotting area spans pixels 66..=285 across and 155 up to
+    /// 34, and plotters rounds towards the start of an axis.
+    fn pixel(fx: f64, fy: f64) -> (u32, u32) {
+        let at = |from: f64, to: f64, f: f64| {
+            let d = (to - from) * f;
+            (from
+                + if to > from {
+                    (d + 1e-3).floor()
+                } else {
+                    (d - 1e-3).ceil()
+                }) as u32
+        };
+        (at(66.0, 285.0, fx), at(155.0, 34.0, fy))
+    }
+
+    #[test]
+    fn a_series_is_drawn_where_its_values_fall() {
+        // y from 0 to 1 (nice steps of 0.2), x from 0 to 10 as given.
+        let img = LineChart::new("t")
+            .series("", vec![(0.0, 0.5), (10.0, 0.5), (10.0, 1.0)])
+            .render(300, 200)
+            .unwrap();
+        let blue = [70, 110, 180];
+        let (_, y) = pixel(0.0, 0.5);
+        for fx in [0.1, 0.5, 0.9] {
+            let (x, _) = pixel(fx, 0.5);
+            let hit = (y - 1..=y + 1).any(|y| img.get_pixel(x, y).0 == blue);
+            assert!(hit, "no curve at x={x} near y={y}");
+            // Two pixels thick, not more.
+            assert_ne!(img.get_pixel(x, y - 3).0, blue);
+            assert_ne!(img.get_pixel(x, y + 3).0, blue);
+        }
+        // The grid line at y = 0.2 is grey, the axis black.
+        let (x, y) = pixel(0.25, 0.2);
+        assert_eq!(img.get_pixel(x, y).0, [200, 200, 200]);
+        assert_eq!(img.get_pixel(65, y).0, [0, 0, 0]);
+    }
+
+    #[test]
+    fn a_log_axis_places_values_by_their_logarithm() {
+        // x spans 0.001..1, three decades: 0.01 lies a third of the way.
+        let img = LineChart::new("t")
+            .series("range", vec![(0.001, 0.0), (1.0, 0.0)])
+            .series("at 0.01", vec![(0.01, 0.1), (0.01, 0.9)])
+            .log_x()
+            .render(300, 200)
+            .unwrap();
+        let orange = [210, 90, 60];
+        let (x, y) = pixel(1.0 / 3.0, 0.5);
+        assert!(
+            (x - 1..=x + 1).any(|x| img.get_pixel(x, y).0 == orange),
+            "no line near x={x}"
+        );
+        // Decades get grid lines, 2..9 times a decade light ones.
+        let (x, y) = pixel(2.0 / 3.0, 0.3);
+        assert_eq!(img.get_pixel(x, y).0, [200, 200, 200]);
+        let (x, y) = pixel(2f64.log10() / 3.0, 0.3);
+        assert_eq!(img.get_pixel(x, y).0, [235, 235, 235]);
+        // The legend takes the free upper right corner, the grid line
+        // showing faintly through its background.
+        let (x, y) = pixel(2.0 / 3.0, 0.9);
+        assert_eq!(img.get_pixel(x, y).0, [246, 246, 246]);
+    }
+
+    #[test]
+    fn along_a_polyline_every_few_pixels() {
+        assert_eq!(along(&[(0, 0), (8, 0)]), [(0, 0), (4, 0), (8, 0)]);
+        assert_eq!(along(&[(0, 0), (1, 1)]), [(0, 0), (1, 1)]);
+        assert!(along(&[]).is_empty());
+    }
+
     #[test]
     fn log_axes_span_decades_and_drop_points_at_zero() {
         let t = Axis::new((0.0025, 0.8), true, false);
