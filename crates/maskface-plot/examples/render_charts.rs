@@ -24,8 +24,11 @@ fn roc(rise: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Every chart, by file name and the size its caller renders it at.
-fn charts() -> Vec<(&'static str, Box<dyn Fn() -> Result<RgbImage, PlotError>>)> {
+/// Draws one chart.
+type Draw = Box<dyn Fn() -> Result<RgbImage, PlotError>>;
+
+/// Every chart, by file name, drawn at the size its caller renders it at.
+fn charts() -> Vec<(&'static str, Draw)> {
     let names: Vec<String> = (0..50).map(|i| format!("Person_{i:02}")).collect();
     let mut fifty: Vec<Vec<u32>> = (0..50)
         .map(|r| (0..50).map(|c| u32::from(r == c) * 4).collect())

@@ -155,7 +155,6 @@ impl<'a> DrawingBackend for GlyphBitmap<'a> {
 #[cfg(test)]
 mod tests {
     use plotters::style::text_anchor::Pos;
-    use plotters::style::Color;
 
     use super::*;
     use crate::drawing::{font, render, BLACK};
