@@ -1,7 +1,18 @@
 use image::{Rgb, RgbImage};
+use plotters::chart::ChartBuilder;
+use plotters::element::Rectangle;
+use plotters::style::{Color, RGBColor};
 
-use crate::canvas::{nice_step, Canvas, BLACK};
+use crate::axes::{nice_step, tick_label, Categories};
+use crate::drawing::{
+    font, hanging_labels, render, text_size, title, BLACK, GREY, LABEL_PX, TITLE_BAND,
+};
 use crate::PlotError;
+
+/// Room around the plotting area (below the title band; the bottom depends
+/// on the labels), in pixels: tick labels and the y label on the left.
+const LEFT: u32 = 60;
+const RIGHT: u32 = 10;
 
 /// A vertical bar chart with a title, a y axis with ticks and one label per
 /// bar (written vertically when the bars are narrow).
@@ -56,98 +67,76 @@ impl BarChart {
                 reason: format!("bar `{l}` has value {v}; values must be finite and >= 0"),
             });
         }
-        let mut c = Canvas::new(width, height)?;
-        let font = 13.0;
         let n = self.bars.len() as u32;
-        let vertical = {
-            let slot = width.saturating_sub(70) / n;
-            let widest = self
-                .bars
-                .iter()
-                .map(|(l, _)| c.text_size(font, l).0)
-                .max()
-                .unwrap_or(0);
-            widest + 4 > slot
-        };
+        let mut widest = 0;
+        for (label, _) in &self.bars {
+            widest = widest.max(text_size(LABEL_PX, label)?.0);
+        }
+        let vertical = widest + 4 > width.saturating_sub(LEFT + RIGHT) / n;
         let label_h = if vertical {
-            self.bars
-                .iter()
-                .map(|(l, _)| c.text_size(font, l).0)
-                .max()
-                .unwrap_or(0)
-                .min(height / 3)
-                + 8
+            widest.min(height / 3) + 8
         } else {
             22
         };
-        let (left, right, top) = (60u32, 10u32, 34u32);
         let bottom = label_h + 4;
-        if width <= left + right + n || height <= top + bottom + 10 {
+        if width <= LEFT + RIGHT + n || height <= TITLE_BAND + bottom + 10 {
             return Err(PlotError::InvalidParameter {
                 name: "size",
                 reason: format!("{width}x{height} is too small for {n} bars"),
             });
         }
-        let plot_w = width - left - right;
-        let plot_h = height - top - bottom;
-
-        c.text_centered(width as i32 / 2, 8, 18.0, BLACK, &self.title);
         let max = self.bars.iter().map(|(_, v)| *v).fold(0.0, f64::max);
         let step = nice_step(max, 5);
         let y_max = ((max / step).ceil() * step).max(step);
-        let y_of = |v: f64| top as f32 + plot_h as f32 * (1.0 - (v / y_max) as f32);
+        // Each bar fills four fifths of its slot.
+        let slot = f64::from(width - LEFT - RIGHT) / f64::from(n);
+        let gap = (slot * 0.1).round() as u32;
+        let [r, g, b] = self.color.0;
+        let color = RGBColor(r, g, b);
 
-        let mut tick = 0.0;
-        while tick <= y_max + step * 1e-9 {
-            let text = if step.fract() == 0.0 {
-                format!("{tick:.0}")
-            } else {
-                format!("{tick:.2}")
+        render(width, height, |root| {
+            title(root, &self.title)?;
+            let mut chart = ChartBuilder::on(root)
+                .margin_top(TITLE_BAND)
+                .margin_right(RIGHT)
+                .x_label_area_size(bottom)
+                .y_label_area_size(LEFT)
+                .build_cartesian_2d(Categories::new(self.bars.len()), 0.0..y_max)?;
+            let bar_label = |v: &f64| {
+                self.bars
+                    .get(Categories::index(*v))
+                    .map_or_else(String::new, |(label, _)| label.clone())
             };
-            c.y_tick(left, (left + plot_w) as f32, y_of(tick), font, &text);
-            tick += step;
-        }
-        if !self.y_label.is_empty() {
-            let (tw, _) = c.text_size(font, &self.y_label);
-            let y = (top + plot_h / 2) as i32 - tw as i32 / 2;
-            c.text_vertical(2, y, font, BLACK, &self.y_label);
-        }
-
-        let slot = plot_w as f32 / n as f32;
-        let bar_w = (slot * 0.8).max(1.0);
-        for (i, (label, v)) in self.bars.iter().enumerate() {
-            let x0 = left as f32 + slot * i as f32 + (slot - bar_w) / 2.0;
-            let y0 = y_of(*v);
-            let h = (top + plot_h) as f32 - y0;
-            c.rect(
-                x0.round() as i32,
-                y0.round() as i32,
-                bar_w.round() as u32,
-                h.round() as u32,
-                self.color,
-            );
-            let cx = x0 + bar_w / 2.0;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                // Vertical labels are written below, hanging from the axis.
+                .x_labels(if vertical { 0 } else { self.bars.len() })
+                .x_label_formatter(&bar_label)
+                .y_labels(6)
+                .y_label_formatter(&|v| tick_label(*v))
+                .label_style(font(LABEL_PX))
+                .axis_desc_style(font(LABEL_PX))
+                .y_desc(self.y_label.as_str())
+                .axis_style(BLACK)
+                .bold_line_style(GREY)
+                .max_light_lines(0)
+                .draw()?;
+            chart.draw_series(self.bars.iter().enumerate().map(|(i, (_, v))| {
+                let mut bar =
+                    Rectangle::new([(i as f64, 0.0), (i as f64 + 1.0, *v)], color.filled());
+                bar.set_margin(0, 0, gap, gap);
+                bar
+            }))?;
             if vertical {
-                let (_, th) = c.text_size(font, label);
-                c.text_vertical(
-                    cx as i32 - th as i32 / 2,
-                    (top + plot_h + 4) as i32,
-                    font,
-                    BLACK,
-                    label,
-                );
-            } else {
-                c.text_centered(cx as i32, (top + plot_h + 4) as i32, font, BLACK, label);
+                let labels = self.bars.iter().enumerate().map(|(i, (label, _))| {
+                    let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+                    ((x, y + 4), label.as_str())
+                });
+                hanging_labels(root, labels, LABEL_PX)?;
             }
-        }
-        let axis_y = (top + plot_h) as f32;
-        c.line((left as f32, top as f32), (left as f32, axis_y), BLACK);
-        c.line(
-            (left as f32, axis_y),
-            ((left + plot_w) as f32, axis_y),
-            BLACK,
-        );
-        Ok(c.img)
+            Ok(())
+        })
     }
 }
 
@@ -169,6 +158,36 @@ mod tests {
         let (a, b) = (count(60, 175), count(175, 290));
         assert!(a > 0);
         assert!((b as f64 / a as f64 - 4.0).abs() < 0.3, "a={a} b={b}");
+    }
+
+    #[test]
+    fn bars_reach_their_values_on_the_axis() {
+        // Values 1 and 4: the axis runs 0..4, bars fill 4/5 of their slots.
+        let chart = BarChart::new("t")
+            .bars(vec![("a".into(), 1.0), ("b".into(), 4.0)])
+            .color([10, 20, 30]);
+        let img = chart.render(300, 200).unwrap();
+        let column = |x: u32| -> Vec<u32> {
+            (0..200)
+                .filter(|&y| img.get_pixel(x, y).0 == [10, 20, 30])
+                .collect()
+        };
+        // The plotting area: x 60..=289, y 34 (value 4) down to 173 (0,
+        // where the grid line stays visible under the bars).
+        let (top, bottom) = (34.0, 172.0);
+        let a = column(60 + 57);
+        let b = column(60 + 172);
+        assert_eq!(a.last(), b.last());
+        assert_eq!(*b.last().unwrap(), bottom as u32);
+        assert_eq!(b[0], top as u32);
+        let a_top = (bottom + 1.0) - (bottom + 1.0 - top) / 4.0;
+        assert!(
+            (f64::from(a[0]) - a_top).abs() <= 1.0,
+            "{} vs {a_top}",
+            a[0]
+        );
+        // The gap between the bars is white.
+        assert_eq!(img.get_pixel(60 + 115, 150).0, [255, 255, 255]);
     }
 
     #[test]

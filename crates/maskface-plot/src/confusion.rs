@@ -1,6 +1,13 @@
 use image::{Rgb, RgbImage};
+use plotters::chart::ChartBuilder;
+use plotters::element::{PathElement, Rectangle, Text};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, RGBColor};
 
-use crate::canvas::{Canvas, BLACK, GREY};
+use crate::axes::Categories;
+use crate::drawing::{
+    font, hanging_labels, render, text_size, title, BLACK, GREY, TITLE_BAND, WHITE,
+};
 use crate::PlotError;
 
 /// Right answers are drawn in blue, mistakes in red, both fading to white
@@ -8,6 +15,8 @@ use crate::PlotError;
 /// classes stand out at a glance.
 const RIGHT: [u8; 3] = [40, 90, 170];
 const WRONG: [u8; 3] = [200, 40, 40];
+/// The size of the axis names ("predicted", "true").
+const AXIS_PX: f64 = 14.0;
 
 /// A confusion matrix: one row per true class, one column per predicted
 /// class. Each cell is shaded by its share of the row (blue on the
@@ -27,6 +36,17 @@ pub struct ConfusionChart {
     title: String,
     classes: Vec<String>,
     counts: Vec<Vec<u32>>,
+}
+
+/// Where the matrix goes: square cells of `cell` pixels, the top-left
+/// corner at `(x0, TITLE_BAND)`, labels of `font` pixels.
+struct Layout {
+    cell: u32,
+    x0: u32,
+    font: f64,
+    /// The label areas: class names and the axis names.
+    left: u32,
+    bottom: u32,
 }
 
 impl ConfusionChart {
@@ -71,6 +91,40 @@ impl ConfusionChart {
         Rgb(base.map(|c| (255.0 - (255.0 - c as f32) * strength).round() as u8))
     }
 
+    /// Sizes the cells and the labels to the picture: labels shrink with
+    /// the cells, down to a size that is still legible.
+    fn layout(&self, width: u32, height: u32) -> Result<Layout, PlotError> {
+        let n = self.classes.len() as u32;
+        let room = width.min(height).saturating_sub(TITLE_BAND + 40);
+        let font = f64::from(room as f32 / n as f32 * 0.8).clamp(7.0, 13.0);
+        let mut widest = 0;
+        for class in &self.classes {
+            widest = widest.max(text_size(font, class)?.0);
+        }
+        let widest = widest.min(width / 3);
+        let (_, axis_h) = text_size(AXIS_PX, "predicted")?;
+        let left = axis_h + 8 + widest + 6;
+        let bottom = widest + 6 + axis_h + 8;
+        let avail_w = width.saturating_sub(left + 10);
+        // One pixel more than the matrix: plotters' plotting area ends one
+        // pixel before its edge.
+        let avail_h = height.saturating_sub(TITLE_BAND + bottom + 1);
+        let cell = avail_w.min(avail_h) / n;
+        if cell == 0 {
+            return Err(PlotError::InvalidParameter {
+                name: "size",
+                reason: format!("{width}x{height} is too small for {n} classes"),
+            });
+        }
+        Ok(Layout {
+            cell,
+            x0: left + (avail_w - cell * n) / 2,
+            font,
+            left,
+            bottom,
+        })
+    }
+
     /// Draws the chart on a `width` x `height` white image.
     pub fn render(&self, width: u32, height: u32) -> Result<RgbImage, PlotError> {
         let n = self.classes.len();
@@ -86,116 +140,90 @@ impl ConfusionChart {
                 reason: format!("expected {n} rows of {n} counts, one per class"),
             });
         }
-        let mut c = Canvas::new(width, height)?;
-        let title_h = 34u32;
-        let axis_font = 14.0;
-        // Labels shrink with the cells, down to a size that is still legible.
-        let room = width.min(height).saturating_sub(title_h + 40);
-        let font = (room as f32 / n as f32 * 0.8).clamp(7.0, 13.0);
-        let widest = self
-            .classes
-            .iter()
-            .map(|l| c.text_size(font, l).0)
-            .max()
-            .unwrap_or(0)
-            .min(width / 3);
-        let (_, axis_h) = c.text_size(axis_font, "predicted");
-        let left = axis_h + 8 + widest + 6;
-        let bottom = widest + 6 + axis_h + 8;
-        let avail_w = width.saturating_sub(left + 10);
-        let avail_h = height.saturating_sub(title_h + bottom);
-        let cell = avail_w.min(avail_h) / n as u32;
-        if cell == 0 {
-            return Err(PlotError::InvalidParameter {
-                name: "size",
-                reason: format!("{width}x{height} is too small for {n} classes"),
-            });
-        }
+        let Layout {
+            cell,
+            x0,
+            font: label_px,
+            left,
+            bottom,
+        } = self.layout(width, height)?;
         let side = cell * n as u32;
-        let x0 = left + (avail_w - side) / 2;
-        let y0 = title_h;
-
-        c.text_centered(width as i32 / 2, 8, 18.0, BLACK, &self.title);
-        let count_font = (cell as f32 * 0.6).min(14.0);
-        for row in 0..n {
-            for col in 0..n {
-                let (x, y) = (x0 + col as u32 * cell, y0 + row as u32 * cell);
-                c.rect(x as i32, y as i32, cell, cell, self.cell_color(row, col));
-                let count = self.counts[row][col];
-                if count > 0 && cell >= 14 {
+        let count_px = (f64::from(cell) * 0.6).min(14.0);
+        let class_name = |v: &f64| {
+            self.classes
+                .get(Categories::index(*v))
+                .cloned()
+                .unwrap_or_default()
+        };
+        render(width, height, |root| {
+            title(root, &self.title)?;
+            let mut chart = ChartBuilder::on(root)
+                .margin_top(TITLE_BAND)
+                .margin_left(x0 - left)
+                .margin_right(width.saturating_sub(x0 + side + 1))
+                .margin_bottom(height.saturating_sub(TITLE_BAND + side + 1 + bottom))
+                .x_label_area_size(bottom)
+                .y_label_area_size(left)
+                .build_cartesian_2d(Categories::new(n), Categories::downwards(n))?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                // Column names are written below, hanging from the matrix.
+                .x_labels(0)
+                .y_labels(n)
+                .y_label_formatter(&class_name)
+                .label_style(font(label_px))
+                .axis_desc_style(font(AXIS_PX))
+                .x_desc("predicted")
+                .y_desc("true")
+                .axis_style(GREY)
+                .set_all_tick_mark_size(2)
+                .draw()?;
+            let cells = (0..n).flat_map(|row| (0..n).map(move |col| (row, col)));
+            chart.draw_series(cells.clone().map(|(row, col)| {
+                let Rgb([r, g, b]) = self.cell_color(row, col);
+                let (x, y) = (col as f64, row as f64);
+                Rectangle::new([(x, y), (x + 1.0, y + 1.0)], RGBColor(r, g, b).filled())
+            }))?;
+            // Grid lines only where they leave the cells readable.
+            if cell >= 6 {
+                let edge = n as f64;
+                chart.draw_series((0..=n).flat_map(|i| {
+                    let p = i as f64;
+                    [
+                        PathElement::new([(p, 0.0), (p, edge)], GREY),
+                        PathElement::new([(0.0, p), (edge, p)], GREY),
+                    ]
+                }))?;
+            }
+            if cell >= 14 {
+                let mut counts = Vec::new();
+                for (row, col) in cells {
+                    let count = self.counts[row][col];
                     let text = count.to_string();
-                    let (tw, th) = c.text_size(count_font, &text);
-                    if tw + 2 <= cell {
-                        let dark = self
-                            .cell_color(row, col)
-                            .0
-                            .iter()
-                            .map(|&v| v as u32)
-                            .sum::<u32>()
-                            < 3 * 150;
-                        let color = if dark { Rgb([255, 255, 255]) } else { BLACK };
-                        c.text(
-                            (x + (cell - tw) / 2) as i32,
-                            (y + (cell - th) / 2) as i32 - 1,
-                            count_font,
-                            color,
-                            &text,
-                        );
+                    if count == 0 || text_size(count_px, &text)?.0 + 2 > cell {
+                        continue;
                     }
+                    let dark = self
+                        .cell_color(row, col)
+                        .0
+                        .iter()
+                        .map(|&v| u32::from(v))
+                        .sum::<u32>()
+                        < 3 * 150;
+                    let style = font(count_px)
+                        .color(if dark { &WHITE } else { &BLACK })
+                        .pos(Pos::new(HPos::Center, VPos::Center));
+                    counts.push(Text::new(text, (col as f64 + 0.5, row as f64 + 0.5), style));
                 }
+                chart.draw_series(counts)?;
             }
-        }
-        // Grid lines only where they leave the cells readable.
-        if cell >= 6 {
-            for i in 0..=n as u32 {
-                let p = i * cell;
-                c.line(
-                    ((x0 + p) as f32, y0 as f32),
-                    ((x0 + p) as f32, (y0 + side) as f32),
-                    GREY,
-                );
-                c.line(
-                    (x0 as f32, (y0 + p) as f32),
-                    ((x0 + side) as f32, (y0 + p) as f32),
-                    GREY,
-                );
-            }
-        }
-        for (i, label) in self.classes.iter().enumerate() {
-            let (tw, th) = c.text_size(font, label);
-            let mid = (i as u32 * cell + cell / 2) as i32;
-            c.text(
-                x0 as i32 - 4 - tw as i32,
-                y0 as i32 + mid - th as i32 / 2,
-                font,
-                BLACK,
-                label,
-            );
-            c.text_vertical(
-                x0 as i32 + mid - th as i32 / 2,
-                (y0 + side + 4) as i32,
-                font,
-                BLACK,
-                label,
-            );
-        }
-        let (tw, _) = c.text_size(axis_font, "predicted");
-        c.text(
-            (x0 + side / 2) as i32 - tw as i32 / 2,
-            (height - axis_h - 6) as i32,
-            axis_font,
-            BLACK,
-            "predicted",
-        );
-        let (tw, _) = c.text_size(axis_font, "true");
-        c.text_vertical(
-            2,
-            (y0 + side / 2) as i32 - tw as i32 / 2,
-            axis_font,
-            BLACK,
-            "true",
-        );
-        Ok(c.img)
+            let columns = self.classes.iter().enumerate().map(|(col, class)| {
+                let (x, y) = chart.backend_coord(&(col as f64 + 0.5, n as f64));
+                ((x, y + 4), class.as_str())
+            });
+            hanging_labels(root, columns, label_px)
+        })
     }
 }
 
@@ -234,6 +262,47 @@ mod tests {
         // One full cell each, less the count's digits.
         assert!(blue > 100 && mistake > 100, "{blue} {mistake}");
         assert!((blue as f64 / mistake as f64 - 1.0).abs() < 0.3);
+    }
+
+    /// The colour well inside cell `(row, col)`, clear of the grid lines
+    /// and of the count written in its middle.
+    fn inside(chart: &ConfusionChart, img: &RgbImage, row: usize, col: usize) -> [u8; 3] {
+        let Layout { cell, x0, .. } = chart.layout(img.width(), img.height()).unwrap();
+        let x = x0 + col as u32 * cell + cell / 5;
+        let y = TITLE_BAND + row as u32 * cell + cell / 5;
+        img.get_pixel(x, y).0
+    }
+
+    #[test]
+    fn each_cell_is_painted_where_it_belongs() {
+        let chart = three();
+        let img = chart.render(300, 300).unwrap();
+        for row in 0..3 {
+            for col in 0..3 {
+                let want = chart.cell_color(row, col).0;
+                assert_eq!(inside(&chart, &img, row, col), want, "cell {row},{col}");
+            }
+        }
+        // Grid lines between the cells.
+        let Layout { cell, x0, .. } = chart.layout(300, 300).unwrap();
+        assert_eq!(img.get_pixel(x0 + cell, TITLE_BAND + 3).0, [200, 200, 200]);
+    }
+
+    #[test]
+    fn one_mistake_among_fifty_classes_shows() {
+        let names: Vec<String> = (0..50).map(|i| format!("Person_{i:02}")).collect();
+        let mut counts: Vec<Vec<u32>> = (0..50)
+            .map(|r| (0..50).map(|c| u32::from(r == c) * 4).collect())
+            .collect();
+        counts[7][7] = 3;
+        counts[7][31] = 1;
+        let chart = ConfusionChart::new("50").classes(names).counts(counts);
+        let img = chart.render(1000, 1000).unwrap();
+        assert_eq!(inside(&chart, &img, 7, 31), [237, 183, 183]);
+        assert_eq!(inside(&chart, &img, 7, 7), [94, 131, 191]);
+        assert_eq!(inside(&chart, &img, 8, 8), RIGHT);
+        assert_eq!(inside(&chart, &img, 8, 31), [255, 255, 255]);
+        assert_eq!(chart.layout(1000, 1000).unwrap().cell, 17);
     }
 
     #[test]

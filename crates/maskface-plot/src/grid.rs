@@ -1,11 +1,15 @@
-use image::{imageops, RgbImage};
+use ab_glyph::{FontRef, PxScale};
+use image::{imageops, Rgb, RgbImage};
+use imageproc::drawing::{draw_text_mut, text_size};
 
-use crate::canvas::{Canvas, BLACK};
 use crate::PlotError;
 
 /// Lays images out in a grid of `cols` columns, each cell `cell` x `cell`
 /// pixels (images are resized to fit, keeping their aspect ratio) with an
 /// optional caption under each.
+///
+/// A contact sheet is not a chart: it is plain image code, its captions
+/// written with imageproc rather than plotters.
 ///
 /// ```
 /// let tiles = vec![image::RgbImage::new(50, 50); 3];
@@ -29,7 +33,10 @@ pub fn image_grid(
     }
     let caption_h = if captions.is_empty() { 0 } else { 18 };
     let rows = (images.len() as u32).div_ceil(cols);
-    let mut c = Canvas::new(cols * cell, rows * (cell + caption_h))?;
+    let font = FontRef::try_from_slice(dejavu::sans::regular())
+        .map_err(|e| PlotError::Font(e.to_string()))?;
+    let caption_px = PxScale::from(12.0);
+    let mut sheet = RgbImage::from_pixel(cols * cell, rows * (cell + caption_h), Rgb([255; 3]));
     for (i, img) in images.iter().enumerate() {
         let (col, row) = (i as u32 % cols, i as u32 / cols);
         let (x, y) = (col * cell, row * (cell + caption_h));
@@ -41,21 +48,24 @@ pub fn image_grid(
             );
             let tile = imageops::resize(img, w, h, imageops::FilterType::Triangle);
             imageops::replace(
-                &mut c.img,
+                &mut sheet,
                 &tile,
                 (x + (cell - w) / 2) as i64,
                 (y + (cell - h) / 2) as i64,
             );
         }
         if let Some(caption) = captions.get(i) {
-            c.text_centered(
-                (x + cell / 2) as i32,
+            let (w, _) = text_size(caption_px, &font, caption);
+            draw_text_mut(
+                &mut sheet,
+                Rgb([0; 3]),
+                (x + cell / 2) as i32 - w as i32 / 2,
                 (y + cell + 2) as i32,
-                12.0,
-                BLACK,
+                caption_px,
+                &font,
                 caption,
             );
         }
     }
-    Ok(c.img)
+    Ok(sheet)
 }

@@ -1,22 +1,41 @@
-use image::{Rgb, RgbImage};
+use std::ops::Range;
 
-use crate::canvas::{nice_step, Canvas, BLACK};
+use image::RgbImage;
+use plotters::chart::{ChartBuilder, SeriesLabelPosition};
+use plotters::coord::combinators::{BindKeyPoints, IntoLogRange};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::element::PathElement;
+use plotters::series::LineSeries;
+use plotters::style::{Color, RGBColor};
+
+use crate::axes::{nice_step, tick_label};
+use crate::drawing::{
+    font, render, text_size, title, Area, DrawResult, BLACK, GREY, LABEL_PX, LIGHT_GREY,
+    TITLE_BAND, WHITE,
+};
 use crate::PlotError;
 
 /// Colours given to the series in turn.
-const PALETTE: [[u8; 3]; 6] = [
-    [70, 110, 180],
-    [210, 90, 60],
-    [60, 150, 80],
-    [150, 90, 170],
-    [200, 160, 40],
-    [90, 90, 90],
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(70, 110, 180),
+    RGBColor(210, 90, 60),
+    RGBColor(60, 150, 80),
+    RGBColor(150, 90, 170),
+    RGBColor(200, 160, 40),
+    RGBColor(90, 90, 90),
 ];
+
+/// Room around the plotting area (below the title band), in pixels: tick
+/// labels and the y label on the left, tick labels and the x label below.
+const LEFT: u32 = 66;
+const RIGHT: u32 = 14;
+const BOTTOM: u32 = 44;
 
 /// A line plot of one or more series over a shared x axis (loss curves,
 /// explained variance, ROC curves), with ticks and a legend. Either axis may
-/// be logarithmic (decade ticks), as open-set ROC and DET curves are drawn;
-/// points at or below zero on a logarithmic axis are left out.
+/// be logarithmic (decade ticks, minor grid lines at 2..9 times each
+/// decade), as open-set ROC and DET curves are drawn; points at or below
+/// zero on a logarithmic axis are left out.
 ///
 /// ```
 /// use maskface_plot::LineChart;
@@ -82,15 +101,14 @@ impl LineChart {
 
     /// Draws the chart on a `width` x `height` white image.
     pub fn render(&self, width: u32, height: u32) -> Result<RgbImage, PlotError> {
-        let axis = |v: f64, log: bool| if log { v.log10() } else { v };
-        // Every series in plotting coordinates (log10 on a log axis).
+        // Every series without the points a log axis cannot show.
         let series: Vec<Vec<(f64, f64)>> = self
             .series
             .iter()
             .map(|(_, pts)| {
                 pts.iter()
                     .filter(|(x, y)| !(self.log_x && *x <= 0.0 || self.log_y && *y <= 0.0))
-                    .map(|&(x, y)| (axis(x, self.log_x), axis(y, self.log_y)))
+                    .copied()
                     .collect()
             })
             .collect();
@@ -107,169 +125,210 @@ impl LineChart {
                 reason: "every point must be finite".into(),
             });
         }
-        let (left, right, top, bottom) = (66u32, 14u32, 34u32, 44u32);
-        if width <= left + right + 20 || height <= top + bottom + 20 {
+        if width <= LEFT + RIGHT + 20 || height <= TITLE_BAND + BOTTOM + 20 {
             return Err(PlotError::InvalidParameter {
                 name: "size",
                 reason: format!("{width}x{height} is too small for a line chart"),
             });
         }
-        let mut c = Canvas::new(width, height)?;
-        let font = 13.0;
-        let (pw, ph) = (
-            (width - left - right) as f64,
-            (height - top - bottom) as f64,
-        );
-        let fold = |f: fn(f64, f64) -> f64, init: f64, sel: fn(&(f64, f64)) -> f64| {
-            points.iter().map(sel).fold(init, f)
+        let bounds = |sel: fn(&(f64, f64)) -> f64| {
+            points
+                .iter()
+                .map(sel)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                })
         };
-        let x_ticks = Ticks::new(
-            fold(f64::min, f64::INFINITY, |p| p.0),
-            fold(f64::max, f64::NEG_INFINITY, |p| p.0),
-            self.log_x,
-            6,
-            false,
-        );
-        let y_ticks = Ticks::new(
-            fold(f64::min, f64::INFINITY, |p| p.1),
-            fold(f64::max, f64::NEG_INFINITY, |p| p.1),
-            self.log_y,
-            5,
-            true,
-        );
-        let px = |x: f64| left as f32 + (pw * x_ticks.fraction(x)) as f32;
-        let py = |y: f64| top as f32 + (ph * (1.0 - y_ticks.fraction(y))) as f32;
+        let x = Axis::new(bounds(|p| p.0), self.log_x, false);
+        let y = Axis::new(bounds(|p| p.1), self.log_y, true);
+        render(width, height, |root| {
+            title(root, &self.title)?;
+            match (x.log, y.log) {
+                (false, false) => self.draw(root, &series, (&x, x.linear()), (&y, y.linear())),
+                (true, false) => self.draw(root, &series, (&x, x.decades()), (&y, y.linear())),
+                (false, true) => self.draw(root, &series, (&x, x.linear()), (&y, y.decades())),
+                (true, true) => self.draw(root, &series, (&x, x.decades()), (&y, y.decades())),
+            }
+        })
+    }
 
-        c.text_centered(width as i32 / 2, 8, 18.0, BLACK, &self.title);
-        for (y, text) in y_ticks.labelled() {
-            c.y_tick(left, (width - right) as f32, py(y), font, &text);
-        }
-        for (x, text) in x_ticks.labelled() {
-            let xx = px(x);
-            c.line(
-                (xx, (height - bottom) as f32),
-                (xx, (height - bottom + 4) as f32),
-                BLACK,
-            );
-            c.text_centered(xx as i32, (height - bottom + 6) as i32, font, BLACK, &text);
-        }
-        c.line(
-            (left as f32, (height - bottom) as f32),
-            ((width - right) as f32, (height - bottom) as f32),
-            BLACK,
-        );
-        c.line(
-            (left as f32, top as f32),
-            (left as f32, (height - bottom) as f32),
-            BLACK,
-        );
-        if !self.x_label.is_empty() {
-            c.text_centered(
-                (left + (width - left - right) / 2) as i32,
-                (height - 20) as i32,
-                font,
-                BLACK,
-                &self.x_label,
-            );
-        }
-        if !self.y_label.is_empty() {
-            let (tw, _) = c.text_size(font, &self.y_label);
-            c.text_vertical(
-                2,
-                (top as i32 + ph as i32 / 2) - tw as i32 / 2,
-                font,
-                BLACK,
-                &self.y_label,
-            );
-        }
-        for (k, ((name, _), pts)) in self.series.iter().zip(&series).enumerate() {
-            let color = Rgb(PALETTE[k % PALETTE.len()]);
-            for w in pts.windows(2) {
-                let (a, b) = ((px(w[0].0), py(w[0].1)), (px(w[1].0), py(w[1].1)));
-                // Two pixels thick, so that the curve reads at a glance.
-                c.line(a, b, color);
-                c.line((a.0, a.1 + 1.0), (b.0, b.1 + 1.0), color);
-            }
+    /// Draws the axes, the series and the legend on `root`, with the two
+    /// axes' coordinate types (linear or logarithmic) given.
+    fn draw<X, Y>(
+        &self,
+        root: &Area<'_>,
+        series: &[Vec<(f64, f64)>],
+        (x_axis, x): (&Axis, X),
+        (y_axis, y): (&Axis, Y),
+    ) -> DrawResult
+    where
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .margin_top(TITLE_BAND)
+            .margin_right(RIGHT)
+            .x_label_area_size(BOTTOM)
+            .y_label_area_size(LEFT)
+            .build_cartesian_2d(x, y)?;
+        let x_label = |v: &f64| x_axis.label(*v);
+        let y_label = |v: &f64| y_axis.label(*v);
+        chart
+            .configure_mesh()
+            .x_labels(7)
+            .y_labels(6)
+            .x_label_formatter(&x_label)
+            .y_label_formatter(&y_label)
+            .label_style(font(LABEL_PX))
+            .axis_desc_style(font(LABEL_PX))
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .axis_style(BLACK)
+            .bold_line_style(GREY)
+            .light_line_style(LIGHT_GREY)
+            // Minor lines only where an axis names them: a log axis's
+            // multiples of a decade.
+            .max_light_lines(0)
+            .draw()?;
+        let mut named = Vec::new();
+        for (k, ((name, _), points)) in self.series.iter().zip(series).enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            // Two pixels thick, so that the curve reads at a glance.
+            let drawn = chart.draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))?;
             if self.series.len() > 1 || !name.is_empty() {
-                let ly = top as i32 + 6 + 18 * k as i32;
-                let lx = (width - right) as i32 - 150;
-                c.rect(lx, ly + 5, 16, 3, color);
-                c.text(lx + 22, ly, font, BLACK, name);
+                named.push(name.as_str());
+                drawn.label(name.as_str()).legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(3))
+                });
             }
         }
-        Ok(c.img)
+        if named.is_empty() {
+            return Ok(());
+        }
+        // The legend goes in the corner the curves leave most free.
+        let mut widest = 0;
+        for name in &named {
+            widest = widest.max(text_size(LABEL_PX, name)?.0 as i32);
+        }
+        let legend = (widest + 50, 20 * named.len() as i32 + 10);
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let on_curves: Vec<(i32, i32)> = series
+            .iter()
+            .flat_map(|points| {
+                let pixels: Vec<_> = points.iter().map(|p| chart.backend_coord(p)).collect();
+                along(&pixels)
+            })
+            .collect();
+        let corner = [
+            (SeriesLabelPosition::UpperRight, xs.end - legend.0, ys.start),
+            (SeriesLabelPosition::UpperLeft, xs.start, ys.start),
+            (
+                SeriesLabelPosition::LowerRight,
+                xs.end - legend.0,
+                ys.end - legend.1,
+            ),
+            (SeriesLabelPosition::LowerLeft, xs.start, ys.end - legend.1),
+        ]
+        .into_iter()
+        .min_by_key(|&(_, x, y)| {
+            on_curves
+                .iter()
+                .filter(|p| (x..x + legend.0).contains(&p.0) && (y..y + legend.1).contains(&p.1))
+                .count()
+        })
+        .map_or(SeriesLabelPosition::UpperRight, |(corner, _, _)| corner);
+        chart
+            .configure_series_labels()
+            .position(corner)
+            .label_font(font(LABEL_PX))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw()?;
+        Ok(())
     }
 }
 
-/// The ticks of one axis, in plotting coordinates.
-struct Ticks {
-    min: f64,
-    max: f64,
-    step: f64,
+/// Pixels every 4 pixels or so along a polyline, so that a long straight
+/// segment counts where it crosses as much as a curve drawn point by point.
+fn along(pixels: &[(i32, i32)]) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = pixels.first().copied().into_iter().collect();
+    for w in pixels.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        let steps = ((x1 - x0).abs().max((y1 - y0).abs()) / 4).max(1);
+        out.extend((1..=steps).map(|i| (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)));
+    }
+    out
+}
+
+/// The range of one axis in data units.
+struct Axis {
+    range: Range<f64>,
     log: bool,
 }
 
-impl Ticks {
-    /// A linear axis starts at zero when `from_zero` and the data are
-    /// positive; a log axis spans whole decades.
-    fn new(lo: f64, hi: f64, log: bool, n: usize, from_zero: bool) -> Self {
-        if log {
-            let (min, max) = (lo.floor(), hi.ceil());
-            return Ticks {
-                min,
-                max: if max > min { max } else { min + 1.0 },
-                step: 1.0,
-                log,
-            };
-        }
-        let lo = if from_zero { lo.min(0.0) } else { lo };
-        if !from_zero {
-            let span = if hi > lo { hi - lo } else { 1.0 };
-            return Ticks {
-                min: lo,
-                max: lo + span,
-                step: nice_step(span, n),
-                log,
-            };
-        }
-        let step = nice_step(hi - lo, n);
-        let min = (lo / step).floor() * step;
-        Ticks {
-            min,
-            max: ((hi / step).ceil() * step).max(min + step),
-            step,
-            log,
-        }
+impl Axis {
+    /// A log axis spans whole decades; a linear one spans the data, from
+    /// zero and out to a multiple of its tick step when `from_zero` (the y
+    /// axis: values read against zero).
+    fn new((lo, hi): (f64, f64), log: bool, from_zero: bool) -> Self {
+        let range = if log {
+            let (min, max) = (lo.log10().floor(), hi.log10().ceil());
+            let max = if max > min { max } else { min + 1.0 };
+            10f64.powf(min)..10f64.powf(max)
+        } else if from_zero {
+            let lo = lo.min(0.0);
+            let step = nice_step(hi - lo, 5);
+            let min = (lo / step).floor() * step;
+            min..((hi / step).ceil() * step).max(min + step)
+        } else {
+            lo..if hi > lo { hi } else { lo + 1.0 }
+        };
+        Axis { range, log }
     }
 
-    fn fraction(&self, v: f64) -> f64 {
-        (v - self.min) / (self.max - self.min)
+    /// The range with plotters' own ticks.
+    fn linear(&self) -> Range<f64> {
+        self.range.clone()
     }
 
-    /// Tick positions with their labels: multiples of the step inside the
-    /// range, or every decade.
-    fn labelled(&self) -> Vec<(f64, String)> {
-        let mut out = Vec::new();
-        let mut v = (self.min / self.step).ceil() * self.step;
-        while v <= self.max + self.step * 1e-9 {
-            let text = if self.log {
-                let p = 10f64.powi(v.round() as i32);
-                if v >= 0.0 {
-                    format!("{p:.0}")
-                } else {
-                    format!("{p:.*}", (-v.round()) as usize)
-                }
-            } else if self.step.fract() == 0.0 && v.fract() == 0.0 {
-                format!("{v:.0}")
-            } else if self.step >= 0.1 {
-                format!("{v:.1}")
-            } else {
-                format!("{v:.2}")
-            };
-            out.push((v, text));
-            v += self.step;
+    /// The range on a log scale, ticked at every decade. The decades are
+    /// given rather than left to plotters, whose float arithmetic drops
+    /// the first decade of a range such as 0.0001..1.
+    fn decades(&self) -> impl AsRangedCoord<Value = f64, CoordDescType: ValueFormatter<f64>> {
+        let (first, last) = (
+            Self::exponent(self.range.start),
+            Self::exponent(self.range.end),
+        );
+        let decade = |e: i32| 10f64.powi(e);
+        let minor = (first..last).flat_map(move |e| (2..10).map(move |k| f64::from(k) * decade(e)));
+        self.range
+            .clone()
+            .log_scale()
+            .with_key_points((first..=last).map(decade).collect())
+            .with_light_points(minor)
+    }
+
+    fn exponent(v: f64) -> i32 {
+        v.log10().round() as i32
+    }
+
+    /// A tick label: a decade written out in full (`0.001`, `1`, `100`) on
+    /// a log axis.
+    fn label(&self, v: f64) -> String {
+        if !self.log {
+            return tick_label(v);
         }
-        out
+        let e = Self::exponent(v);
+        if e >= 0 {
+            format!("{:.0}", 10f64.powi(e))
+        } else {
+            format!("{:.*}", e.unsigned_abs() as usize, 10f64.powi(e))
+        }
     }
 }
 
@@ -285,7 +344,8 @@ mod tests {
             .render(300, 200)
             .unwrap();
         for c in &PALETTE[..2] {
-            assert!(img.pixels().filter(|p| p.0 == *c).count() > 100, "{c:?}");
+            let rgb = [c.0, c.1, c.2];
+            assert!(img.pixels().filter(|p| p.0 == rgb).count() > 100, "{c:?}");
         }
         assert!(LineChart::new("t").render(300, 200).is_err());
         assert!(LineChart::new("t")
@@ -298,15 +358,92 @@ mod tests {
             .is_err());
     }
 
+    /// Where plotters puts a fraction `(fx, fy)` of the axes of a 300x200
+    /// chart: its plotting area spans pixels 66..=285 across and 155 up to
+    /// 34, and plotters rounds towards the start of an axis.
+    fn pixel(fx: f64, fy: f64) -> (u32, u32) {
+        let at = |from: f64, to: f64, f: f64| {
+            let d = (to - from) * f;
+            (from
+                + if to > from {
+                    (d + 1e-3).floor()
+                } else {
+                    (d - 1e-3).ceil()
+                }) as u32
+        };
+        (at(66.0, 285.0, fx), at(155.0, 34.0, fy))
+    }
+
     #[test]
-    fn log_axes_tick_decades_and_drop_points_at_zero() {
-        let t = Ticks::new(-2.6, -0.1, true, 6, false);
-        let labels: Vec<String> = t.labelled().into_iter().map(|(_, s)| s).collect();
-        assert_eq!(labels, ["0.001", "0.01", "0.1", "1"]);
-        assert_eq!(t.fraction(-3.0), 0.0);
-        assert_eq!(t.fraction(0.0), 1.0);
-        let lin = Ticks::new(0.2, 0.9, false, 5, true);
-        assert_eq!((lin.min, lin.step), (0.0, 0.2));
+    fn a_series_is_drawn_where_its_values_fall() {
+        // y from 0 to 1 (nice steps of 0.2), x from 0 to 10 as given.
+        let img = LineChart::new("t")
+            .series("", vec![(0.0, 0.5), (10.0, 0.5), (10.0, 1.0)])
+            .render(300, 200)
+            .unwrap();
+        let blue = [70, 110, 180];
+        let (_, y) = pixel(0.0, 0.5);
+        for fx in [0.1, 0.5, 0.9] {
+            let (x, _) = pixel(fx, 0.5);
+            let hit = (y - 1..=y + 1).any(|y| img.get_pixel(x, y).0 == blue);
+            assert!(hit, "no curve at x={x} near y={y}");
+            // Two pixels thick, not more.
+            assert_ne!(img.get_pixel(x, y - 3).0, blue);
+            assert_ne!(img.get_pixel(x, y + 3).0, blue);
+        }
+        // The grid line at y = 0.2 is grey, the axis black.
+        let (x, y) = pixel(0.25, 0.2);
+        assert_eq!(img.get_pixel(x, y).0, [200, 200, 200]);
+        assert_eq!(img.get_pixel(65, y).0, [0, 0, 0]);
+    }
+
+    #[test]
+    fn a_log_axis_places_values_by_their_logarithm() {
+        // x spans 0.001..1, three decades: 0.01 lies a third of the way.
+        let img = LineChart::new("t")
+            .series("range", vec![(0.001, 0.0), (1.0, 0.0)])
+            .series("at 0.01", vec![(0.01, 0.1), (0.01, 0.9)])
+            .log_x()
+            .render(300, 200)
+            .unwrap();
+        let orange = [210, 90, 60];
+        let (x, y) = pixel(1.0 / 3.0, 0.5);
+        assert!(
+            (x - 1..=x + 1).any(|x| img.get_pixel(x, y).0 == orange),
+            "no line near x={x}"
+        );
+        // Decades get grid lines, 2..9 times a decade light ones.
+        let (x, y) = pixel(2.0 / 3.0, 0.3);
+        assert_eq!(img.get_pixel(x, y).0, [200, 200, 200]);
+        let (x, y) = pixel(2f64.log10() / 3.0, 0.3);
+        assert_eq!(img.get_pixel(x, y).0, [235, 235, 235]);
+        // The legend takes the free upper right corner, the grid line
+        // showing faintly through its background.
+        let (x, y) = pixel(2.0 / 3.0, 0.9);
+        assert_eq!(img.get_pixel(x, y).0, [246, 246, 246]);
+    }
+
+    #[test]
+    fn along_a_polyline_every_few_pixels() {
+        assert_eq!(along(&[(0, 0), (8, 0)]), [(0, 0), (4, 0), (8, 0)]);
+        assert_eq!(along(&[(0, 0), (1, 1)]), [(0, 0), (1, 1)]);
+        assert!(along(&[]).is_empty());
+    }
+
+    #[test]
+    fn log_axes_span_decades_and_drop_points_at_zero() {
+        let t = Axis::new((0.0025, 0.8), true, false);
+        assert_eq!(t.range, 0.001..1.0);
+        let labels: Vec<String> = [0.001, 0.01, 0.1, 1.0, 100.0]
+            .iter()
+            .map(|&v| t.label(v))
+            .collect();
+        assert_eq!(labels, ["0.001", "0.01", "0.1", "1", "100"]);
+        // One decade at least, even for a single value.
+        assert_eq!(Axis::new((0.01, 0.01), true, false).range, 0.01..0.1);
+        let lin = Axis::new((0.2, 0.9), false, true);
+        assert_eq!(lin.range, 0.0..1.0);
+        assert_eq!(Axis::new((0.2, 0.9), false, false).range, 0.2..0.9);
         let chart = LineChart::new("DET")
             .series("a", vec![(0.0, 0.5), (0.001, 0.5), (0.1, 0.05), (1.0, 0.0)])
             .log_x()
