@@ -1,20 +1,16 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use maskface_augment::{
-    augment_dataset, AugmentOptions, AugmentReport, ColorJitter, Fill, HorizontalFlip,
-    OutputFormat, Policy, RandomRotation,
+    augment_dataset, AugmentOptions, AugmentReport, ColorJitter, Fill, HorizontalFlip, Policy,
+    RandomRotation,
 };
-use maskface_core::{load_rgb, save_image_atomic, Manifest, Split};
+use maskface_core::{load_rgb, save_image_atomic, Manifest, OutputFormatKind, Split, DEFAULT_SEED};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Lossless PNG.
-    Png,
-    /// JPEG (see --quality).
-    Jpeg,
-}
+// generate.rs names the library's choice by the option's former name; this
+// goes when it is rewritten on the library (issue 13).
+pub use maskface_core::OutputFormatKind as FormatArg;
 
 #[derive(Args, Debug, Clone)]
 pub struct AugmentArgs {
@@ -28,7 +24,7 @@ pub struct AugmentArgs {
     pub out: PathBuf,
 
     /// Seed of every random draw; the same seed gives byte-identical output.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 
     /// Augmented copies per training image (the paper: 3).
@@ -58,8 +54,8 @@ pub struct AugmentArgs {
     pub splits: Vec<String>,
 
     /// Encoding of the augmented images.
-    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = OutputFormatKind::Png)]
+    pub format: OutputFormatKind,
 
     /// JPEG quality, 1..=100 (with --format jpeg).
     #[arg(long, default_value_t = 95)]
@@ -140,12 +136,7 @@ pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
     }
     let opts = AugmentOptions {
         seed: args.seed,
-        format: match args.format {
-            FormatArg::Png => OutputFormat::Png,
-            FormatArg::Jpeg => OutputFormat::Jpeg {
-                quality: args.quality,
-            },
-        },
+        format: args.format.with_quality(args.quality),
         splits,
         overwrite: args.overwrite,
     };

@@ -1,32 +1,17 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
-use maskface_core::{load_rgb, save_image_atomic, write_atomic, Detection};
+use clap::Args;
+use maskface_core::{load_rgb, save_image_atomic, write_atomic, Detection, FaceSelectionKind};
 use maskface_nets::mtcnn::{crop_face, CropConfig, FaceSelection, Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 use rayon::prelude::*;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SelectArg {
-    /// Largest area minus 2 x squared offset from the image centre.
-    Center,
-    /// Largest box.
-    Largest,
-    /// Highest score.
-    Probability,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    /// burn's CPU backend.
-    Flex,
-    /// GPU through wgpu (build with `--features wgpu`).
-    Wgpu,
-    /// NVIDIA CUDA (build with `--features cuda`).
-    Cuda,
-}
+// generate.rs names the library's choices by the options' former names;
+// these go when it is rewritten on the library (issue 13).
+pub use maskface_core::FaceSelectionKind as SelectArg;
+pub use maskface_nets::Backend as BackendArg;
 
 #[derive(Args, Debug, Clone)]
 pub struct DetectArgs {
@@ -61,16 +46,16 @@ pub struct DetectArgs {
     pub min_face: u32,
 
     /// Which face is chosen when an image has several.
-    #[arg(long, value_enum, default_value_t = SelectArg::Center)]
-    pub select: SelectArg,
+    #[arg(long, value_enum, default_value_t = FaceSelectionKind::Center)]
+    pub select: FaceSelectionKind,
 
     /// Images per forward pass (images of equal size are batched).
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
 
     /// burn backend that runs the networks.
-    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
-    pub backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
 }
 
 #[derive(Serialize)]
@@ -147,30 +132,22 @@ fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(out)
 }
 
-/// The backend an option names.
-pub fn backend(arg: BackendArg) -> Backend {
-    match arg {
-        BackendArg::Flex => Backend::Flex,
-        BackendArg::Wgpu => Backend::Wgpu,
-        BackendArg::Cuda => Backend::Cuda,
-    }
+/// The backend an option names (see [`BackendArg`]).
+pub fn backend(arg: Backend) -> Backend {
+    arg
 }
 
-/// The face selection an option names.
-pub fn selection(arg: SelectArg) -> FaceSelection {
-    match arg {
-        SelectArg::Center => FaceSelection::CenterWeighted { weight: 2.0 },
-        SelectArg::Largest => FaceSelection::Largest,
-        SelectArg::Probability => FaceSelection::Probability,
-    }
+/// The face selection an option names (see [`SelectArg`]).
+pub fn selection(arg: FaceSelectionKind) -> FaceSelection {
+    arg.into()
 }
 
 pub fn run(args: &DetectArgs) -> Result<()> {
     let inputs = collect_inputs(&args.inputs)?;
-    let backend = backend(args.backend);
+    let backend = args.backend;
     let config = MtcnnConfig {
         min_face_size: args.min_face,
-        selection: selection(args.select),
+        selection: args.select.into(),
         batch_size: args.batch.max(1),
         ..MtcnnConfig::default()
     };

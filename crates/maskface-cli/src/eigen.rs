@@ -1,31 +1,14 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use maskface_core::{load_rgb, save_image_atomic, write_atomic, Manifest, Split};
+use maskface_dataset::{class_names, write_predictions, Answer};
 use maskface_eigen::{
     eigenface_grid, variance_curve, Components, EigenModel, Eigenfaces, Fit, Metric, NearestParams,
     PcaParams, Preprocess, Rule,
 };
 use serde::Serialize;
-
-use crate::test_answers::{write_test_answers, Answer};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RuleArg {
-    /// The label of the closest training image.
-    Nn,
-    /// The label of the closest class mean.
-    Mean,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MetricArg {
-    /// Euclidean distance.
-    Euclidean,
-    /// One minus the cosine similarity.
-    Cosine,
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct EigenArgs {
@@ -64,12 +47,12 @@ pub struct EigenArgs {
     pub whiten: bool,
 
     /// Classifier on the projections.
-    #[arg(long, value_enum, default_value_t = RuleArg::Nn)]
-    pub classifier: RuleArg,
+    #[arg(long, value_enum, default_value_t = Rule::NearestNeighbour)]
+    pub classifier: Rule,
 
     /// Distance between projections.
-    #[arg(long, value_enum, default_value_t = MetricArg::Euclidean)]
-    pub metric: MetricArg,
+    #[arg(long, value_enum, default_value_t = Metric::Euclidean)]
+    pub metric: Metric,
 
     /// Distance beyond which a face is "none of the targets".
     #[arg(long)]
@@ -85,7 +68,7 @@ struct Report {
     components: usize,
     explained_variance: f64,
     whiten: bool,
-    classifier: RuleArg2,
+    classifier: Rule,
     metric: Metric,
     threshold: Option<f64>,
     train_images: usize,
@@ -93,37 +76,6 @@ struct Report {
     correct: usize,
     rejected: usize,
     accuracy: f64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum RuleArg2 {
-    NearestNeighbour,
-    NearestMean,
-}
-
-/// The class names of a manifest by label; every label `0..n` must be used.
-pub fn class_names(manifest: &Manifest) -> Result<Vec<String>> {
-    let mut names: Vec<Option<String>> = Vec::new();
-    for s in &manifest.samples {
-        let i = s.label as usize;
-        if names.len() <= i {
-            names.resize(i + 1, None);
-        }
-        match &names[i] {
-            Some(n) if *n != s.identity => bail!(
-                "label {} names both `{n}` and `{}` in the manifest",
-                s.label,
-                s.identity
-            ),
-            _ => names[i] = Some(s.identity.clone()),
-        }
-    }
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| n.with_context(|| format!("no image has label {i} in the manifest")))
-        .collect()
 }
 
 /// The accuracy on the test split.
@@ -167,14 +119,8 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
     };
     let pca = PcaParams::new(components).whiten(args.whiten).fit(&x)?;
     let params = NearestParams {
-        rule: match args.classifier {
-            RuleArg::Nn => Rule::NearestNeighbour,
-            RuleArg::Mean => Rule::NearestMean,
-        },
-        metric: match args.metric {
-            MetricArg::Euclidean => Metric::Euclidean,
-            MetricArg::Cosine => Metric::Cosine,
-        },
+        rule: args.classifier,
+        metric: args.metric,
         threshold: args.threshold,
     };
     let clf = params.fit((&pca.transform(&x)?, &y[..]))?;
@@ -203,7 +149,7 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
         })
         .collect();
     let test_samples: Vec<_> = test.split(Split::Test).collect();
-    write_test_answers(&args.out, "eigenfaces", &classes, &test_samples, &answers)?;
+    write_predictions(&args.out, "eigenfaces", &classes, &test_samples, &answers)?;
     let explained = pca.explained_variance_ratio().sum();
     let (n_components, model_path) = (pca.n_components(), args.out.join("model.json"));
     EigenModel::new(
@@ -223,10 +169,7 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
         components: n_components,
         explained_variance: explained,
         whiten: args.whiten,
-        classifier: match args.classifier {
-            RuleArg::Nn => RuleArg2::NearestNeighbour,
-            RuleArg::Mean => RuleArg2::NearestMean,
-        },
+        classifier: args.classifier,
         metric: params.metric,
         threshold: args.threshold,
         train_images: y.len(),

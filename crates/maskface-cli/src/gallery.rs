@@ -1,18 +1,11 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use image::RgbImage;
-use maskface_core::{load_rgb, FaceEmbedder, LandmarkPredictor};
-use maskface_mask::{face_chip, landmark_box, ChipParams, ShapePredictor};
 use maskface_nets::face_resnet::DLIB_RESNET_FILE;
-use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
-use maskface_nets::Backend;
-use maskface_recognize::{file_sha256, image_hash, Gallery, Template};
-
-use maskface_recognize::{DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD};
-
-use crate::recognize::embedder_named;
+use maskface_recognize::{
+    file_sha256, FacePipeline, Gallery, DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
+};
 
 #[derive(Args, Debug, Clone)]
 pub struct EnrollArgs {
@@ -62,67 +55,6 @@ pub struct IdentifyArgs {
     pub models: PathBuf,
 }
 
-/// Detection, landmarks, alignment and embedding of one face per photo.
-pub struct Pipeline {
-    pub mtcnn: Mtcnn,
-    pub predictor: ShapePredictor,
-    pub net: maskface_nets::face_resnet::FaceEmbedderResNet,
-}
-
-/// The network a gallery's templates come from, checked against the digest
-/// it recorded.
-fn gallery_pipeline(gallery: &Gallery, path: &Path, models: &Path) -> Result<Pipeline> {
-    if let Some(want) = &gallery.embedder_sha256 {
-        let have = file_sha256(Path::new(&gallery.embedder))?;
-        if &have != want {
-            bail!(
-                "{}: {} changed since the gallery was made (SHA-256 {have}, recorded {want}); \
-                 its templates no longer compare: enroll the people again in a new gallery",
-                path.display(),
-                gallery.embedder
-            );
-        }
-    }
-    Pipeline::load(models, &gallery.embedder)
-}
-
-impl Pipeline {
-    /// The detector and landmarks from `models`, and the network `embedder`
-    /// names (as a gallery records it).
-    pub fn load(models: &Path, embedder: &str) -> Result<Self> {
-        let device = Backend::Flex.device()?;
-        Ok(Pipeline {
-            mtcnn: Mtcnn::from_dir(models, MtcnnConfig::default(), &device)
-                .context("loading MTCNN (run scripts/setup.sh)")?,
-            predictor: ShapePredictor::from_file(
-                models.join("shape_predictor_68_face_landmarks.dat"),
-            )
-            .context("loading the landmark model (run scripts/setup.sh)")?,
-            net: embedder_named(models, embedder)?,
-        })
-    }
-
-    /// The aligned chip of the photo's main face.
-    fn chip(&self, path: &Path) -> Result<RgbImage> {
-        let image = load_rgb(path)?;
-        let dets = self
-            .mtcnn
-            .detect_images(std::slice::from_ref(&image))
-            .pop()
-            .unwrap_or_else(|| Ok(Vec::new()))?;
-        let Some(det) = self.mtcnn.select(&dets, image.width(), image.height()) else {
-            bail!("{}: no face found", path.display());
-        };
-        let points = LandmarkPredictor::predict(&self.predictor, &image, &landmark_box(det))?;
-        Ok(face_chip(&image, points.points(), &ChipParams::default())?)
-    }
-
-    fn embed(&self, chip: &RgbImage) -> Result<Vec<f32>> {
-        let mut e = self.net.embed(std::slice::from_ref(chip))?;
-        e.pop().context("the network gave no embedding")
-    }
-}
-
 pub fn enroll(args: &EnrollArgs) -> Result<()> {
     // Read (and so check) the gallery before any work: a corrupt file is an
     // error and stays as it is.
@@ -168,19 +100,15 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
     // A new gallery's digest was just taken from the weights: no need to
     // read them again to check it.
     let pipeline = if gallery_exists {
-        gallery_pipeline(&gallery, &args.gallery, &args.models)?
+        FacePipeline::for_gallery(&gallery, &args.gallery, &args.models)?
     } else {
-        Pipeline::load(&args.models, &gallery.embedder)?
+        FacePipeline::load(&args.models, &gallery.embedder)?
     };
-    let mut templates = Vec::new();
-    for path in &args.images {
-        let chip = pipeline.chip(path)?;
-        templates.push(Template {
-            image: image_hash(&chip),
-            source: path.display().to_string(),
-            embedding: pipeline.embed(&chip)?,
-        });
-    }
+    let templates = args
+        .images
+        .iter()
+        .map(|path| pipeline.template(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let done = gallery.enroll(&args.name, templates)?;
     gallery.save(&args.gallery)?;
     println!(
@@ -196,7 +124,7 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
 
 pub fn identify(args: &IdentifyArgs) -> Result<()> {
     let gallery = Gallery::load(&args.gallery)?;
-    let pipeline = gallery_pipeline(&gallery, &args.gallery, &args.models)?;
+    let pipeline = FacePipeline::for_gallery(&gallery, &args.gallery, &args.models)?;
     for path in &args.images {
         let answer = match pipeline.chip(path) {
             Ok(chip) => {

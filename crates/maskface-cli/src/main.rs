@@ -14,7 +14,6 @@ mod progress;
 mod recognize;
 mod run;
 mod split;
-mod test_answers;
 mod train;
 mod verify;
 

@@ -68,4 +68,5 @@ pub use face_resnet::{
     FineTuned,
 };
 pub use head::{l2_normalize, MarginHead, MarginHeadConfig, MarginLoss};
+pub use head::{LossKind, ARCFACE_MARGIN, ARCFACE_SCALE};
 pub use trainer::{Backbone, Classifier, EpochMetrics, FitReport, Progress, TrainConfig, Trainer};
