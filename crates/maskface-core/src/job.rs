@@ -38,7 +38,7 @@ pub enum OutputFormatKind {
     /// Lossless PNG.
     Png,
     /// JPEG at the quality [`OutputFormatKind::with_quality`] is given.
-    #[cfg_attr(feature = "clap", value(help = "JPEG (see --quality)."))]
+    #[cfg_attr(feature = "clap", value(help = "JPEG (see --quality)"))]
     Jpeg,
 }
 

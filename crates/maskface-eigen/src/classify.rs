@@ -15,7 +15,7 @@ pub enum Metric {
     Euclidean,
     /// One minus the cosine similarity (0 for the same direction, 2 for
     /// opposite ones).
-    #[cfg_attr(feature = "clap", value(help = "One minus the cosine similarity."))]
+    #[cfg_attr(feature = "clap", value(help = "One minus the cosine similarity"))]
     Cosine,
 }
 
@@ -54,7 +54,7 @@ pub enum Rule {
     /// The label of the closest training sample.
     #[cfg_attr(
         feature = "clap",
-        value(name = "nn", help = "The label of the closest training image.")
+        value(name = "nn", help = "The label of the closest training image")
     )]
     NearestNeighbour,
     /// The label of the closest class mean.

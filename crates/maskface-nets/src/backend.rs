@@ -14,19 +14,19 @@ use crate::NetsError;
 pub enum Backend {
     /// burn's `flex` CPU backend (the default).
     #[default]
-    #[cfg_attr(feature = "clap", value(help = "burn's CPU backend."))]
+    #[cfg_attr(feature = "clap", value(help = "burn's CPU backend"))]
     Flex,
     /// `wgpu`: Vulkan, Metal, DirectX or WebGPU, whichever the machine
     /// offers (feature `wgpu`).
     #[cfg_attr(
         feature = "clap",
-        value(help = "GPU through wgpu (build with `--features wgpu`).")
+        value(help = "GPU through wgpu (build with `--features wgpu`)")
     )]
     Wgpu,
     /// NVIDIA CUDA (feature `cuda`).
     #[cfg_attr(
         feature = "clap",
-        value(help = "NVIDIA CUDA (build with `--features cuda`).")
+        value(help = "NVIDIA CUDA (build with `--features cuda`)")
     )]
     Cuda,
 }

@@ -56,28 +56,28 @@ pub enum Score {
     /// constant to every logit.
     #[cfg_attr(
         feature = "clap",
-        value(help = "The paper's max(exp(l)) / mean(exp(l)) (n times the max softmax).")
+        value(help = "The paper's max(exp(l)) / mean(exp(l)) (n times the max softmax)")
     )]
     Confidence,
     /// The maximum softmax probability, in `[1/n, 1]`. Invariant to adding
     /// a constant.
-    #[cfg_attr(feature = "clap", value(help = "The largest softmax probability."))]
+    #[cfg_attr(feature = "clap", value(help = "The largest softmax probability"))]
     MaxSoftmax,
     /// The largest logit. Not invariant to adding a constant.
     #[cfg_attr(
         feature = "clap",
-        value(help = "The largest logit (for a distance model: minus the closest distance).")
+        value(help = "The largest logit (for a distance model: minus the closest distance)")
     )]
     MaxLogit,
     /// The negative free energy, `log(sum(exp(l)))`. Not invariant to
     /// adding a constant (it shifts by it).
-    #[cfg_attr(feature = "clap", value(help = "log(sum(exp(l)))."))]
+    #[cfg_attr(feature = "clap", value(help = "log(sum(exp(l)))"))]
     Energy,
     /// The largest value as given: for cosine similarities to class centres
     /// or gallery templates (in `[-1, 1]`).
     #[cfg_attr(
         feature = "clap",
-        value(help = "The largest cosine similarity (embedding models).")
+        value(help = "The largest cosine similarity (embedding models)")
     )]
     MaxSimilarity,
 }

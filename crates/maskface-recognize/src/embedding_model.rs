@@ -28,7 +28,7 @@ pub enum HeadKind {
     #[cfg_attr(
         feature = "clap",
         value(
-            help = "Nearest centre, each person's scores normalised against the faces of --cohort (their 300 closest), so one open-set threshold suits everyone."
+            help = "Nearest centre, each person's scores normalised against the faces of --cohort (their 300 closest), so one open-set threshold suits everyone"
         )
     )]
     Cohort,

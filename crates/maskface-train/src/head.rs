@@ -47,7 +47,7 @@ pub enum LossKind {
     /// Additive angular margin on cosine logits (ArcFace).
     #[cfg_attr(
         feature = "clap",
-        value(help = "Additive angular margin on cosine logits (--scale, --margin).")
+        value(help = "Additive angular margin on cosine logits (--scale, --margin)")
     )]
     #[default]
     Arcface,
