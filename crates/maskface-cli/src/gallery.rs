@@ -1,11 +1,8 @@
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Args;
-use maskface_nets::face_resnet::DLIB_RESNET_FILE;
-use maskface_recognize::{
-    file_sha256, FacePipeline, Gallery, DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
-};
+use maskface_recognize::{Enrollment, FacePipeline, Gallery};
 
 #[derive(Args, Debug, Clone)]
 pub struct EnrollArgs {
@@ -58,59 +55,14 @@ pub struct IdentifyArgs {
 pub fn enroll(args: &EnrollArgs) -> Result<()> {
     // Read (and so check) the gallery before any work: a corrupt file is an
     // error and stays as it is.
-    let asked = match &args.weights {
-        Some(w) => Some(
-            std::fs::canonicalize(w)
-                .with_context(|| format!("{}: the fine-tuned weights", w.display()))?
-                .display()
-                .to_string(),
-        ),
-        None => None,
-    };
-    let gallery_exists = args.gallery.exists();
-    let mut gallery = if gallery_exists {
-        Gallery::load(&args.gallery)?
-    } else {
-        let embedder = asked.clone().unwrap_or_else(|| DLIB_RESNET_FILE.into());
-        let threshold = args.threshold.unwrap_or(if asked.is_some() {
-            DEFAULT_TUNED_THRESHOLD
-        } else {
-            DEFAULT_THRESHOLD
-        });
-        let mut g = Gallery::new(embedder, threshold);
-        if let Some(w) = &args.weights {
-            g.embedder_sha256 = Some(file_sha256(w)?);
-        }
-        g
-    };
-    if let Some(asked) = asked.filter(|a| *a != gallery.embedder) {
-        bail!(
-            "{} holds embeddings of {}, not of {asked}",
-            args.gallery.display(),
-            gallery.embedder
-        );
-    }
-    if gallery_exists && args.threshold.is_some_and(|t| t != gallery.threshold) {
-        bail!(
-            "{} was made with threshold {}; --threshold is only used when a gallery is made",
-            args.gallery.display(),
-            gallery.threshold
-        );
-    }
-    // A new gallery's digest was just taken from the weights: no need to
-    // read them again to check it.
-    let pipeline = if gallery_exists {
-        FacePipeline::for_gallery(&gallery, &args.gallery, &args.models)?
-    } else {
-        FacePipeline::load(&args.models, &gallery.embedder)?
-    };
-    let templates = args
-        .images
-        .iter()
-        .map(|path| pipeline.template(path))
-        .collect::<Result<Vec<_>, _>>()?;
-    let done = gallery.enroll(&args.name, templates)?;
-    gallery.save(&args.gallery)?;
+    let mut enrollment = Enrollment::open(
+        &args.gallery,
+        &args.models,
+        args.weights.as_deref(),
+        args.threshold,
+    )?;
+    let done = enrollment.enroll(&args.name, &args.images)?;
+    let gallery = &enrollment.gallery;
     println!(
         "{}: {} image(s) added, {} already enrolled; the gallery has {} people -> {}",
         args.name,

@@ -40,6 +40,7 @@ mod chips;
 mod classifier;
 mod cohort;
 mod embedding_model;
+mod enrollment;
 mod error;
 mod gallery;
 mod heads;
@@ -54,6 +55,7 @@ pub use cohort::{CohortCentroids, CohortParams};
 pub use embedding_model::{
     embedder_name, load_embedder, EmbeddingModel, HeadKind, EMBEDDING_MODEL_KIND,
 };
+pub use enrollment::Enrollment;
 pub use error::RecognizeError;
 pub use gallery::{
     file_sha256, image_hash, Enrolled, Gallery, Identification, Person, Template,
