@@ -3,9 +3,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use maskface_core::{
-    load_rgb, save_image_atomic, write_atomic, Classifier, Manifest, Split, DEFAULT_SEED,
-};
+use maskface_core::{save_image_atomic, write_atomic, Manifest, Split, DEFAULT_SEED};
 use maskface_dataset::{class_names, draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
 use maskface_mask::{generate_dataset, GenerationRecord, MaskSpec, PaperMask, ShapePredictor};
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
@@ -14,7 +12,6 @@ use maskface_openset::{
     write_probes_csv, OpenSetParams, OpenSetReport, Score, PAPER_PERCENTILE, PAPER_RULE,
 };
 use maskface_recognize::{RecognizeError, SavedModel};
-use rayon::prelude::*;
 use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
@@ -119,23 +116,7 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     let targets = Manifest::read(&args.targets)
         .with_context(|| format!("reading {}", args.targets.display()))?;
     let classes = class_names(&targets)?;
-    if classes != model.classes() {
-        let detail = match classes
-            .iter()
-            .zip(model.classes())
-            .position(|(a, b)| a != b)
-        {
-            Some(i) if classes.len() == model.classes().len() => format!(
-                "label {i} is `{}` in the model and `{}` in the manifest",
-                model.classes()[i],
-                classes[i]
-            ),
-            _ => format!(
-                "it knows {} people, the manifest has {}",
-                model.classes().len(),
-                classes.len()
-            ),
-        };
+    if let Some(detail) = model.class_mismatch(&classes) {
         bail!(
             "{} was not fitted on {}: {detail}",
             args.model.display(),
@@ -157,20 +138,8 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     }
 
     let pb = crate::progress::bar(target_samples.len() + stranger_samples.len(), "score");
-    let score_all = |m: &Manifest, samples: &[&maskface_core::Sample]| -> Result<Vec<Vec<f32>>> {
-        let mut logits = Vec::with_capacity(samples.len());
-        for chunk in samples.chunks(256) {
-            let images = chunk
-                .par_iter()
-                .map(|s| load_rgb(&m.resolve(&s.path)))
-                .collect::<Result<Vec<_>, _>>()?;
-            logits.extend(model.logits(&images)?);
-            pb.inc(chunk.len() as u64);
-        }
-        Ok(logits)
-    };
-    let mut logits = score_all(&targets, &target_samples)?;
-    logits.extend(score_all(&strangers, &stranger_samples)?);
+    let mut logits = model.manifest_logits(&targets, &target_samples, &|n| pb.inc(n as u64))?;
+    logits.extend(model.manifest_logits(&strangers, &stranger_samples, &|n| pb.inc(n as u64))?);
     pb.finish_and_clear();
     let truths: Vec<Option<u32>> = target_samples
         .iter()

@@ -64,5 +64,5 @@ pub use gallery::{
 pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, VerificationRow};
 pub use pipeline::{FacePipeline, LocatedFace};
-pub use saved_model::SavedModel;
+pub use saved_model::{SavedModel, SCORE_BATCH};
 pub use verify::{fold_accuracy, parse_pairs, Pair};

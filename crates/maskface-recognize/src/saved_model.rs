@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use image::RgbImage;
-use maskface_core::Classifier;
+use maskface_core::{load_rgb, Classifier, Manifest, Sample};
 use maskface_eigen::EigenModel;
 use maskface_nets::face_resnet::FaceEmbedderResNet;
+use rayon::prelude::*;
 
 use crate::{EmbeddingClassifier, EmbeddingModel, RecognizeError, EMBEDDING_MODEL_KIND};
 
@@ -70,7 +71,52 @@ impl SavedModel {
             SavedModel::Embedding { model, .. } => model.describe(),
         }
     }
+
+    /// How the model's classes differ from `classes` (a manifest's, by
+    /// label): `None` when they are the same, so the model's labels mean
+    /// the manifest's.
+    pub fn class_mismatch(&self, classes: &[String]) -> Option<String> {
+        let own = self.classes();
+        if own == classes {
+            return None;
+        }
+        Some(match classes.iter().zip(own).position(|(a, b)| a != b) {
+            Some(i) if classes.len() == own.len() => format!(
+                "label {i} is `{}` in the model and `{}` in the manifest",
+                own[i], classes[i]
+            ),
+            _ => format!(
+                "it knows {} people, the manifest has {}",
+                own.len(),
+                classes.len()
+            ),
+        })
+    }
+
+    /// The logits of `samples` (of `manifest`), their images loaded in
+    /// parallel and scored [`SCORE_BATCH`] at a time; `progress` gets each
+    /// batch's size.
+    pub fn manifest_logits(
+        &self,
+        manifest: &Manifest,
+        samples: &[&Sample],
+        progress: &dyn Fn(usize),
+    ) -> Result<Vec<Vec<f32>>, RecognizeError> {
+        let mut logits = Vec::with_capacity(samples.len());
+        for chunk in samples.chunks(SCORE_BATCH) {
+            let images = chunk
+                .par_iter()
+                .map(|s| load_rgb(&manifest.resolve(&s.path)))
+                .collect::<Result<Vec<_>, _>>()?;
+            logits.extend(self.logits(&images)?);
+            progress(chunk.len());
+        }
+        Ok(logits)
+    }
 }
+
+/// Images [`SavedModel::manifest_logits`] loads and scores at a time.
+pub const SCORE_BATCH: usize = 256;
 
 impl Classifier for SavedModel {
     type Error = RecognizeError;
