@@ -34,6 +34,7 @@ mod dataset;
 mod error;
 mod flip;
 mod policy;
+mod policy_settings;
 mod rotate;
 
 pub use color::{adjust_colors, ColorJitter};
@@ -42,6 +43,7 @@ pub use error::AugmentError;
 pub use flip::{flip_horizontal, HorizontalFlip};
 pub use maskface_core::{Failure, OutputFormat};
 pub use policy::Policy;
+pub use policy_settings::PolicySettings;
 pub use rotate::{rotate, Fill, RandomRotation};
 
 /// The name and version of this crate, as recorded in manifests.

@@ -1,20 +1,15 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use maskface_augment::{
-    augment_dataset, AugmentOptions, AugmentReport, ColorJitter, Fill, HorizontalFlip,
-    OutputFormat, Policy, RandomRotation,
+    augment_dataset, AugmentOptions, AugmentReport, Fill, Policy, PolicySettings,
 };
-use maskface_core::{load_rgb, save_image_atomic, Manifest, Split};
+use maskface_core::{load_rgb, save_image_atomic, Manifest, OutputFormatKind, Split, DEFAULT_SEED};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Lossless PNG.
-    Png,
-    /// JPEG (see --quality).
-    Jpeg,
-}
+// generate.rs names the library's choice by the option's former name; this
+// goes when it is rewritten on the library (issue 13).
+pub use maskface_core::OutputFormatKind as FormatArg;
 
 #[derive(Args, Debug, Clone)]
 pub struct AugmentArgs {
@@ -28,15 +23,15 @@ pub struct AugmentArgs {
     pub out: PathBuf,
 
     /// Seed of every random draw; the same seed gives byte-identical output.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 
     /// Augmented copies per training image (the paper: 3).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = PolicySettings::default().copies)]
     pub copies: usize,
 
     /// Largest rotation either way, in degrees (0 disables rotation).
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = PolicySettings::default().max_degrees)]
     pub max_degrees: f32,
 
     /// Fill of the corners a rotation uncovers: `black`, `white`,
@@ -58,8 +53,8 @@ pub struct AugmentArgs {
     pub splits: Vec<String>,
 
     /// Encoding of the augmented images.
-    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = OutputFormatKind::Png)]
+    pub format: OutputFormatKind,
 
     /// JPEG quality, 1..=100 (with --format jpeg).
     #[arg(long, default_value_t = 95)]
@@ -75,52 +70,33 @@ pub struct AugmentArgs {
     pub preview: usize,
 }
 
-fn parse_fill(s: &str) -> Result<Fill> {
-    Ok(match s {
-        "black" => Fill::Constant([0, 0, 0]),
-        "white" => Fill::Constant([255, 255, 255]),
-        "replicate" => Fill::Replicate,
-        rgb => {
-            let v: Vec<u8> = rgb
-                .split(',')
-                .map(|c| c.trim().parse::<u8>())
-                .collect::<Result<_, _>>()
-                .with_context(|| {
-                    format!("--fill `{rgb}`: expected black, white, replicate or R,G,B")
-                })?;
-            let [r, g, b] = v[..] else {
-                bail!("--fill `{rgb}`: expected three values R,G,B");
-            };
-            Fill::Constant([r, g, b])
-        }
-    })
-}
-
 pub fn policy(args: &AugmentArgs) -> Result<Policy> {
-    let mut policy = Policy::new(args.copies);
-    if !(args.max_degrees.is_finite() && (0.0..=180.0).contains(&args.max_degrees)) {
-        bail!("--max-degrees {} is outside 0..=180", args.max_degrees);
-    }
-    if args.max_degrees > 0.0 {
-        policy =
-            policy.then(RandomRotation::new(args.max_degrees).with_fill(parse_fill(&args.fill)?));
-    }
-    if let Some(j) = &args.color_jitter {
-        let [b, c, s] = j[..] else {
-            bail!("--color-jitter needs three values BRIGHTNESS,CONTRAST,SATURATION, got {j:?}");
-        };
-        if j.iter().any(|v| !(0.0..=1.0).contains(v)) {
-            bail!("--color-jitter {j:?}: each spread must be in 0..=1");
+    let color_jitter = match &args.color_jitter {
+        Some(j) => {
+            let [b, c, s] = j[..] else {
+                bail!(
+                    "--color-jitter needs three values BRIGHTNESS,CONTRAST,SATURATION, got {j:?}"
+                );
+            };
+            Some([b, c, s])
         }
-        policy = policy.then(ColorJitter::new(b, c, s));
-    }
-    if let Some(p) = args.hflip {
-        if !(0.0..=1.0).contains(&p) {
-            bail!("--hflip {p}: a probability must be in 0..=1");
-        }
-        policy = policy.then(HorizontalFlip { p });
-    }
-    Ok(policy)
+        None => None,
+    };
+    let settings = PolicySettings {
+        copies: args.copies,
+        max_degrees: args.max_degrees,
+        // Without rotation nothing is filled, and --fill is not read.
+        fill: if args.max_degrees > 0.0 {
+            args.fill
+                .parse::<Fill>()
+                .with_context(|| format!("--fill `{}`", args.fill))?
+        } else {
+            Fill::default()
+        },
+        color_jitter,
+        hflip: args.hflip,
+    };
+    Ok(settings.policy()?)
 }
 
 pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
@@ -140,12 +116,7 @@ pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
     }
     let opts = AugmentOptions {
         seed: args.seed,
-        format: match args.format {
-            FormatArg::Png => OutputFormat::Png,
-            FormatArg::Jpeg => OutputFormat::Jpeg {
-                quality: args.quality,
-            },
-        },
+        format: args.format.with_quality(args.quality),
         splits,
         overwrite: args.overwrite,
     };

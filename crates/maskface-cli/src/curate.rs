@@ -1,23 +1,9 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
-use maskface_core::{save_image_atomic, Manifest, Split};
-use maskface_dataset::{
-    count_histogram_chart, curate, identity_counts, per_identity_chart, read_seed_split, scan_lfw,
-    write_identity_counts, write_skipped, LfwIndex, Selection, Verify,
-};
-
-/// How much of each image `curate` checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VerifyArg {
-    /// Headers of all images; full decode of the selected identities' images.
-    Selected,
-    /// Full decode of every image (slow on all of LFW).
-    All,
-    /// Headers only.
-    Header,
-}
+use anyhow::Result;
+use clap::Args;
+use maskface_core::{Manifest, Split, DEFAULT_SEED};
+use maskface_dataset::{curate, read_seed_split, scan_lfw, write_curation, ImageCheck, Selection};
 
 #[derive(Args, Debug, Clone)]
 pub struct CurateArgs {
@@ -53,23 +39,18 @@ pub struct CurateArgs {
     pub identities: usize,
 
     /// Seed of the identity draw.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 
     /// How thoroughly images are checked; unreadable ones are listed in
     /// skipped.csv and left out.
-    #[arg(long, value_enum, default_value_t = VerifyArg::Selected)]
-    pub verify: VerifyArg,
+    #[arg(long, value_enum, default_value_t = ImageCheck::Selected)]
+    pub verify: ImageCheck,
 }
 
 pub fn run(args: &CurateArgs) -> Result<Manifest> {
-    let verify = if args.verify == VerifyArg::All {
-        Verify::Decode
-    } else {
-        Verify::Header
-    };
     let spinner = crate::progress::spinner(&format!("scanning {}", args.lfw.display()));
-    let scanned = scan_lfw(&args.lfw, verify);
+    let scanned = scan_lfw(&args.lfw, args.verify.scan());
     spinner.finish_and_clear();
     let mut index = scanned?;
     let manifest = match &args.seed_split {
@@ -85,13 +66,16 @@ pub fn run(args: &CurateArgs) -> Result<Manifest> {
             } else {
                 Selection::Names(args.names.clone())
             };
-            if args.verify == VerifyArg::Selected {
-                verify_candidates(&mut index, &selection);
+            if args.verify == ImageCheck::Selected {
+                let names = selection.candidates(&index);
+                let pb = crate::progress::bar(index.count_images(&names), "verify");
+                index.verify_decode(&names, &|| pb.inc(1));
+                pb.finish_and_clear();
             }
             curate(&index, &selection)?
         }
     };
-    write_outputs(&index, &manifest, &args.out)?;
+    write_curation(&index, &manifest, &args.out)?;
     println!(
         "curated {} identities, {} images (train {}, val {}, test {}, unassigned {}) from {} ({} identities, {} images, {} skipped) -> {}",
         manifest.identities().len(),
@@ -107,44 +91,4 @@ pub fn run(args: &CurateArgs) -> Result<Manifest> {
         args.out.join("manifest.csv").display(),
     );
     Ok(manifest)
-}
-
-/// Decodes the images of every identity the selection could pick, so that a
-/// broken image cannot end up in the dataset.
-fn verify_candidates(index: &mut LfwIndex, selection: &Selection) {
-    let names: Vec<String> = match selection {
-        Selection::Names(n) => n.clone(),
-        Selection::CountRange { min, max, .. } => index
-            .identities
-            .iter()
-            .filter(|i| (*min..=*max).contains(&i.images.len()))
-            .map(|i| i.name.clone())
-            .collect(),
-    };
-    let pb = crate::progress::bar(index.count_images(&names), "verify");
-    index.verify_decode(&names, &|| pb.inc(1));
-    pb.finish_and_clear();
-}
-
-fn write_outputs(index: &LfwIndex, manifest: &Manifest, out: &Path) -> Result<()> {
-    if manifest.samples.is_empty() {
-        bail!("the selection is empty: nothing to write");
-    }
-    manifest.write(&out.join("manifest.csv"))?;
-    write_identity_counts(
-        &identity_counts(index, manifest, false),
-        &out.join("identity_counts.csv"),
-    )?;
-    write_skipped(&index.skipped, &out.join("skipped.csv"))?;
-    save_image_atomic(
-        &count_histogram_chart(index)?,
-        &out.join("images_per_identity_lfw.png"),
-    )
-    .context("writing the LFW chart")?;
-    save_image_atomic(
-        &per_identity_chart(manifest)?,
-        &out.join("images_per_identity_selected.png"),
-    )
-    .context("writing the selection chart")?;
-    Ok(())
 }

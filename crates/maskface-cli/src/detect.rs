@@ -1,32 +1,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
-use maskface_core::{load_rgb, save_image_atomic, write_atomic, Detection};
-use maskface_nets::mtcnn::{crop_face, CropConfig, FaceSelection, Mtcnn, MtcnnConfig};
+use clap::Args;
+use maskface_core::{write_atomic, FaceSelectionKind};
+use maskface_nets::mtcnn::{CropConfig, CropOutput, FaceSelection, Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
-use rayon::prelude::*;
-use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SelectArg {
-    /// Largest area minus 2 x squared offset from the image centre.
-    Center,
-    /// Largest box.
-    Largest,
-    /// Highest score.
-    Probability,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    /// burn's CPU backend.
-    Flex,
-    /// GPU through wgpu (build with `--features wgpu`).
-    Wgpu,
-    /// NVIDIA CUDA (build with `--features cuda`).
-    Cuda,
-}
+// generate.rs names the library's choices by the options' former names;
+// these go when it is rewritten on the library (issue 13).
+pub use maskface_core::FaceSelectionKind as SelectArg;
+pub use maskface_nets::Backend as BackendArg;
 
 #[derive(Args, Debug, Clone)]
 pub struct DetectArgs {
@@ -61,51 +44,16 @@ pub struct DetectArgs {
     pub min_face: u32,
 
     /// Which face is chosen when an image has several.
-    #[arg(long, value_enum, default_value_t = SelectArg::Center)]
-    pub select: SelectArg,
+    #[arg(long, value_enum, default_value_t = FaceSelectionKind::Center)]
+    pub select: FaceSelectionKind,
 
     /// Images per forward pass (images of equal size are batched).
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
 
     /// burn backend that runs the networks.
-    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
-    pub backend: BackendArg,
-}
-
-#[derive(Serialize)]
-struct Face {
-    #[serde(rename = "box")]
-    bbox: [f32; 4],
-    score: f32,
-    /// Left eye, right eye, nose, left and right mouth corner.
-    landmarks: Vec<[f32; 2]>,
-}
-
-#[derive(Serialize)]
-struct Entry {
-    path: String,
-    width: u32,
-    height: u32,
-    faces: Vec<Face>,
-    /// Index in `faces` of the chosen face.
-    chosen: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crop: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-fn face(d: &Detection) -> Face {
-    let b = d.bbox;
-    Face {
-        bbox: [b.x0, b.y0, b.x1, b.y1],
-        score: b.score,
-        landmarks: d
-            .landmarks
-            .map(|l| l.0.iter().map(|p| [p.x, p.y]).collect())
-            .unwrap_or_default(),
-    }
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
 }
 
 /// Every image under the inputs, each with the path its crop gets.
@@ -147,30 +95,22 @@ fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(out)
 }
 
-/// The backend an option names.
-pub fn backend(arg: BackendArg) -> Backend {
-    match arg {
-        BackendArg::Flex => Backend::Flex,
-        BackendArg::Wgpu => Backend::Wgpu,
-        BackendArg::Cuda => Backend::Cuda,
-    }
+/// The backend an option names (see [`BackendArg`]).
+pub fn backend(arg: Backend) -> Backend {
+    arg
 }
 
-/// The face selection an option names.
-pub fn selection(arg: SelectArg) -> FaceSelection {
-    match arg {
-        SelectArg::Center => FaceSelection::CenterWeighted { weight: 2.0 },
-        SelectArg::Largest => FaceSelection::Largest,
-        SelectArg::Probability => FaceSelection::Probability,
-    }
+/// The face selection an option names (see [`SelectArg`]).
+pub fn selection(arg: FaceSelectionKind) -> FaceSelection {
+    arg.into()
 }
 
 pub fn run(args: &DetectArgs) -> Result<()> {
     let inputs = collect_inputs(&args.inputs)?;
-    let backend = backend(args.backend);
+    let backend = args.backend;
     let config = MtcnnConfig {
         min_face_size: args.min_face,
-        selection: selection(args.select),
+        selection: args.select.into(),
         batch_size: args.batch.max(1),
         ..MtcnnConfig::default()
     };
@@ -188,59 +128,12 @@ pub fn run(args: &DetectArgs) -> Result<()> {
     let mtcnn = Mtcnn::from_dir(&args.models, config, &backend.device()?)?;
 
     let pb = crate::progress::bar(inputs.len(), "detect");
-    let mut entries = Vec::with_capacity(inputs.len());
-    for chunk in inputs.chunks(args.batch.max(1) * 4) {
-        let loaded: Vec<_> = chunk.par_iter().map(|(p, _)| load_rgb(p)).collect();
-        // Decoded images move into one batch; each input keeps its index
-        // there, or its decoding error.
-        let mut images = Vec::with_capacity(loaded.len());
-        let slots: Vec<Result<usize, String>> = loaded
-            .into_iter()
-            .map(|r| {
-                r.map(|img| {
-                    images.push(img);
-                    images.len() - 1
-                })
-                .map_err(|e| e.to_string())
-            })
-            .collect();
-        let detections = mtcnn.detect_images(&images);
-        for ((path, rel), slot) in chunk.iter().zip(slots) {
-            let mut entry = Entry {
-                path: path.display().to_string(),
-                width: 0,
-                height: 0,
-                faces: vec![],
-                chosen: None,
-                crop: None,
-                error: None,
-            };
-            match slot {
-                Err(e) => entry.error = Some(e),
-                Ok(k) => {
-                    let img = &images[k];
-                    (entry.width, entry.height) = img.dimensions();
-                    match &detections[k] {
-                        Err(e) => entry.error = Some(e.to_string()),
-                        Ok(dets) => {
-                            entry.faces = dets.iter().map(face).collect();
-                            let chosen = mtcnn.select(dets, img.width(), img.height());
-                            entry.chosen =
-                                chosen.and_then(|c| dets.iter().position(|d| std::ptr::eq(d, c)));
-                            if let (Some(dir), Some(c)) = (&args.crops, chosen) {
-                                let (crop, _) = crop_face(img, &c.bbox, &crop_config)?;
-                                let out = dir.join(rel).with_extension("png");
-                                save_image_atomic(&crop, &out)?;
-                                entry.crop = Some(out.display().to_string());
-                            }
-                        }
-                    }
-                }
-            }
-            entries.push(entry);
-            pb.inc(1);
-        }
-    }
+    let crops = args.crops.as_deref().map(|dir| CropOutput {
+        dir,
+        config: crop_config,
+    });
+    let entries =
+        mtcnn.detect_files(&inputs, args.batch.max(1) * 4, crops, &|n| pb.inc(n as u64))?;
     pb.finish_and_clear();
     let json = serde_json::to_vec_pretty(&entries)?;
     write_atomic(&args.out, |w| w.write_all(&json))?;

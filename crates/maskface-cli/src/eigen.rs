@@ -1,31 +1,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
-use maskface_core::{load_rgb, save_image_atomic, write_atomic, Manifest, Split};
-use maskface_eigen::{
-    eigenface_grid, variance_curve, Components, EigenModel, Eigenfaces, Fit, Metric, NearestParams,
-    PcaParams, Preprocess, Rule,
-};
-use serde::Serialize;
-
-use crate::test_answers::{write_test_answers, Answer};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RuleArg {
-    /// The label of the closest training image.
-    Nn,
-    /// The label of the closest class mean.
-    Mean,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MetricArg {
-    /// Euclidean distance.
-    Euclidean,
-    /// One minus the cosine similarity.
-    Cosine,
-}
+use clap::Args;
+use maskface_core::Manifest;
+use maskface_eigen::{Components, EigenExperiment, Metric, NearestParams, Rule};
 
 #[derive(Args, Debug, Clone)]
 pub struct EigenArgs {
@@ -64,66 +42,16 @@ pub struct EigenArgs {
     pub whiten: bool,
 
     /// Classifier on the projections.
-    #[arg(long, value_enum, default_value_t = RuleArg::Nn)]
-    pub classifier: RuleArg,
+    #[arg(long, value_enum, default_value_t = Rule::NearestNeighbour)]
+    pub classifier: Rule,
 
     /// Distance between projections.
-    #[arg(long, value_enum, default_value_t = MetricArg::Euclidean)]
-    pub metric: MetricArg,
+    #[arg(long, value_enum, default_value_t = Metric::Euclidean)]
+    pub metric: Metric,
 
     /// Distance beyond which a face is "none of the targets".
     #[arg(long)]
     pub threshold: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct Report {
-    train: String,
-    test: String,
-    size: [u32; 2],
-    equalize: bool,
-    components: usize,
-    explained_variance: f64,
-    whiten: bool,
-    classifier: RuleArg2,
-    metric: Metric,
-    threshold: Option<f64>,
-    train_images: usize,
-    test_images: usize,
-    correct: usize,
-    rejected: usize,
-    accuracy: f64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum RuleArg2 {
-    NearestNeighbour,
-    NearestMean,
-}
-
-/// The class names of a manifest by label; every label `0..n` must be used.
-pub fn class_names(manifest: &Manifest) -> Result<Vec<String>> {
-    let mut names: Vec<Option<String>> = Vec::new();
-    for s in &manifest.samples {
-        let i = s.label as usize;
-        if names.len() <= i {
-            names.resize(i + 1, None);
-        }
-        match &names[i] {
-            Some(n) if *n != s.identity => bail!(
-                "label {} names both `{n}` and `{}` in the manifest",
-                s.label,
-                s.identity
-            ),
-            _ => names[i] = Some(s.identity.clone()),
-        }
-    }
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| n.with_context(|| format!("no image has label {i} in the manifest")))
-        .collect()
 }
 
 /// The accuracy on the test split.
@@ -138,120 +66,48 @@ pub fn run(args: &EigenArgs) -> Result<f64> {
             let Some((w, h)) = s.split_once('x') else {
                 bail!("--size `{s}`: expected WIDTHxHEIGHT");
             };
-            [
+            let size: [u32; 2] = [
                 w.trim().parse().context("--size width")?,
                 h.trim().parse().context("--size height")?,
-            ]
+            ];
+            if size.contains(&0) {
+                bail!("--size must be at least 1x1");
+            }
+            Some(size)
         }
-        None => {
-            let Some(first) = train.samples.iter().find(|s| s.split == Split::Train) else {
-                bail!("{} has no training images", args.train.display());
-            };
-            let img = load_rgb(&train.resolve(&first.path))?;
-            let h = (64.0 * img.height() as f64 / img.width().max(1) as f64).round() as u32;
-            [64, h.max(1)]
-        }
+        None => None,
     };
-    if size.contains(&0) {
-        bail!("--size must be at least 1x1");
-    }
-    let pre = Preprocess {
+    let experiment = EigenExperiment {
         size,
         equalize: !args.no_equalize,
-    };
-    let (x, y) = pre.load_split(&train, Split::Train)?;
-    let (xt, yt) = pre.load_split(&test, Split::Test)?;
-    let components = match args.components {
-        Some(k) => Components::Count(k),
-        None => Components::Variance(args.variance),
-    };
-    let pca = PcaParams::new(components).whiten(args.whiten).fit(&x)?;
-    let params = NearestParams {
-        rule: match args.classifier {
-            RuleArg::Nn => Rule::NearestNeighbour,
-            RuleArg::Mean => Rule::NearestMean,
+        components: match args.components {
+            Some(k) => Components::Count(k),
+            None => Components::Variance(args.variance),
         },
-        metric: match args.metric {
-            MetricArg::Euclidean => Metric::Euclidean,
-            MetricArg::Cosine => Metric::Cosine,
-        },
-        threshold: args.threshold,
-    };
-    let clf = params.fit((&pca.transform(&x)?, &y[..]))?;
-    let decisions = clf.predict(&pca.transform(&xt)?)?;
-    let correct = decisions
-        .iter()
-        .zip(&yt)
-        .filter(|(d, l)| d.label == Some(**l))
-        .count();
-    let rejected = decisions.iter().filter(|d| d.label.is_none()).count();
-    let accuracy = correct as f64 / yt.len() as f64;
-
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    save_image_atomic(
-        &eigenface_grid(&pca, size, 16)?,
-        &args.out.join("eigenfaces.png"),
-    )?;
-    save_image_atomic(&variance_curve(&pca)?, &args.out.join("variance.png"))?;
-    let classes = class_names(&train)?;
-    let answers: Vec<Answer> = decisions
-        .iter()
-        .map(|d| Answer {
-            predicted: d.label,
-            score: -d.distance,
-        })
-        .collect();
-    let test_samples: Vec<_> = test.split(Split::Test).collect();
-    write_test_answers(&args.out, "eigenfaces", &classes, &test_samples, &answers)?;
-    let explained = pca.explained_variance_ratio().sum();
-    let (n_components, model_path) = (pca.n_components(), args.out.join("model.json"));
-    EigenModel::new(
-        classes,
-        Eigenfaces {
-            preprocess: pre,
-            pca,
-        },
-        clf,
-    )?
-    .save(&model_path)?;
-    let report = Report {
-        train: args.train.display().to_string(),
-        test: test_path.display().to_string(),
-        size,
-        equalize: pre.equalize,
-        components: n_components,
-        explained_variance: explained,
         whiten: args.whiten,
-        classifier: match args.classifier {
-            RuleArg::Nn => RuleArg2::NearestNeighbour,
-            RuleArg::Mean => RuleArg2::NearestMean,
+        nearest: NearestParams {
+            rule: args.classifier,
+            metric: args.metric,
+            threshold: args.threshold,
         },
-        metric: params.metric,
-        threshold: args.threshold,
-        train_images: y.len(),
-        test_images: yt.len(),
-        correct,
-        rejected,
-        accuracy,
     };
-    let json = serde_json::to_vec_pretty(&report)?;
-    write_atomic(&args.out.join("report.json"), |w| w.write_all(&json))?;
+    let o = experiment.run(&train, &args.train, &test, &test_path, &args.out)?;
     println!(
-        "eigenfaces: {} components ({:.1}% of the variance) of {}x{} faces from {} training images; test accuracy {:.1}% ({correct}/{}{}) -> {}",
-        n_components,
-        100.0 * explained,
-        size[0],
-        size[1],
-        y.len(),
-        100.0 * accuracy,
-        yt.len(),
+        "eigenfaces: {} components ({:.1}% of the variance) of {}x{} faces from {} training images; test accuracy {:.1}% ({}/{}{}) -> {}",
+        o.components,
+        100.0 * o.explained_variance,
+        o.size[0],
+        o.size[1],
+        o.train_images,
+        100.0 * o.accuracy,
+        o.correct,
+        o.test_images,
         if args.threshold.is_some() {
-            format!(", {rejected} rejected")
+            format!(", {} rejected", o.rejected)
         } else {
             String::new()
         },
         args.out.display()
     );
-    Ok(accuracy)
+    Ok(o.accuracy)
 }

@@ -1,18 +1,8 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Args;
-use image::RgbImage;
-use maskface_core::{load_rgb, FaceEmbedder, LandmarkPredictor};
-use maskface_mask::{face_chip, landmark_box, ChipParams, ShapePredictor};
-use maskface_nets::face_resnet::DLIB_RESNET_FILE;
-use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
-use maskface_nets::Backend;
-use maskface_recognize::{file_sha256, image_hash, Gallery, Template};
-
-use maskface_recognize::{DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD};
-
-use crate::recognize::embedder_named;
+use maskface_recognize::{Enrollment, FacePipeline, Gallery};
 
 #[derive(Args, Debug, Clone)]
 pub struct EnrollArgs {
@@ -62,127 +52,17 @@ pub struct IdentifyArgs {
     pub models: PathBuf,
 }
 
-/// Detection, landmarks, alignment and embedding of one face per photo.
-pub struct Pipeline {
-    pub mtcnn: Mtcnn,
-    pub predictor: ShapePredictor,
-    pub net: maskface_nets::face_resnet::FaceEmbedderResNet,
-}
-
-/// The network a gallery's templates come from, checked against the digest
-/// it recorded.
-fn gallery_pipeline(gallery: &Gallery, path: &Path, models: &Path) -> Result<Pipeline> {
-    if let Some(want) = &gallery.embedder_sha256 {
-        let have = file_sha256(Path::new(&gallery.embedder))?;
-        if &have != want {
-            bail!(
-                "{}: {} changed since the gallery was made (SHA-256 {have}, recorded {want}); \
-                 its templates no longer compare: enroll the people again in a new gallery",
-                path.display(),
-                gallery.embedder
-            );
-        }
-    }
-    Pipeline::load(models, &gallery.embedder)
-}
-
-impl Pipeline {
-    /// The detector and landmarks from `models`, and the network `embedder`
-    /// names (as a gallery records it).
-    pub fn load(models: &Path, embedder: &str) -> Result<Self> {
-        let device = Backend::Flex.device()?;
-        Ok(Pipeline {
-            mtcnn: Mtcnn::from_dir(models, MtcnnConfig::default(), &device)
-                .context("loading MTCNN (run scripts/setup.sh)")?,
-            predictor: ShapePredictor::from_file(
-                models.join("shape_predictor_68_face_landmarks.dat"),
-            )
-            .context("loading the landmark model (run scripts/setup.sh)")?,
-            net: embedder_named(models, embedder)?,
-        })
-    }
-
-    /// The aligned chip of the photo's main face.
-    fn chip(&self, path: &Path) -> Result<RgbImage> {
-        let image = load_rgb(path)?;
-        let dets = self
-            .mtcnn
-            .detect_images(std::slice::from_ref(&image))
-            .pop()
-            .unwrap_or_else(|| Ok(Vec::new()))?;
-        let Some(det) = self.mtcnn.select(&dets, image.width(), image.height()) else {
-            bail!("{}: no face found", path.display());
-        };
-        let points = LandmarkPredictor::predict(&self.predictor, &image, &landmark_box(det))?;
-        Ok(face_chip(&image, points.points(), &ChipParams::default())?)
-    }
-
-    fn embed(&self, chip: &RgbImage) -> Result<Vec<f32>> {
-        let mut e = self.net.embed(std::slice::from_ref(chip))?;
-        e.pop().context("the network gave no embedding")
-    }
-}
-
 pub fn enroll(args: &EnrollArgs) -> Result<()> {
     // Read (and so check) the gallery before any work: a corrupt file is an
     // error and stays as it is.
-    let asked = match &args.weights {
-        Some(w) => Some(
-            std::fs::canonicalize(w)
-                .with_context(|| format!("{}: the fine-tuned weights", w.display()))?
-                .display()
-                .to_string(),
-        ),
-        None => None,
-    };
-    let gallery_exists = args.gallery.exists();
-    let mut gallery = if gallery_exists {
-        Gallery::load(&args.gallery)?
-    } else {
-        let embedder = asked.clone().unwrap_or_else(|| DLIB_RESNET_FILE.into());
-        let threshold = args.threshold.unwrap_or(if asked.is_some() {
-            DEFAULT_TUNED_THRESHOLD
-        } else {
-            DEFAULT_THRESHOLD
-        });
-        let mut g = Gallery::new(embedder, threshold);
-        if let Some(w) = &args.weights {
-            g.embedder_sha256 = Some(file_sha256(w)?);
-        }
-        g
-    };
-    if let Some(asked) = asked.filter(|a| *a != gallery.embedder) {
-        bail!(
-            "{} holds embeddings of {}, not of {asked}",
-            args.gallery.display(),
-            gallery.embedder
-        );
-    }
-    if gallery_exists && args.threshold.is_some_and(|t| t != gallery.threshold) {
-        bail!(
-            "{} was made with threshold {}; --threshold is only used when a gallery is made",
-            args.gallery.display(),
-            gallery.threshold
-        );
-    }
-    // A new gallery's digest was just taken from the weights: no need to
-    // read them again to check it.
-    let pipeline = if gallery_exists {
-        gallery_pipeline(&gallery, &args.gallery, &args.models)?
-    } else {
-        Pipeline::load(&args.models, &gallery.embedder)?
-    };
-    let mut templates = Vec::new();
-    for path in &args.images {
-        let chip = pipeline.chip(path)?;
-        templates.push(Template {
-            image: image_hash(&chip),
-            source: path.display().to_string(),
-            embedding: pipeline.embed(&chip)?,
-        });
-    }
-    let done = gallery.enroll(&args.name, templates)?;
-    gallery.save(&args.gallery)?;
+    let mut enrollment = Enrollment::open(
+        &args.gallery,
+        &args.models,
+        args.weights.as_deref(),
+        args.threshold,
+    )?;
+    let done = enrollment.enroll(&args.name, &args.images)?;
+    let gallery = &enrollment.gallery;
     println!(
         "{}: {} image(s) added, {} already enrolled; the gallery has {} people -> {}",
         args.name,
@@ -196,7 +76,7 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
 
 pub fn identify(args: &IdentifyArgs) -> Result<()> {
     let gallery = Gallery::load(&args.gallery)?;
-    let pipeline = gallery_pipeline(&gallery, &args.gallery, &args.models)?;
+    let pipeline = FacePipeline::for_gallery(&gallery, &args.gallery, &args.models)?;
     for path in &args.images {
         let answer = match pipeline.chip(path) {
             Ok(chip) => {

@@ -14,7 +14,6 @@ mod progress;
 mod recognize;
 mod run;
 mod split;
-mod test_answers;
 mod train;
 mod verify;
 
@@ -115,7 +114,18 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The libraries name the model file that failed; where the
+            // model files come from is the program's to say.
+            let message = format!("{e:#}");
+            let hint = match e.downcast_ref::<maskface_recognize::RecognizeError>() {
+                Some(maskface_recognize::RecognizeError::Load { .. })
+                    if !message.contains("scripts/setup.sh") =>
+                {
+                    " (run scripts/setup.sh)"
+                }
+                _ => "",
+            };
+            eprintln!("error: {message}{hint}");
             ExitCode::FAILURE
         }
     }

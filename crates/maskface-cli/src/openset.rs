@@ -2,46 +2,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
-use image::RgbImage;
-use maskface_core::{load_rgb, save_image_atomic, write_atomic, Classifier, Manifest, Split};
-use maskface_dataset::{draw_strangers, scan_lfw, Verify};
-use maskface_eigen::EigenModel;
+use clap::Args;
+use maskface_core::{save_image_atomic, write_atomic, Manifest, Split, DEFAULT_SEED};
+use maskface_dataset::{class_names, draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
 use maskface_mask::{GenerationParams, ShapePredictor};
-use maskface_nets::face_resnet::FaceEmbedderResNet;
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_openset::{
     det_chart, dir_curve, markdown_table, probes, roc_chart, score_histogram, write_curves_csv,
-    OpenSetParams, OpenSetReport, Score, PAPER_RULE,
+    write_probes_csv, OpenSetParams, OpenSetReport, Score, PAPER_PERCENTILE, PAPER_RULE,
 };
-use rayon::prelude::*;
+use maskface_recognize::{RecognizeError, SavedModel};
 use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScoreArg {
-    /// The paper's max(exp(l)) / mean(exp(l)) (n times the max softmax).
-    Confidence,
-    /// The largest softmax probability.
-    MaxSoftmax,
-    /// The largest logit (for a distance model: minus the closest distance).
-    MaxLogit,
-    /// log(sum(exp(l))).
-    Energy,
-    /// The largest cosine similarity (embedding models).
-    MaxSimilarity,
-}
-
-impl ScoreArg {
-    fn score(self) -> Score {
-        match self {
-            ScoreArg::Confidence => Score::Confidence,
-            ScoreArg::MaxSoftmax => Score::MaxSoftmax,
-            ScoreArg::MaxLogit => Score::MaxLogit,
-            ScoreArg::Energy => Score::Energy,
-            ScoreArg::MaxSimilarity => Score::MaxSimilarity,
-        }
-    }
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct OpensetArgs {
@@ -61,7 +32,7 @@ pub struct OpensetArgs {
 
     /// How many stranger images to draw from --lfw (one per person first).
     /// The paper used 195.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = DEFAULT_STRANGERS)]
     pub strangers: usize,
 
     /// The LFW-style folder the strangers are drawn from.
@@ -69,7 +40,7 @@ pub struct OpensetArgs {
     pub lfw: PathBuf,
 
     /// Seed of the strangers' draw.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 
     /// Folder with the MTCNN weights and the landmark model, for masking
@@ -88,7 +59,7 @@ pub struct OpensetArgs {
         value_delimiter = ',',
         default_value = "confidence,max-softmax,max-logit,energy"
     )]
-    pub scores: Vec<ScoreArg>,
+    pub scores: Vec<Score>,
 
     /// FPIRs at which DIR is reported (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "0.01,0.05,0.1")]
@@ -96,7 +67,7 @@ pub struct OpensetArgs {
 
     /// Percentile of the paper's rule: the targets' p-th percentile against
     /// the strangers' (100-p)-th.
-    #[arg(long, default_value_t = 15.0)]
+    #[arg(long, default_value_t = PAPER_PERCENTILE)]
     pub percentile: f64,
 
     /// Make the strangers again when their folder was made with other
@@ -108,70 +79,6 @@ pub struct OpensetArgs {
     /// scores_<score>.png, probes.csv and the masked strangers.
     #[arg(long, default_value = "data/openset")]
     pub out: PathBuf,
-}
-
-/// A model that gives one score per known person.
-enum Model {
-    Eigen(Box<EigenModel>),
-    Embedding(
-        Box<crate::recognize::EmbeddingModel>,
-        Box<FaceEmbedderResNet>,
-    ),
-}
-
-impl Model {
-    fn load(path: &Path, models: &Path) -> Result<Self> {
-        if !path.is_file() {
-            bail!(
-                "model {} not found (make one with `maskface eigen --out {}`)",
-                path.display(),
-                path.parent().unwrap_or(Path::new(".")).display()
-            );
-        }
-        // The kind decides the reader: peek at it without the rest.
-        #[derive(serde::Deserialize)]
-        struct Kind {
-            kind: String,
-        }
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let kind = serde_json::from_slice::<Kind>(&bytes)
-            .map(|k| k.kind)
-            .unwrap_or_default();
-        if kind == crate::recognize::EMBEDDING_MODEL_KIND {
-            let m = crate::recognize::EmbeddingModel::from_slice(&bytes, path)?;
-            let mut net = crate::recognize::embedder_named(models, &m.embedder)?;
-            net.mirror = m.mirror;
-            return Ok(Model::Embedding(Box::new(m), Box::new(net)));
-        }
-        Ok(Model::Eigen(Box::new(EigenModel::from_slice(
-            &bytes, path,
-        )?)))
-    }
-
-    fn classes(&self) -> &[String] {
-        match self {
-            Model::Eigen(m) => &m.classes,
-            Model::Embedding(m, _) => &m.classes,
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Model::Eigen(m) => m.describe(),
-            Model::Embedding(m, _) => m.describe(),
-        }
-    }
-
-    fn logits(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>> {
-        match self {
-            Model::Eigen(m) => Ok(m.logits(faces)?),
-            Model::Embedding(m, net) => Ok(maskface_recognize::EmbeddingClassifier {
-                embedder: net.as_ref(),
-                head: &m.head,
-            }
-            .logits(faces)?),
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -199,27 +106,17 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     if args.scores.is_empty() {
         bail!("--scores: name at least one score");
     }
-    let model = Model::load(&args.model, &args.models)?;
+    let model = SavedModel::load(&args.model, &args.models).map_err(|e| match e {
+        RecognizeError::ModelNotFound { .. } => anyhow::anyhow!(
+            "{e} (make one with `maskface eigen --out {}`)",
+            args.model.parent().unwrap_or(Path::new(".")).display()
+        ),
+        e => e.into(),
+    })?;
     let targets = Manifest::read(&args.targets)
         .with_context(|| format!("reading {}", args.targets.display()))?;
-    let classes = crate::eigen::class_names(&targets)?;
-    if classes != model.classes() {
-        let detail = match classes
-            .iter()
-            .zip(model.classes())
-            .position(|(a, b)| a != b)
-        {
-            Some(i) if classes.len() == model.classes().len() => format!(
-                "label {i} is `{}` in the model and `{}` in the manifest",
-                model.classes()[i],
-                classes[i]
-            ),
-            _ => format!(
-                "it knows {} people, the manifest has {}",
-                model.classes().len(),
-                classes.len()
-            ),
-        };
+    let classes = class_names(&targets)?;
+    if let Some(detail) = model.class_mismatch(&classes) {
         bail!(
             "{} was not fitted on {}: {detail}",
             args.model.display(),
@@ -241,20 +138,8 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     }
 
     let pb = crate::progress::bar(target_samples.len() + stranger_samples.len(), "score");
-    let score_all = |m: &Manifest, samples: &[&maskface_core::Sample]| -> Result<Vec<Vec<f32>>> {
-        let mut logits = Vec::with_capacity(samples.len());
-        for chunk in samples.chunks(256) {
-            let images = chunk
-                .par_iter()
-                .map(|s| load_rgb(&m.resolve(&s.path)))
-                .collect::<Result<Vec<_>, _>>()?;
-            logits.extend(model.logits(&images)?);
-            pb.inc(chunk.len() as u64);
-        }
-        Ok(logits)
-    };
-    let mut logits = score_all(&targets, &target_samples)?;
-    logits.extend(score_all(&strangers, &stranger_samples)?);
+    let mut logits = model.manifest_logits(&targets, &target_samples, &|n| pb.inc(n as u64))?;
+    logits.extend(model.manifest_logits(&strangers, &stranger_samples, &|n| pb.inc(n as u64))?);
     pb.finish_and_clear();
     let truths: Vec<Option<u32>> = target_samples
         .iter()
@@ -271,8 +156,7 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     let mut reports = Vec::new();
     let mut curves = Vec::new();
     let mut columns = Vec::new();
-    for arg in &args.scores {
-        let score = arg.score();
+    for &score in &args.scores {
         let p = probes(score, &logits, &truths)?;
         reports.push(params.evaluate(score, &p)?);
         curves.push((score.name(), dir_curve(&p)));
@@ -306,7 +190,7 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
         &det_chart(&format!("DET: {title}"), &named)?,
         &args.out.join("det.png"),
     )?;
-    write_probes(
+    write_probes_csv(
         &args.out.join("probes.csv"),
         &target_samples,
         &stranger_samples,
@@ -426,42 +310,4 @@ pub fn generate_like(
         })?;
     pb.finish_and_clear();
     Ok(Some((made.manifest, made.path)))
-}
-
-fn write_probes(
-    path: &Path,
-    targets: &[&maskface_core::Sample],
-    strangers: &[&maskface_core::Sample],
-    scores: &[ScoreArg],
-    columns: &[Vec<maskface_openset::Probe>],
-) -> Result<()> {
-    let mut text = String::from("kind,path,identity,label,predicted");
-    for s in scores {
-        text.push(',');
-        text.push_str(s.score().name());
-    }
-    text.push('\n');
-    let rows = targets
-        .iter()
-        .map(|s| ("target", s))
-        .chain(strangers.iter().map(|s| ("stranger", s)));
-    for (i, (kind, s)) in rows.enumerate() {
-        let label = if kind == "target" {
-            s.label.to_string()
-        } else {
-            String::new()
-        };
-        let predicted = columns.first().map_or(0, |c| c[i].predicted);
-        text.push_str(&format!(
-            "{kind},{},{},{label},{predicted}",
-            s.path.display(),
-            s.identity
-        ));
-        for c in columns {
-            text.push_str(&format!(",{}", c[i].score));
-        }
-        text.push('\n');
-    }
-    write_atomic(path, |w| w.write_all(text.as_bytes()))?;
-    Ok(())
 }

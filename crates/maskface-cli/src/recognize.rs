@@ -1,33 +1,16 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use image::RgbImage;
-use maskface_core::{load_rgb, write_atomic, Manifest, Split};
-use maskface_nets::face_resnet::{FaceEmbedderResNet, DLIB_RESNET_FILE};
-use maskface_nets::Backend;
-use maskface_recognize::{embed_all, Centroids, CohortParams, Head, SoftmaxParams};
-use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-
-use crate::test_answers::{write_test_answers, Answer};
-
-/// What `model.json` of an embedding recognizer says it is.
-pub const EMBEDDING_MODEL_KIND: &str = "embedding";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HeadArg {
-    /// Cosine similarity to each person's mean embedding.
-    Centroid,
-    /// A softmax layer trained on the embeddings.
-    Softmax,
-    /// Nearest centre, each person's scores normalised against the faces
-    /// of --cohort (their 300 closest), so one open-set threshold suits
-    /// everyone.
-    Cohort,
-}
+use maskface_core::{write_atomic, Manifest, Split};
+use maskface_dataset::{class_names, write_predictions, Answer};
+use maskface_nets::face_resnet::FaceEmbedderResNet;
+use maskface_recognize::{
+    embed_all, embedder_name, load_chips, load_embedder, CohortParams, EmbeddingModel, HeadKind,
+};
+use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
 pub struct RecognizeArgs {
@@ -41,8 +24,8 @@ pub struct RecognizeArgs {
     pub test: Option<PathBuf>,
 
     /// The classifier on the embeddings.
-    #[arg(long, value_enum, default_value_t = HeadArg::Softmax)]
-    pub head: HeadArg,
+    #[arg(long, value_enum, default_value_t = HeadKind::Softmax)]
+    pub head: HeadKind,
 
     /// Folder with dlib's face-recognition model.
     #[arg(long, default_value = "models")]
@@ -75,101 +58,8 @@ pub struct RecognizeArgs {
     pub out: PathBuf,
 }
 
-/// An embedding recognizer as saved: which embedder, the class names and
-/// the head.
-#[derive(Serialize, Deserialize)]
-pub struct EmbeddingModel {
-    /// Always [`EMBEDDING_MODEL_KIND`].
-    pub kind: String,
-    /// The embedder: dlib's model file (found in `--models`), or the path
-    /// of fine-tuned weights.
-    pub embedder: String,
-    /// Whether each embedding is averaged with its mirror image's.
-    #[serde(default)]
-    pub mirror: bool,
-    /// Class names by label.
-    pub classes: Vec<String>,
-    /// The classifier on the embeddings.
-    pub head: Head,
-}
-
-impl EmbeddingModel {
-    /// Reads a model from its file's bytes (`path` names it in errors).
-    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Self> {
-        let m: EmbeddingModel = serde_json::from_slice(bytes)
-            .with_context(|| format!("{} is not an embedding model", path.display()))?;
-        if m.kind != EMBEDDING_MODEL_KIND || m.classes.len() != m.head.num_classes() {
-            bail!(
-                "{}: kind `{}` with {} classes for a head of {}",
-                path.display(),
-                m.kind,
-                m.classes.len(),
-                m.head.num_classes()
-            );
-        }
-        Ok(m)
-    }
-
-    /// A short description for tables.
-    pub fn describe(&self) -> String {
-        format!(
-            "{}{} + {}",
-            if self.embedder == DLIB_RESNET_FILE {
-                "dlib ResNet"
-            } else {
-                "fine-tuned ResNet"
-            },
-            if self.mirror {
-                " (mirror-averaged)"
-            } else {
-                ""
-            },
-            match self.head {
-                Head::Centroids(_) => "nearest centre (cosine)",
-                Head::Softmax(_) => "softmax head",
-                Head::CohortCentroids(_) => "nearest centre (cosine, cohort-normalised)",
-            }
-        )
-    }
-}
-
-/// dlib's network from `models`.
-pub fn embedder(models: &Path) -> Result<FaceEmbedderResNet> {
-    FaceEmbedderResNet::from_file(&models.join(DLIB_RESNET_FILE), &Backend::Flex.device()?)
-        .context("loading dlib's face-recognition model (run scripts/setup.sh)")
-}
-
-/// The network a model names: dlib's, or fine-tuned weights on dlib's
-/// architecture.
-pub fn embedder_named(models: &Path, name: &str) -> Result<FaceEmbedderResNet> {
-    if name == DLIB_RESNET_FILE {
-        return embedder(models);
-    }
-    FaceEmbedderResNet::from_tuned(
-        &models.join(DLIB_RESNET_FILE),
-        Path::new(name),
-        &Backend::Flex.device()?,
-    )
-    .with_context(|| format!("loading the fine-tuned network {name} (made by `maskface train`)"))
-}
-
-/// Loads a split's chips in parallel (every split with `None`): the images
-/// and their labels.
-pub fn load_chips(manifest: &Manifest, split: Option<Split>) -> Result<(Vec<RgbImage>, Vec<u32>)> {
-    let samples: Vec<_> = manifest
-        .samples
-        .iter()
-        .filter(|s| split.is_none_or(|split| s.split == split))
-        .collect();
-    let images = samples
-        .par_iter()
-        .map(|s| load_rgb(&manifest.resolve(&s.path)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((images, samples.iter().map(|s| s.label).collect()))
-}
-
 /// Embeds with a progress bar.
-pub fn embed_with_bar(
+fn embed_with_bar(
     net: &FaceEmbedderResNet,
     images: &[RgbImage],
     what: &str,
@@ -184,7 +74,7 @@ pub fn embed_with_bar(
 struct Report {
     train: String,
     test: String,
-    head: HeadArg,
+    head: HeadKind,
     train_images: usize,
     test_images: usize,
     correct: usize,
@@ -200,11 +90,8 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let test_path = args.test.clone().unwrap_or_else(|| args.train.clone());
     let test =
         Manifest::read(&test_path).with_context(|| format!("reading {}", test_path.display()))?;
-    let embedder_name = match &args.weights {
-        Some(w) => w.display().to_string(),
-        None => DLIB_RESNET_FILE.to_string(),
-    };
-    let mut net = embedder_named(&args.models, &embedder_name)?;
+    let embedder_name = embedder_name(args.weights.as_deref());
+    let mut net = load_embedder(&args.models, &embedder_name)?;
     net.mirror = args.mirror;
     let (x, y) = load_chips(&train, Some(Split::Train))?;
     if x.is_empty() {
@@ -213,15 +100,12 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let (xt, yt) = load_chips(&test, Some(Split::Test))?;
     let e = embed_with_bar(&net, &x, "embed")?;
     let et = embed_with_bar(&net, &xt, "embed")?;
-    let head = match args.head {
-        HeadArg::Centroid => Head::Centroids(Centroids::fit(&e, &y)?),
-        HeadArg::Softmax => Head::Softmax(SoftmaxParams::default().fit(&e, &y)?),
-        HeadArg::Cohort => {
-            let Some(path) = &args.cohort else {
-                bail!(
-                    "--head cohort needs --cohort MANIFEST (chips of people outside the targets)"
-                );
-            };
+    let cohort = match (&args.cohort, args.head) {
+        (_, HeadKind::Centroid | HeadKind::Softmax) => None,
+        (None, HeadKind::Cohort) => {
+            bail!("--head cohort needs --cohort MANIFEST (chips of people outside the targets)")
+        }
+        (Some(path), HeadKind::Cohort) => {
             let cohort =
                 Manifest::read(path).with_context(|| format!("reading {}", path.display()))?;
             let gallery: std::collections::BTreeSet<String> =
@@ -238,15 +122,17 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
                 );
             }
             let (images, _) = load_chips(&cohort, None)?;
-            let ec = embed_with_bar(&net, &images, "cohort")?;
-            Head::CohortCentroids(
-                CohortParams {
-                    top_k: args.cohort_top_k,
-                }
-                .fit(Centroids::fit(&e, &y)?, &ec)?,
-            )
+            Some(embed_with_bar(&net, &images, "cohort")?)
         }
     };
+    let head = args.head.fit(
+        &e,
+        &y,
+        cohort.as_deref(),
+        &CohortParams {
+            top_k: args.cohort_top_k,
+        },
+    )?;
     let answers: Vec<Answer> = et
         .iter()
         .map(|v| {
@@ -265,23 +151,16 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let accuracy = correct as f64 / yt.len().max(1) as f64;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let model = EmbeddingModel {
-        kind: EMBEDDING_MODEL_KIND.into(),
-        embedder: embedder_name,
-        mirror: args.mirror,
-        classes: crate::eigen::class_names(&train)?,
-        head,
-    };
+    let model = EmbeddingModel::new(embedder_name, args.mirror, class_names(&train)?, head);
     let test_samples: Vec<_> = test.split(Split::Test).collect();
-    write_test_answers(
+    write_predictions(
         &args.out,
         &model.describe(),
         &model.classes,
         &test_samples,
         &answers,
     )?;
-    let json = serde_json::to_vec(&model)?;
-    write_atomic(&args.out.join("model.json"), |w| w.write_all(&json))?;
+    model.save(&args.out.join("model.json"))?;
     let seconds = start.elapsed().as_secs_f64();
     let report = Report {
         train: args.train.display().to_string(),

@@ -1,22 +1,20 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
-use maskface_core::Split;
-use maskface_openset::{PAPER_PERCENTILE, REPORTED_FPIRS};
+use clap::{Args, FromArgMatches};
+use maskface_core::{Split, DEFAULT_SEED};
+use maskface_eigen::Metric;
+use maskface_openset::Score;
+use maskface_recognize::HeadKind;
 
 use crate::augment::AugmentArgs;
-use crate::curate::{CurateArgs, VerifyArg};
-use crate::eigen::{EigenArgs, MetricArg, RuleArg};
+use crate::curate::CurateArgs;
+use crate::eigen::EigenArgs;
 use crate::generate::GenerateArgs;
-use crate::openset::{OpensetArgs, ScoreArg};
-use crate::recognize::{HeadArg, RecognizeArgs};
+use crate::openset::OpensetArgs;
+use crate::recognize::RecognizeArgs;
 use crate::split::SplitArgs;
-use crate::train::{LossArg, TrainArgs};
-use maskface_nets::face_resnet::DEFAULT_FROZEN_BLOCKS;
-
-/// Strangers in the open-set tests (kept out of the extra training identities).
-const STRANGERS: usize = 1000;
+use crate::train::TrainArgs;
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
@@ -41,8 +39,17 @@ pub struct RunArgs {
     pub models: PathBuf,
 
     /// Seed of every random step.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
+}
+
+/// A subcommand's options as its command line gives them when none is
+/// passed: the run takes every default from there, so each is written once.
+pub fn defaults<T: Args + FromArgMatches>() -> Result<T> {
+    let command = T::augment_args(clap::Command::new("defaults"));
+    Ok(T::from_arg_matches(
+        &command.try_get_matches_from(["defaults"])?,
+    )?)
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -60,20 +67,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
         lfw: args.lfw.clone(),
         out: curated_dir.clone(),
         seed_split: use_seed_split.then(|| args.seed_split.clone()),
-        names: vec![],
-        min_images: 20,
-        max_images: 80,
-        identities: 50,
         seed: args.seed,
-        verify: VerifyArg::Selected,
+        ..defaults()?
     })?;
     let split_manifest = if curated.count(Split::Unassigned) > 0 {
         let out = args.data.join("split");
         crate::split::run(&SplitArgs {
             manifest: curated_dir.join("manifest.csv"),
             out: out.clone(),
-            ratios: vec![0.8, 0.1, 0.1],
             seed: args.seed,
+            ..defaults()?
         })?;
         out.join("manifest.csv")
     } else {
@@ -86,68 +89,31 @@ pub fn run(args: &RunArgs) -> Result<()> {
         out: masked.clone(),
         models: args.models.clone(),
         seed: args.seed,
-        mask: crate::generate::MaskArg::Paper,
-        colors: vec![
-            maskface_mask::PaperColor::Black,
-            maskface_mask::PaperColor::White,
-            maskface_mask::PaperColor::SkyBlue,
-        ],
-        cut: crate::generate::CutArg::NoseBridge,
-        upper_size: "160x80".into(),
-        variants: vec![
-            maskface_mask::Variant::MaskedUpper,
-            maskface_mask::Variant::MaskedFull,
-            maskface_mask::Variant::MaskedChip,
-            maskface_mask::Variant::MaskedChipUpper,
-        ],
-        margin: 15,
-        size: 160,
-        min_face: 40,
-        select: crate::detect::SelectArg::Center,
-        format: crate::augment::FormatArg::Png,
-        quality: 95,
-        backend: crate::detect::BackendArg::Flex,
-        overwrite: false,
-        preview: 4,
+        ..defaults()?
     })?;
     println!("[3/9] augment: 3 rotated copies (+-20 degrees) of each masked training image");
     crate::augment::run(&AugmentArgs {
         manifest: masked.join("masked_upper/manifest.csv"),
         out: args.data.join("augmented"),
         seed: args.seed,
-        copies: 3,
-        max_degrees: 20.0,
-        fill: "black".into(),
-        color_jitter: None,
-        hflip: None,
-        splits: vec!["train".into()],
-        format: crate::augment::FormatArg::Png,
-        quality: 95,
-        overwrite: false,
-        preview: 4,
+        ..defaults()?
     })?;
     println!("[4/9] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
     let masked_upper = masked.join("masked_upper/manifest.csv");
     let eigen_dir = args.data.join("eigen");
     crate::eigen::run(&EigenArgs {
         train: masked_upper.clone(),
-        test: None,
         out: eigen_dir.clone(),
-        size: None,
-        no_equalize: false,
-        components: None,
-        variance: 0.95,
         whiten: true,
-        classifier: RuleArg::Nn,
-        metric: MetricArg::Cosine,
-        threshold: None,
+        metric: Metric::Cosine,
+        ..defaults()?
     })?;
     println!("[5/9] openset: the test faces against 1000 strangers from LFW, masked the same way");
     let scores = vec![
-        ScoreArg::Confidence,
-        ScoreArg::MaxSoftmax,
-        ScoreArg::MaxLogit,
-        ScoreArg::Energy,
+        Score::Confidence,
+        Score::MaxSoftmax,
+        Score::MaxLogit,
+        Score::Energy,
     ];
     crate::openset::run(&open_set(
         args,
@@ -155,21 +121,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
         masked_upper,
         scores,
         "openset",
-    ))?;
+    )?)?;
     println!(
         "[6/9] recognize: dlib's ResNet (in burn) on the aligned masked faces, a softmax head"
     );
     let chips = masked.join("masked_chip/manifest.csv");
     crate::recognize::run(&RecognizeArgs {
         train: chips.clone(),
-        test: None,
-        head: HeadArg::Softmax,
+        head: HeadKind::Softmax,
         models: args.models.clone(),
-        weights: None,
-        mirror: false,
-        cohort: None,
-        cohort_top_k: maskface_recognize::CohortParams::default().top_k,
         out: args.data.join("recognize-dlib"),
+        ..defaults()?
     })?;
     println!(
         "[7/9] train: fine-tune dlib's ResNet on the masked training faces and extra LFW people (ArcFace)"
@@ -177,21 +139,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let train_dir = args.data.join("train");
     let trained = crate::train::run(&TrainArgs {
         train: chips.clone(),
-        extra_images: 20,
         lfw: args.lfw.clone(),
-        strangers: STRANGERS,
         seed: args.seed,
-        epochs: 6,
-        batch_size: 32,
-        backbone_lr: 3e-5,
-        head_lr: 1e-3,
-        loss: LossArg::Arcface,
-        scale: 30.0,
-        margin: 0.3,
-        frozen_blocks: DEFAULT_FROZEN_BLOCKS,
         models: args.models.clone(),
-        min_face: 40,
         out: train_dir,
+        ..defaults()?
     })?;
     println!(
         "[8/9] recognize: the fine-tuned network, nearest centre, normalised against the extra people"
@@ -199,14 +151,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let recognize_dir = args.data.join("recognize");
     crate::recognize::run(&RecognizeArgs {
         train: chips.clone(),
-        test: None,
-        head: HeadArg::Cohort,
+        head: HeadKind::Cohort,
         models: args.models.clone(),
         weights: Some(trained.embedder),
-        mirror: false,
         cohort: trained.extra,
-        cohort_top_k: maskface_recognize::CohortParams::default().top_k,
         out: recognize_dir.clone(),
+        ..defaults()?
     })?;
     println!(
         "[9/9] openset: the same 1000 strangers, aligned and masked, against both recognizers"
@@ -215,41 +165,67 @@ pub fn run(args: &RunArgs) -> Result<()> {
         args,
         args.data.join("recognize-dlib/model.json"),
         chips.clone(),
-        vec![ScoreArg::Confidence, ScoreArg::MaxLogit],
+        vec![Score::Confidence, Score::MaxLogit],
         "openset-dlib",
-    ))?;
+    )?)?;
     crate::openset::run(&open_set(
         args,
         recognize_dir.join("model.json"),
         chips,
-        vec![ScoreArg::MaxLogit, ScoreArg::Confidence],
+        vec![Score::MaxLogit, Score::Confidence],
         "openset-resnet",
-    ))?;
+    )?)?;
     Ok(())
 }
 
-/// The open-set step on the defaults: the targets' test split against 1,000
-/// strangers drawn with the run's seed.
+/// The open-set step on the defaults: the targets' test split against the
+/// strangers drawn with the run's seed (the same people `train` kept out
+/// of its extra identities).
 fn open_set(
     args: &RunArgs,
     model: PathBuf,
     targets: PathBuf,
-    scores: Vec<ScoreArg>,
+    scores: Vec<Score>,
     out: &str,
-) -> OpensetArgs {
-    OpensetArgs {
+) -> Result<OpensetArgs> {
+    Ok(OpensetArgs {
         model,
         targets,
-        split: Split::Test,
-        strangers: STRANGERS,
         lfw: args.lfw.clone(),
         seed: args.seed,
         models: args.models.clone(),
-        min_face: 40,
         scores,
-        fpir: REPORTED_FPIRS.to_vec(),
-        percentile: PAPER_PERCENTILE,
-        overwrite: false,
         out: args.data.join(out),
+        ..defaults()?
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use maskface_openset::{PAPER_PERCENTILE, REPORTED_FPIRS};
+
+    /// Defaults the command line spells out as text, checked against the
+    /// library's constants.
+    #[test]
+    fn text_defaults_match_the_libraries() {
+        let openset: OpensetArgs = defaults().unwrap();
+        assert_eq!(openset.fpir, REPORTED_FPIRS);
+        assert_eq!(openset.percentile, PAPER_PERCENTILE);
+        assert_eq!(openset.split, Split::Test);
+        let split: SplitArgs = defaults().unwrap();
+        let r = maskface_dataset::SplitRatios::default();
+        assert_eq!(split.ratios, [r.train, r.val, r.test]);
+        let curate: CurateArgs = defaults().unwrap();
+        assert_eq!(
+            maskface_dataset::Selection::paper(curate.seed),
+            maskface_dataset::Selection::CountRange {
+                min: curate.min_images,
+                max: curate.max_images,
+                count: Some(curate.identities),
+                seed: curate.seed,
+            }
+        );
     }
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use maskface_core::{Manifest, Split};
+use maskface_core::{Manifest, Split, DEFAULT_SEED};
 use maskface_dataset::{per_identity_chart, split_stratified, SplitRatios};
 
 #[derive(Args, Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct SplitArgs {
     pub ratios: Vec<f64>,
 
     /// Seed of the per-identity shuffles.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 }
 

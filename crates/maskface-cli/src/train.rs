@@ -3,25 +3,20 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use maskface_core::{write_atomic, Manifest, Split};
-use maskface_dataset::{draw_strangers, extra_identities, scan_lfw, Verify};
+use maskface_dataset::{
+    class_names, draw_strangers, extra_identities, scan_lfw, Verify, DEFAULT_STRANGERS,
+};
 use maskface_nets::face_resnet::{DlibNet, DEFAULT_FROZEN_BLOCKS, DLIB_RESNET_FILE};
 use maskface_nets::Backend;
 use maskface_train::{
-    FineTuneData, FineTuneParams, FitReport, ManifestSet, MarginLoss, Progress, TrainConfig,
+    FineTuneData, FineTuneParams, FitReport, LossKind, ManifestSet, Progress, TrainConfig,
+    ARCFACE_MARGIN, ARCFACE_SCALE,
 };
 
 /// The file `maskface train` writes the fine-tuned network to.
 pub const EMBEDDER_FILE: &str = "embedder.bpk";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LossArg {
-    /// Additive angular margin on cosine logits (--scale, --margin).
-    Arcface,
-    /// A linear softmax layer and cross-entropy.
-    Softmax,
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
@@ -43,39 +38,39 @@ pub struct TrainArgs {
 
     /// Size of the open-set stranger draw kept out of the extra identities
     /// (as `maskface openset --strangers` draws it).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = DEFAULT_STRANGERS)]
     pub strangers: usize,
 
     /// Seed of that draw, and of the shuffling.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = TrainConfig::new().seed)]
     pub seed: u64,
 
     /// Passes over the training set.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = TrainConfig::new().epochs)]
     pub epochs: usize,
 
     /// Samples per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = TrainConfig::new().batch_size)]
     pub batch_size: usize,
 
     /// Adam's learning rate for the network's trained blocks.
-    #[arg(long, default_value_t = 3e-5)]
+    #[arg(long, default_value_t = TrainConfig::new().backbone_lr)]
     pub backbone_lr: f64,
 
     /// Adam's learning rate for the head.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = TrainConfig::new().head_lr)]
     pub head_lr: f64,
 
     /// The loss.
-    #[arg(long, value_enum, default_value_t = LossArg::Arcface)]
-    pub loss: LossArg,
+    #[arg(long, value_enum, default_value_t = LossKind::Arcface)]
+    pub loss: LossKind,
 
     /// ArcFace's logit scale.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = ARCFACE_SCALE)]
     pub scale: f64,
 
     /// ArcFace's angular margin, in radians.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = ARCFACE_MARGIN)]
     pub margin: f64,
 
     /// Residual blocks of 14 left as dlib trained them.
@@ -109,7 +104,7 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
     let start = Instant::now();
     let targets =
         Manifest::read(&args.train).with_context(|| format!("reading {}", args.train.display()))?;
-    let classes = crate::eigen::class_names(&targets)?;
+    let classes = class_names(&targets)?;
     let mut train = ManifestSet::new(&targets, Split::Train, true);
     let valid = ManifestSet::new(&targets, Split::Val, false);
     if train.items().is_empty() || valid.items().is_empty() {
@@ -126,16 +121,9 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
         train.append(ManifestSet::all(&extra, classes.len() as u32, false));
         extra_path = Some(path);
     }
-    let loss = match args.loss {
-        LossArg::Arcface => MarginLoss::ArcFace {
-            scale: args.scale,
-            margin: args.margin,
-        },
-        LossArg::Softmax => MarginLoss::Softmax,
-    };
     let params = FineTuneParams {
         frozen_blocks: args.frozen_blocks,
-        loss,
+        loss: args.loss.with_params(args.scale, args.margin),
         train: TrainConfig::new()
             .with_epochs(args.epochs)
             .with_batch_size(args.batch_size)

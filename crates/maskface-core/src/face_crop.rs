@@ -123,6 +123,30 @@ impl FaceSelection {
     }
 }
 
+/// A [`FaceSelection`] by name, with its default parameters: the choices a
+/// command line or a configuration file offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum FaceSelectionKind {
+    /// Largest area minus 2 x squared offset from the image centre.
+    Center,
+    /// Largest box.
+    Largest,
+    /// Highest score.
+    Probability,
+}
+
+impl From<FaceSelectionKind> for FaceSelection {
+    fn from(kind: FaceSelectionKind) -> Self {
+        match kind {
+            FaceSelectionKind::Center => FaceSelection::CenterWeighted { weight: 2.0 },
+            FaceSelectionKind::Largest => FaceSelection::Largest,
+            FaceSelectionKind::Probability => FaceSelection::Probability,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

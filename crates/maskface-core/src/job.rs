@@ -29,6 +29,29 @@ pub enum OutputFormat {
     },
 }
 
+/// An [`OutputFormat`] by name, its JPEG quality given apart: the choices a
+/// command line offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormatKind {
+    /// Lossless PNG.
+    Png,
+    /// JPEG at the quality [`OutputFormatKind::with_quality`] is given.
+    #[cfg_attr(feature = "clap", value(help = "JPEG (see --quality)"))]
+    Jpeg,
+}
+
+impl OutputFormatKind {
+    /// The format; `quality` is used by JPEG only.
+    pub fn with_quality(self, quality: u8) -> OutputFormat {
+        match self {
+            OutputFormatKind::Png => OutputFormat::Png,
+            OutputFormatKind::Jpeg => OutputFormat::Jpeg { quality },
+        }
+    }
+}
+
 impl OutputFormat {
     /// The file extension, without the dot.
     pub fn extension(&self) -> &'static str {

@@ -38,13 +38,16 @@ pub mod vector;
 
 pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced, write_csv_atomic};
 pub use error::CoreError;
-pub use face_crop::{crop_face, CropConfig, FaceCrop, FaceSelection};
+pub use face_crop::{crop_face, CropConfig, FaceCrop, FaceSelection, FaceSelectionKind};
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
 pub use image_io::{decode_rgb, load_rgb};
-pub use job::{prepare_job_dir, read_failures, write_failures, Failure, Journal, OutputFormat};
+pub use job::{
+    prepare_job_dir, read_failures, write_failures, Failure, Journal, OutputFormat,
+    OutputFormatKind,
+};
 pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
 pub use sample::{Identity, Sample, Split};
-pub use seed::{fnv1a64, rng_for};
+pub use seed::{fnv1a64, rng_for, DEFAULT_SEED};
 pub use traits::{
     Augmentation, Augmented, Classifier, Detection, FaceDetector, FaceEmbedder, LandmarkPredictor,
     MaskRenderer, MaskedFace,

@@ -1,6 +1,9 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+/// The seed every seeded step uses unless told otherwise.
+pub const DEFAULT_SEED: u64 = 42;
+
 /// FNV-1a, 64-bit: a fixed, documented hash for deriving random streams from
 /// names (std's hasher may change between Rust releases; this never does).
 ///

@@ -62,6 +62,9 @@ pub enum DatasetError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A manifest's labels do not name one identity each, `0..n`.
+    #[error("{0}")]
+    Labels(String),
     /// A chart could not be drawn.
     #[error("cannot draw chart: {0}")]
     Plot(#[from] maskface_plot::PlotError),

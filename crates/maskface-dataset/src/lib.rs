@@ -21,8 +21,11 @@
 //! # Ok(()) }
 //! ```
 
+mod curation;
 mod error;
 mod extra;
+mod labels;
+mod predictions;
 mod scan;
 mod seed_split;
 mod select;
@@ -30,8 +33,11 @@ mod split;
 mod stats;
 mod strangers;
 
+pub use curation::{write_curation, ImageCheck};
 pub use error::DatasetError;
 pub use extra::extra_identities;
+pub use labels::class_names;
+pub use predictions::{confusion_counts, write_predictions, Answer};
 pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENSIONS};
 pub use seed_split::read_seed_split;
 pub use select::{curate, Selection};
@@ -40,7 +46,7 @@ pub use stats::{
     count_histogram_chart, identity_counts, per_identity_chart, write_identity_counts,
     write_skipped, IdentityCount,
 };
-pub use strangers::draw_strangers;
+pub use strangers::{draw_strangers, DEFAULT_STRANGERS};
 
 /// The name and version of this crate, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-dataset ", env!("CARGO_PKG_VERSION"));

@@ -8,6 +8,10 @@ use rand::Rng;
 
 use crate::{DatasetError, LfwIndex, TOOL};
 
+/// How many stranger images an open-set test draws unless told otherwise
+/// (the paper drew 195).
+pub const DEFAULT_STRANGERS: usize = 1000;
+
 /// Draws `count` images of people not in `exclude` ("strangers").
 ///
 /// Every eligible person (any number of images) is shuffled with

@@ -8,12 +8,14 @@ use crate::{EigenError, Fit};
 
 /// How far apart two projections are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Euclidean distance.
     Euclidean,
     /// One minus the cosine similarity (0 for the same direction, 2 for
     /// opposite ones).
+    #[cfg_attr(feature = "clap", value(help = "One minus the cosine similarity"))]
     Cosine,
 }
 
@@ -46,11 +48,17 @@ impl Metric {
 
 /// Which classifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// The label of the closest training sample.
+    #[cfg_attr(
+        feature = "clap",
+        value(name = "nn", help = "The label of the closest training image")
+    )]
     NearestNeighbour,
     /// The label of the closest class mean.
+    #[cfg_attr(feature = "clap", value(name = "mean"))]
     NearestMean,
 }
 

@@ -25,6 +25,9 @@ pub enum EigenError {
         /// What went wrong.
         reason: String,
     },
+    /// A manifest's labels, or the answers file, from `maskface-dataset`.
+    #[error(transparent)]
+    Dataset(#[from] maskface_dataset::DatasetError),
     /// An image, manifest or file error from `maskface-core`.
     #[error(transparent)]
     Core(#[from] maskface_core::CoreError),

@@ -36,6 +36,7 @@
 
 mod classify;
 mod error;
+mod experiment;
 mod model;
 mod pca;
 mod pictures;
@@ -43,6 +44,7 @@ mod preprocess;
 
 pub use classify::{Decision, Metric, Nearest, NearestParams, Rule};
 pub use error::EigenError;
+pub use experiment::{EigenExperiment, EigenOutcome};
 pub use model::{EigenModel, EIGEN_MODEL_KIND};
 pub use pca::{Components, Pca, PcaParams, Solver};
 pub use pictures::{eigenface_grid, variance_curve, vector_image};

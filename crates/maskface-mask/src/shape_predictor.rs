@@ -46,6 +46,9 @@ pub struct ShapePredictor {
 }
 
 impl ShapePredictor {
+    /// The file name of dlib's 68-point model, as dlib distributes it.
+    pub const DLIB_68_FILE: &'static str = "shape_predictor_68_face_landmarks.dat";
+
     /// Reads a model file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, MaskError> {
         let path = path.as_ref();

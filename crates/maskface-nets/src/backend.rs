@@ -10,14 +10,24 @@ use crate::NetsError;
 /// `Flex` (burn's CPU backend) is always available; the others need the
 /// cargo feature of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Backend {
     /// burn's `flex` CPU backend (the default).
     #[default]
+    #[cfg_attr(feature = "clap", value(help = "burn's CPU backend"))]
     Flex,
     /// `wgpu`: Vulkan, Metal, DirectX or WebGPU, whichever the machine
     /// offers (feature `wgpu`).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "GPU through wgpu (build with `--features wgpu`)")
+    )]
     Wgpu,
     /// NVIDIA CUDA (feature `cuda`).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "NVIDIA CUDA (build with `--features cuda`)")
+    )]
     Cuda,
 }
 

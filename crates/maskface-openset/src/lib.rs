@@ -29,6 +29,7 @@ mod calibrate;
 mod curves;
 mod error;
 mod metrics;
+mod probes_csv;
 mod report;
 mod scores;
 
@@ -39,6 +40,7 @@ pub use metrics::{
     auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir,
     OperatingPoint, Probe,
 };
+pub use probes_csv::write_probes_csv;
 pub use report::{
     markdown_table, probes, DirAtFpir, OpenSetParams, OpenSetReport, PAPER_PERCENTILE, PAPER_RULE,
     REPORTED_FPIRS,

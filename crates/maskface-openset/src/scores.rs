@@ -23,24 +23,39 @@ pub fn log_sum_exp(v: &[f32]) -> f64 {
 
 /// The open-set scores: higher means "more likely one of the targets".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Score {
     /// The paper's confidence score `max(exp(l)) / mean(exp(l))`, which is
     /// `n` times the maximum softmax probability: in `[1, n]`, so a
     /// threshold depends on the number of classes. Invariant to adding a
     /// constant to every logit.
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "The paper's max(exp(l)) / mean(exp(l)) (n times the max softmax)")
+    )]
     Confidence,
     /// The maximum softmax probability, in `[1/n, 1]`. Invariant to adding
     /// a constant.
+    #[cfg_attr(feature = "clap", value(help = "The largest softmax probability"))]
     MaxSoftmax,
     /// The largest logit. Not invariant to adding a constant.
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "The largest logit (for a distance model: minus the closest distance)")
+    )]
     MaxLogit,
     /// The negative free energy, `log(sum(exp(l)))`. Not invariant to
     /// adding a constant (it shifts by it).
+    #[cfg_attr(feature = "clap", value(help = "log(sum(exp(l)))"))]
     Energy,
     /// The largest value as given: for cosine similarities to class centres
     /// or gallery templates (in `[-1, 1]`;
     /// [`maskface_core::vector::cosine_similarity`]).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "The largest cosine similarity (embedding models)")
+    )]
     MaxSimilarity,
 }
 

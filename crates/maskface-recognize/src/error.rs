@@ -29,4 +29,37 @@ pub enum RecognizeError {
     /// The embedder failed.
     #[error("embedding faces: {0}")]
     Embedder(String),
+    /// A saved model file does not exist.
+    #[error("model {path} not found")]
+    ModelNotFound {
+        /// The file asked for.
+        path: PathBuf,
+    },
+    /// A network or model file could not be loaded; its own error names
+    /// the file.
+    #[error("loading {what}: {cause}")]
+    Load {
+        /// What was being loaded (for example "MTCNN").
+        what: String,
+        /// The loader's error.
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No face was found in a photo.
+    #[error("{path}: no face found")]
+    NoFace {
+        /// The photo.
+        path: PathBuf,
+    },
+    /// A network failed on images.
+    #[error(transparent)]
+    Nets(#[from] maskface_nets::NetsError),
+    /// Landmarks, a mask or a chip failed.
+    #[error(transparent)]
+    Mask(#[from] maskface_mask::MaskError),
+    /// The Eigenface model failed.
+    #[error(transparent)]
+    Eigen(#[from] maskface_eigen::EigenError),
+    /// A dataset-level error (for example a manifest's labels).
+    #[error(transparent)]
+    Dataset(#[from] maskface_dataset::DatasetError),
 }

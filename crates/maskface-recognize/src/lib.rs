@@ -13,6 +13,10 @@
 //!   [`maskface_core::Classifier`] over face chips;
 //! - [`parse_pairs`], [`fold_accuracy`]: LFW's 10-fold verification
 //!   protocol;
+//! - [`EmbeddingModel`]: a fitted recognizer as saved (network, classes,
+//!   head); [`SavedModel`] reads it or the Eigenface model by its kind;
+//! - [`FacePipeline`]: photo -> detection -> landmarks -> aligned chip ->
+//!   embedding, one photo at a time or a batch;
 //! - [`Gallery`]: people enrolled from a few images each, without
 //!   retraining; one versioned file, written atomically; identification
 //!   answers a name or "unknown" against a threshold.
@@ -32,19 +36,33 @@
 //! # Ok(()) }
 //! ```
 
+mod chips;
 mod classifier;
 mod cohort;
+mod embedding_model;
+mod enrollment;
 mod error;
 mod gallery;
 mod heads;
+mod masked_verification;
+mod pipeline;
+mod saved_model;
 mod verify;
 
+pub use chips::load_chips;
 pub use classifier::{embed_all, EmbeddingClassifier};
 pub use cohort::{CohortCentroids, CohortParams};
+pub use embedding_model::{
+    embedder_name, load_embedder, EmbeddingModel, HeadKind, EMBEDDING_MODEL_KIND,
+};
+pub use enrollment::Enrollment;
 pub use error::RecognizeError;
 pub use gallery::{
     file_sha256, image_hash, Enrolled, Gallery, Identification, Person, Template,
     DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD, GALLERY_FORMAT, GALLERY_VERSION,
 };
 pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
+pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, VerificationRow};
+pub use pipeline::{FacePipeline, LocatedFace};
+pub use saved_model::{SavedModel, SCORE_BATCH};
 pub use verify::{fold_accuracy, parse_pairs, Pair};

@@ -23,13 +23,44 @@ pub enum MarginLoss {
     },
 }
 
+/// ArcFace's default logit scale `s` (see [`MarginLoss::default`]).
+pub const ARCFACE_SCALE: f64 = 30.0;
+/// ArcFace's default angular margin `m`, in radians.
+pub const ARCFACE_MARGIN: f64 = 0.3;
+
 impl Default for MarginLoss {
     /// ArcFace with s = 30 and m = 0.3: the setting fine-tuning was
     /// measured with (docs/training.md).
     fn default() -> Self {
         MarginLoss::ArcFace {
-            scale: 30.0,
-            margin: 0.3,
+            scale: ARCFACE_SCALE,
+            margin: ARCFACE_MARGIN,
+        }
+    }
+}
+
+/// A [`MarginLoss`] by name, its parameters given apart: the choices a
+/// command line offers. (`Debug` gives the names reports record.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum LossKind {
+    /// Additive angular margin on cosine logits (ArcFace).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "Additive angular margin on cosine logits (--scale, --margin)")
+    )]
+    #[default]
+    Arcface,
+    /// A linear softmax layer and cross-entropy.
+    Softmax,
+}
+
+impl LossKind {
+    /// The loss; `scale` and `margin` are ArcFace's.
+    pub fn with_params(self, scale: f64, margin: f64) -> MarginLoss {
+        match self {
+            LossKind::Arcface => MarginLoss::ArcFace { scale, margin },
+            LossKind::Softmax => MarginLoss::Softmax,
         }
     }
 }

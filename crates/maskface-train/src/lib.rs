@@ -71,3 +71,4 @@ pub use head::{MarginHead, MarginHeadConfig, MarginLoss};
 pub use trainer::{
     Backbone, BackboneWithHead, EpochMetrics, FitReport, Progress, TrainConfig, Trainer,
 };
+pub use head::{LossKind, ARCFACE_MARGIN, ARCFACE_SCALE};

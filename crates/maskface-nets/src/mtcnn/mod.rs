@@ -9,11 +9,13 @@
 //! - [`crop_face`]: the crop with a margin, as facenet-pytorch's `extract_face`.
 
 mod boxes;
+mod detections_file;
 mod detector;
 mod nets;
 mod resample;
 mod weights;
 
+pub use detections_file::{CropOutput, DetectedFace, DetectionEntry};
 pub use detector::{Mtcnn, MtcnnConfig};
 /// Face selection and cropping live in `maskface-core`, shared by every
 /// detector; re-exported here where MTCNN users look for them.

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
 use maskface_core::{save_image_atomic, write_atomic, Sample};
 use maskface_plot::ConfusionChart;
+
+use crate::DatasetError;
 
 /// One test face's answer: a class (or `None`, rejected) and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,16 +33,22 @@ pub fn confusion_counts(classes: usize, samples: &[&Sample], answers: &[Answer])
     counts
 }
 
-/// Writes `predictions.csv` and `confusion.png` into `out`.
-pub fn write_test_answers(
+/// Writes `predictions.csv` (path, identity, label, the answer, whether it
+/// is right, its score) and `confusion.png` (titled `title`) into `out`;
+/// `answers[i]` is the answer for `samples[i]`, `classes[label]` a label's
+/// name.
+pub fn write_predictions(
     out: &Path,
     title: &str,
     classes: &[String],
     samples: &[&Sample],
     answers: &[Answer],
-) -> Result<()> {
+) -> Result<(), DatasetError> {
     if samples.len() != answers.len() {
-        bail!("{} test faces but {} answers", samples.len(), answers.len());
+        return Err(DatasetError::InvalidParameter {
+            name: "answers",
+            reason: format!("{} test faces but {} answers", samples.len(), answers.len()),
+        });
     }
     let name = |label: Option<u32>| {
         label
@@ -75,6 +82,7 @@ pub fn write_test_answers(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -100,12 +108,12 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let classes = vec!["p0".to_string(), "p1".to_string()];
-        write_test_answers(dir.path(), "t", &classes, &refs, &answers).unwrap();
+        write_predictions(dir.path(), "t", &classes, &refs, &answers).unwrap();
         let csv = std::fs::read_to_string(dir.path().join("predictions.csv")).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[2], "0.png,p0,0,1,p1,0,0.5");
         assert_eq!(lines[4], "1.png,p1,1,,unknown,0,0.5");
         assert!(dir.path().join("confusion.png").exists());
-        assert!(write_test_answers(dir.path(), "t", &classes, &refs, &answers[..3]).is_err());
+        assert!(write_predictions(dir.path(), "t", &classes, &refs, &answers[..3]).is_err());
     }
 }

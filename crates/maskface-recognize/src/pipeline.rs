@@ -1,0 +1,165 @@
+//! Photo in, aligned face chip and embedding out: MTCNN finds the face,
+//! dlib's 68 landmarks align it as dlib's `get_face_chip` does, and dlib's
+//! ResNet (or fine-tuned weights on it) embeds the chip.
+
+use std::path::Path;
+
+use image::RgbImage;
+use maskface_core::{load_rgb, Detection, FaceBox, FaceEmbedder, LandmarkPredictor, Landmarks68};
+use maskface_mask::{face_chip, landmark_box, ChipParams, ShapePredictor};
+use maskface_nets::face_resnet::FaceEmbedderResNet;
+use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
+use maskface_nets::Backend;
+use rayon::prelude::*;
+
+use crate::{file_sha256, image_hash, load_embedder, Gallery, RecognizeError, Template};
+
+/// The main face of a photo, located.
+#[derive(Debug, Clone)]
+pub struct LocatedFace {
+    /// Its 68 landmarks.
+    pub landmarks: Landmarks68,
+    /// Whether MTCNN found it (`false`: the fallback box was used).
+    pub detected: bool,
+}
+
+/// Detection, landmarks, alignment and embedding of one face per photo;
+/// everything on the CPU.
+pub struct FacePipeline {
+    /// The face detector (its default settings).
+    pub mtcnn: Mtcnn,
+    /// dlib's 68-point landmark model.
+    pub predictor: ShapePredictor,
+    /// The embedding network.
+    pub net: FaceEmbedderResNet,
+}
+
+impl FacePipeline {
+    /// The detector and landmarks from `models`, and the network `embedder`
+    /// names (see [`crate::load_embedder`]: dlib's file name, as a gallery
+    /// records it, or fine-tuned weights).
+    pub fn load(models: &Path, embedder: &str) -> Result<Self, RecognizeError> {
+        let device = Backend::Flex.device()?;
+        let mtcnn = Mtcnn::from_dir(models, MtcnnConfig::default(), &device).map_err(|e| {
+            RecognizeError::Load {
+                what: "MTCNN".into(),
+                cause: Box::new(e),
+            }
+        })?;
+        let predictor = ShapePredictor::from_file(models.join(ShapePredictor::DLIB_68_FILE))
+            .map_err(|e| RecognizeError::Load {
+                what: "the landmark model".into(),
+                cause: Box::new(e),
+            })?;
+        Ok(FacePipeline {
+            mtcnn,
+            predictor,
+            net: load_embedder(models, embedder)?,
+        })
+    }
+
+    /// The pipeline of a gallery's network (read from `gallery_path`),
+    /// after checking the network's file against the SHA-256 the gallery
+    /// recorded: templates of other weights would not compare.
+    pub fn for_gallery(
+        gallery: &Gallery,
+        gallery_path: &Path,
+        models: &Path,
+    ) -> Result<Self, RecognizeError> {
+        if let Some(want) = &gallery.embedder_sha256 {
+            let have = file_sha256(Path::new(&gallery.embedder))?;
+            if &have != want {
+                return Err(RecognizeError::File {
+                    path: gallery_path.to_path_buf(),
+                    reason: format!(
+                        "{} changed since the gallery was made (SHA-256 {have}, recorded {want}); \
+                         its templates no longer compare: enroll the people again in a new gallery",
+                        gallery.embedder
+                    ),
+                });
+            }
+        }
+        Self::load(models, &gallery.embedder)
+    }
+
+    /// The main face of each photo, detected in one batch, with its
+    /// landmarks (in parallel). Without a face, or when detection fails,
+    /// `fallback` is taken as the face box when given; otherwise a photo
+    /// without a face gives `None` and a failed detection an error.
+    pub fn locate(
+        &self,
+        photos: &[RgbImage],
+        fallback: Option<FaceBox>,
+    ) -> Result<Vec<Option<LocatedFace>>, RecognizeError> {
+        let detections = self.mtcnn.detect_images(photos);
+        photos
+            .par_iter()
+            .zip(detections)
+            .map(|(photo, dets)| {
+                let found = match dets {
+                    Ok(d) => self
+                        .mtcnn
+                        .select(&d, photo.width(), photo.height())
+                        .cloned(),
+                    Err(_) if fallback.is_some() => None,
+                    Err(e) => return Err(e.into()),
+                };
+                let (face, detected) = match (found, fallback) {
+                    (Some(d), _) => (d, true),
+                    (None, Some(bbox)) => (
+                        Detection {
+                            bbox,
+                            landmarks: None,
+                        },
+                        false,
+                    ),
+                    (None, None) => return Ok(None),
+                };
+                let landmarks =
+                    LandmarkPredictor::predict(&self.predictor, photo, &landmark_box(&face))?;
+                Ok(Some(LocatedFace {
+                    landmarks,
+                    detected,
+                }))
+            })
+            .collect()
+    }
+
+    /// The aligned chip (dlib's 150x150) of the photo's main face.
+    pub fn chip(&self, path: &Path) -> Result<RgbImage, RecognizeError> {
+        let image = load_rgb(path)?;
+        let Some(face) = self
+            .locate(std::slice::from_ref(&image), None)?
+            .pop()
+            .flatten()
+        else {
+            return Err(RecognizeError::NoFace {
+                path: path.to_path_buf(),
+            });
+        };
+        Ok(face_chip(
+            &image,
+            face.landmarks.points(),
+            &ChipParams::default(),
+        )?)
+    }
+
+    /// The embedding of one chip.
+    pub fn embed(&self, chip: &RgbImage) -> Result<Vec<f32>, RecognizeError> {
+        self.net
+            .embed(std::slice::from_ref(chip))?
+            .pop()
+            .ok_or_else(|| RecognizeError::Embedder("the network gave no embedding".into()))
+    }
+
+    /// The gallery template of the photo at `path`: its chip's hash, the
+    /// path, and the chip's embedding.
+    pub fn template(&self, path: &Path) -> Result<Template, RecognizeError> {
+        let chip = self.chip(path)?;
+        Ok(Template {
+            image: image_hash(&chip),
+            source: path.display().to_string(),
+            embedding: self.embed(&chip)?,
+        })
+    }
+}
