@@ -9,7 +9,6 @@ use maskface_core::{load_rgb, save_image_atomic, Manifest, OutputFormatKind, Spl
 
 // generate.rs names the library's choice by the option's former name; this
 // goes when it is rewritten on the library (issue 13).
-pub use maskface_core::OutputFormatKind as FormatArg;
 
 #[derive(Args, Debug, Clone)]
 pub struct AugmentArgs {

@@ -3,13 +3,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use maskface_core::{write_atomic, FaceSelectionKind};
-use maskface_nets::mtcnn::{CropConfig, CropOutput, FaceSelection, Mtcnn, MtcnnConfig};
+use maskface_nets::mtcnn::{CropConfig, CropOutput, Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 
 // generate.rs names the library's choices by the options' former names;
 // these go when it is rewritten on the library (issue 13).
-pub use maskface_core::FaceSelectionKind as SelectArg;
-pub use maskface_nets::Backend as BackendArg;
 
 #[derive(Args, Debug, Clone)]
 pub struct DetectArgs {
@@ -93,16 +91,6 @@ fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
         bail!("no images found in {:?}", inputs);
     }
     Ok(out)
-}
-
-/// The backend an option names (see [`BackendArg`]).
-pub fn backend(arg: Backend) -> Backend {
-    arg
-}
-
-/// The face selection an option names (see [`SelectArg`]).
-pub fn selection(arg: FaceSelectionKind) -> FaceSelection {
-    arg.into()
 }
 
 pub fn run(args: &DetectArgs) -> Result<()> {

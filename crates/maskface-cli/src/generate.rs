@@ -9,8 +9,8 @@ use maskface_mask::{
 };
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 
-use crate::augment::FormatArg;
-use crate::detect::{backend, selection, BackendArg, SelectArg};
+use maskface_core::{FaceSelectionKind, OutputFormatKind};
+use maskface_nets::Backend;
 
 // The library has no enum with these five choices: `paper` is `PaperMask`,
 // `realistic` is `RealisticMask` over all three `MaskStyle`s, the others one
@@ -101,20 +101,20 @@ pub struct GenerateArgs {
     pub min_face: u32,
 
     /// Which face is kept when an image has several.
-    #[arg(long, value_enum, default_value_t = SelectArg::Center)]
-    pub select: SelectArg,
+    #[arg(long, value_enum, default_value_t = FaceSelectionKind::Center)]
+    pub select: FaceSelectionKind,
 
     /// Encoding of the images written.
-    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = OutputFormatKind::Png)]
+    pub format: OutputFormatKind,
 
     /// JPEG quality, 1..=100 (with --format jpeg).
     #[arg(long, default_value_t = 95)]
     pub quality: u8,
 
     /// burn backend that runs the detector.
-    #[arg(long, value_enum, default_value_t = BackendArg::Flex)]
-    pub backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
 
     /// Delete an earlier run in --out made with other parameters instead of
     /// stopping. (A run with the same parameters is always resumed.)
@@ -159,19 +159,14 @@ fn options(args: &GenerateArgs) -> Result<GenerateOptions> {
             margin: args.margin,
             size: args.size,
         },
-        selection: selection(args.select),
+        selection: args.select.into(),
         cut: match args.cut {
             CutArg::NoseBridge => UpperCut::NoseBridge,
             CutArg::Half => UpperCut::Fraction { fraction: 0.5 },
         },
         upper_size,
         variants: args.variants.clone(),
-        format: match args.format {
-            FormatArg::Png => maskface_core::OutputFormat::Png,
-            FormatArg::Jpeg => maskface_core::OutputFormat::Jpeg {
-                quality: args.quality,
-            },
-        },
+        format: args.format.with_quality(args.quality),
         batch: 64,
         min_visible: 0.6,
         overwrite: args.overwrite,
@@ -183,7 +178,7 @@ pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
     let renderer = renderer(args);
     let input = Manifest::read(&args.manifest)
         .with_context(|| format!("reading {}", args.manifest.display()))?;
-    let predictor_path = args.models.join("shape_predictor_68_face_landmarks.dat");
+    let predictor_path = args.models.join(ShapePredictor::DLIB_68_FILE);
     let predictor = ShapePredictor::from_file(&predictor_path)
         .context("loading the landmark model (run scripts/setup.sh)")?;
     let config = MtcnnConfig {
@@ -191,7 +186,7 @@ pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
         selection: opts.selection,
         ..MtcnnConfig::default()
     };
-    let mtcnn = Mtcnn::from_dir(&args.models, config, &backend(args.backend).device()?)
+    let mtcnn = Mtcnn::from_dir(&args.models, config, &args.backend.device()?)
         .context("loading MTCNN (run scripts/setup.sh)")?;
     let pb = crate::progress::bar(input.samples.len(), "generate");
     let report = generate_dataset(

@@ -293,7 +293,7 @@ pub fn generate_like(
             targets_path.display()
         );
     }
-    let predictor_path = models.join("shape_predictor_68_face_landmarks.dat");
+    let predictor_path = models.join(ShapePredictor::DLIB_68_FILE);
     let predictor = ShapePredictor::from_file(&predictor_path)
         .context("loading the landmark model (run scripts/setup.sh)")?;
     let config = MtcnnConfig {

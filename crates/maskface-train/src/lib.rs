@@ -67,8 +67,8 @@ pub use face_resnet::{
     cache_features, class_centres, embed_features, mean_row, FineTuneData, FineTuneParams,
     FineTuned,
 };
+pub use head::{LossKind, ARCFACE_MARGIN, ARCFACE_SCALE};
 pub use head::{MarginHead, MarginHeadConfig, MarginLoss};
 pub use trainer::{
     Backbone, BackboneWithHead, EpochMetrics, FitReport, Progress, TrainConfig, Trainer,
 };
-pub use head::{LossKind, ARCFACE_MARGIN, ARCFACE_SCALE};
