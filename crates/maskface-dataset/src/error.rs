@@ -63,6 +63,7 @@ pub enum DatasetError {
         reason: String,
     },
     /// A chart could not be drawn.
+    #[cfg(feature = "plot")]
     #[error("cannot draw chart: {0}")]
     Plot(#[from] maskface_plot::PlotError),
 }

@@ -36,11 +36,14 @@ pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENS
 pub use seed_split::read_seed_split;
 pub use select::{curate, Selection};
 pub use split::{split_counts, split_stratified, SplitRatios};
-pub use stats::{
-    count_histogram_chart, identity_counts, per_identity_chart, write_identity_counts,
-    write_skipped, IdentityCount,
-};
+#[cfg(feature = "plot")]
+pub use stats::{count_histogram_chart, per_identity_chart};
+pub use stats::{identity_counts, write_identity_counts, write_skipped, IdentityCount};
 pub use strangers::draw_strangers;
+
+/// Re-exported because the charts are [`image::RgbImage`]s: use this path to
+/// get the same version.
+pub use image;
 
 /// The name and version of this crate, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-dataset ", env!("CARGO_PKG_VERSION"));

@@ -45,8 +45,17 @@ pub use classify::{Decision, Metric, Nearest, NearestParams, Rule};
 pub use error::EigenError;
 pub use model::{EigenModel, EIGEN_MODEL_KIND};
 pub use pca::{Components, Pca, PcaParams, Solver};
-pub use pictures::{eigenface_grid, variance_curve, vector_image};
+pub use pictures::vector_image;
+#[cfg(feature = "plot")]
+pub use pictures::{eigenface_grid, variance_curve};
 pub use preprocess::{equalize, Preprocess};
+
+/// Re-exported because [`Preprocess`] and the models take [`image::RgbImage`]s:
+/// use this path to get the same version.
+pub use image;
+/// Re-exported because [`Fit`] and [`Predict`] take and return `ndarray`
+/// arrays: use this path to get the same version.
+pub use ndarray;
 
 use image::RgbImage;
 use ndarray::Array2;

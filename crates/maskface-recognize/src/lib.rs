@@ -48,3 +48,7 @@ pub use gallery::{
 };
 pub use heads::{l2_normalize, Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use verify::{fold_accuracy, parse_pairs, Pair};
+
+/// Re-exported because this crate's API takes and returns `image` buffers
+/// ([`image::RgbImage`]): use this path to get the same version.
+pub use image;

@@ -69,3 +69,11 @@ pub use face_resnet::{
 };
 pub use head::{l2_normalize, MarginHead, MarginHeadConfig, MarginLoss};
 pub use trainer::{Backbone, Classifier, EpochMetrics, FitReport, Progress, TrainConfig, Trainer};
+
+/// Re-exported because burn is pinned to an exact version and [`Backbone`],
+/// [`Trainer`] and the datasets are written against it: use this path instead
+/// of matching the version by hand.
+pub use burn;
+/// Re-exported because [`load_items`] gives [`image::RgbImage`]s: use this
+/// path to get the same version.
+pub use image;
