@@ -10,6 +10,9 @@
 //! Everything produces or consumes a [`maskface_core::Manifest`], so each
 //! dataset on disk records how it was made.
 //!
+//! Feature `plot` (on by default) adds the charts ([`count_histogram_chart`],
+//! [`per_identity_chart`]) and with them `maskface-plot` and its font.
+//!
 //! ```no_run
 //! use maskface_dataset::{curate, scan_lfw, split_stratified, Selection, SplitRatios, Verify};
 //!

@@ -18,7 +18,8 @@
 //! - [`EigenModel`]: all of it with the class names in one JSON file, a
 //!   [`maskface_core::Classifier`] whose scores are minus the distance to
 //!   each class's closest reference (for open-set scoring);
-//! - [`eigenface_grid`], [`variance_curve`]: the pictures.
+//! - [`eigenface_grid`], [`variance_curve`]: the pictures (feature `plot`, on
+//!   by default, which brings in `maskface-plot` and its font).
 //!
 //! ```
 //! use maskface_eigen::{Components, Fit, NearestParams, PcaParams};

@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..120 {
         // The first 60 probes are known people, the rest strangers.
         let truth = (i < 60).then_some((i % classes) as u32);
-        let row = (0..classes)
+        let row: Vec<f32> = (0..classes)
             .map(|k| 2.0 * noise(i, k) + if truth == Some(k as u32) { 4.0 } else { 0.0 })
             .collect();
         logits.push(row);

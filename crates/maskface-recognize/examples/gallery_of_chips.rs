@@ -4,12 +4,12 @@
 //! "unknown". The gallery is saved and read back as one JSON file.
 //!
 //! ```text
-//! cargo run --release -p maskface-recognize --example gallery_of_chips -- [MODELS_DIR] [OUT_DIR]
+//! cargo run --release -p maskface-recognize --example gallery_of_chips -- [MODELS_DIR] [GALLERY]
 //! ```
 //! MODELS_DIR (default: `$MASKFACE_MODELS`, else `models`) holds
 //! `dlib_face_recognition_resnet_model_v1.dat` (the maskface repository's
-//! `scripts/setup.sh` fetches it); OUT_DIR defaults to
-//! `maskface-recognize-example` in the system's temporary folder.
+//! `scripts/setup.sh` fetches it); GALLERY, the file written, defaults to
+//! `maskface-recognize-example/gallery.json` in the system's temporary folder.
 
 use std::path::{Path, PathBuf};
 
@@ -20,23 +20,28 @@ use maskface_recognize::{image_hash, Gallery, Template, DEFAULT_THRESHOLD};
 
 type Error = Box<dyn std::error::Error>;
 
-fn main() -> Result<(), Error> {
-    let mut args = std::env::args().skip(1);
-    let models = args
-        .next()
-        .or_else(|| std::env::var("MASKFACE_MODELS").ok());
-    let weights = PathBuf::from(models.unwrap_or_else(|| "models".into())).join(DLIB_RESNET_FILE);
+/// dlib's network in the folder named by `arg`, else `$MASKFACE_MODELS`,
+/// else `models`.
+fn dlib_weights(arg: Option<String>) -> Result<PathBuf, Error> {
+    let folder = match arg.or_else(|| std::env::var("MASKFACE_MODELS").ok()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from("models"),
+    };
+    let weights = folder.join(DLIB_RESNET_FILE);
     if !weights.is_file() {
-        return Err(format!(
-            "{} is missing: run scripts/setup.sh or name the models folder",
-            weights.display()
-        )
-        .into());
+        let why = "run scripts/setup.sh, or name the folder that holds it";
+        return Err(format!("no {}: {why}", weights.display()).into());
     }
-    let out = args.next().map_or_else(
-        || std::env::temp_dir().join("maskface-recognize-example"),
-        PathBuf::from,
-    );
+    Ok(weights)
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let weights = dlib_weights(args.first().cloned())?;
+    let path = match args.get(1) {
+        Some(file) => PathBuf::from(file),
+        None => std::env::temp_dir().join("maskface-recognize-example/gallery.json"),
+    };
     let chips = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/chips");
     let net = FaceEmbedderResNet::from_file(&weights, &Backend::Flex.device()?)?;
 
@@ -50,15 +55,17 @@ fn main() -> Result<(), Error> {
         })
     };
 
+    let people = [
+        ("Aaron Peirsol", "aaron_peirsol_0001"),
+        ("Abel Pacheco", "abel_pacheco_0001_rot25"),
+        ("Barbra Streisand", "barbra_streisand_0001"),
+        ("Clare Short", "clare_short_0002"),
+    ];
+    // The first three are enrolled; the fourth stays a stranger.
     let mut gallery = Gallery::new(DLIB_RESNET_FILE, DEFAULT_THRESHOLD);
-    for who in [
-        "aaron_peirsol_0001",
-        "abel_pacheco_0001_rot25",
-        "barbra_streisand_0001",
-    ] {
-        gallery.enroll(who, vec![template(&format!("{who}_chip68.jpg"))?])?;
+    for (name, chip) in &people[..3] {
+        gallery.enroll(name, vec![template(&format!("{chip}_chip68.jpg"))?])?;
     }
-    let path = out.join("gallery.json");
     gallery.save(&path)?;
     let gallery = Gallery::load(&path)?;
     println!(
@@ -68,13 +75,8 @@ fn main() -> Result<(), Error> {
         gallery.threshold
     );
 
-    for who in [
-        "aaron_peirsol_0001",
-        "abel_pacheco_0001_rot25",
-        "barbra_streisand_0001",
-        "clare_short_0002",
-    ] {
-        let probe = template(&format!("{who}_chip5.jpg"))?;
+    for (_, chip) in &people {
+        let probe = template(&format!("{chip}_chip5.jpg"))?;
         let id = gallery.identify(&probe.embedding);
         let (nearest, similarity) = id.nearest.unwrap_or_default();
         println!(
