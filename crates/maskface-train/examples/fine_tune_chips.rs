@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |p| {
             if let Progress::Epoch(m) = p {
                 println!(
-                    "epoch {}: training loss {:.3}, validation accuracy {:.0}% ({:.1} s)",
+                    "epoch {}: training loss {:.2e}, validation accuracy {:.0}% ({:.1} s)",
                     m.epoch,
                     m.train_loss,
                     100.0 * m.valid_accuracy,
