@@ -46,5 +46,9 @@ pub use policy::Policy;
 pub use policy_settings::PolicySettings;
 pub use rotate::{rotate, Fill, RandomRotation};
 
+/// Re-exported because this crate's API takes and returns `image` buffers
+/// ([`image::RgbImage`]): use this path to get the same version.
+pub use image;
+
 /// The name and version of this crate, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-augment ", env!("CARGO_PKG_VERSION"));

@@ -59,3 +59,7 @@ pub use rand::RngCore;
 
 /// The seeded generator type returned by [`rng_for`].
 pub use rand_chacha::ChaCha8Rng;
+
+/// Re-exported because this crate's API takes and returns `image` buffers
+/// ([`image::RgbImage`]): use this path to get the same version.
+pub use image;

@@ -66,6 +66,7 @@ pub enum DatasetError {
     #[error("{0}")]
     Labels(String),
     /// A chart could not be drawn.
+    #[cfg(feature = "plot")]
     #[error("cannot draw chart: {0}")]
     Plot(#[from] maskface_plot::PlotError),
 }

@@ -10,6 +10,9 @@
 //! Everything produces or consumes a [`maskface_core::Manifest`], so each
 //! dataset on disk records how it was made.
 //!
+//! Feature `plot` (on by default) adds the charts ([`count_histogram_chart`],
+//! [`per_identity_chart`]) and with them `maskface-plot` and its font.
+//!
 //! ```no_run
 //! use maskface_dataset::{curate, scan_lfw, split_stratified, Selection, SplitRatios, Verify};
 //!
@@ -42,11 +45,14 @@ pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENS
 pub use seed_split::read_seed_split;
 pub use select::{curate, Selection};
 pub use split::{split_counts, split_stratified, SplitRatios};
-pub use stats::{
-    count_histogram_chart, identity_counts, per_identity_chart, write_identity_counts,
-    write_skipped, IdentityCount,
-};
+#[cfg(feature = "plot")]
+pub use stats::{count_histogram_chart, per_identity_chart};
+pub use stats::{identity_counts, write_identity_counts, write_skipped, IdentityCount};
 pub use strangers::{draw_strangers, DEFAULT_STRANGERS};
+
+/// Re-exported because the charts are [`image::RgbImage`]s: use this path to
+/// get the same version.
+pub use image;
 
 /// The name and version of this crate, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-dataset ", env!("CARGO_PKG_VERSION"));

@@ -1,8 +1,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+#[cfg(feature = "plot")]
 use image::RgbImage;
 use maskface_core::{write_csv_atomic, Manifest, Split};
+#[cfg(feature = "plot")]
 use maskface_plot::BarChart;
 use serde::Serialize;
 
@@ -82,6 +84,7 @@ pub fn write_skipped(skipped: &[Skipped], path: &Path) -> Result<(), DatasetErro
 
 /// How many identities of the source have 1, 2, 3-4, 5-9, 10-19, 20-80 and
 /// more than 80 images: the shape of the source before selection.
+#[cfg(feature = "plot")]
 pub fn count_histogram_chart(index: &LfwIndex) -> Result<RgbImage, DatasetError> {
     let buckets: [(&str, usize, usize); 7] = [
         ("1", 1, 1),
@@ -115,6 +118,7 @@ pub fn count_histogram_chart(index: &LfwIndex) -> Result<RgbImage, DatasetError>
 
 /// Images per selected identity, one bar each, stacked by nothing: the
 /// paper's Figure 1 after selection.
+#[cfg(feature = "plot")]
 pub fn per_identity_chart(manifest: &Manifest) -> Result<RgbImage, DatasetError> {
     let counts = manifest.counts_per_identity();
     let n = counts.len().max(1);

@@ -18,7 +18,8 @@
 //! - [`EigenModel`]: all of it with the class names in one JSON file, a
 //!   [`maskface_core::Classifier`] whose scores are minus the distance to
 //!   each class's closest reference (for open-set scoring);
-//! - [`eigenface_grid`], [`variance_curve`]: the pictures.
+//! - [`eigenface_grid`], [`variance_curve`]: the pictures (feature `plot`, on
+//!   by default, which brings in `maskface-plot` and its font).
 //!
 //! ```
 //! use maskface_eigen::{Components, Fit, NearestParams, PcaParams};
@@ -47,8 +48,17 @@ pub use error::EigenError;
 pub use experiment::{EigenExperiment, EigenOutcome};
 pub use model::{EigenModel, EIGEN_MODEL_KIND};
 pub use pca::{Components, Pca, PcaParams, Solver};
-pub use pictures::{eigenface_grid, variance_curve, vector_image};
+pub use pictures::vector_image;
+#[cfg(feature = "plot")]
+pub use pictures::{eigenface_grid, variance_curve};
 pub use preprocess::{equalize, Preprocess};
+
+/// Re-exported because [`Preprocess`] and the models take [`image::RgbImage`]s:
+/// use this path to get the same version.
+pub use image;
+/// Re-exported because [`Fit`] and [`Predict`] take and return `ndarray`
+/// arrays: use this path to get the same version.
+pub use ndarray;
 
 use image::RgbImage;
 use ndarray::Array2;

@@ -1,12 +1,17 @@
 //! The pictures of a PCA: the mean face with the first eigenfaces, and the
 //! explained-variance curve.
 
-use image::{GrayImage, Luma, RgbImage};
+#[cfg(feature = "plot")]
+use image::RgbImage;
+use image::{GrayImage, Luma};
+#[cfg(feature = "plot")]
 use maskface_plot::{image_grid, LineChart};
 use ndarray::ArrayView1;
 
+#[cfg(feature = "plot")]
 use crate::{EigenError, Pca};
 
+#[cfg(feature = "plot")]
 fn plot_err(e: maskface_plot::PlotError) -> EigenError {
     EigenError::InvalidParameter {
         name: "picture",
@@ -31,6 +36,7 @@ pub fn vector_image(v: ArrayView1<'_, f64>, size: [u32; 2]) -> GrayImage {
 
 /// The mean face and the first `count` eigenfaces in one captioned grid
 /// (the paper's Figure 13). `size` is the preprocessing size.
+#[cfg(feature = "plot")]
 pub fn eigenface_grid(pca: &Pca, size: [u32; 2], count: usize) -> Result<RgbImage, EigenError> {
     if size[0] as usize * size[1] as usize != pca.dim() {
         return Err(EigenError::InvalidParameter {
@@ -51,6 +57,7 @@ pub fn eigenface_grid(pca: &Pca, size: [u32; 2], count: usize) -> Result<RgbImag
 }
 
 /// Cumulative explained variance against the number of components.
+#[cfg(feature = "plot")]
 pub fn variance_curve(pca: &Pca) -> Result<RgbImage, EigenError> {
     let mut acc = 0.0;
     let points: Vec<(f64, f64)> = pca

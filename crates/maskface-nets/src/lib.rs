@@ -32,3 +32,11 @@ pub mod mtcnn;
 
 pub use backend::Backend;
 pub use error::NetsError;
+
+/// Re-exported because burn is pinned to an exact version and the networks
+/// are burn modules on its devices: use this path instead of matching the
+/// version by hand.
+pub use burn;
+/// Re-exported because the detectors and embedders take [`image::RgbImage`]s:
+/// use this path to get the same version.
+pub use image;

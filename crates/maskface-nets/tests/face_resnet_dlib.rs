@@ -1,6 +1,6 @@
 //! dlib's face-recognition ResNet, read and run without dlib, against the
 //! real dlib's descriptors of the same chips
-//! (`fixtures/face_chips/dlib_face_reference.json`, recorded by
+//! (`tests/fixtures/face_chips/dlib_face_reference.json`, recorded by
 //! `scripts/record_dlib_face_descriptors.py`): every value within 1e-3.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,7 +21,7 @@ fn descriptors_match_dlib() {
     let Some(path) = model() else {
         return;
     };
-    let root = common::repo();
+    let root = common::tests_dir();
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("fixtures/face_chips/dlib_face_reference.json"))
             .unwrap(),

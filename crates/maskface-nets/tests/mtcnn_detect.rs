@@ -10,7 +10,7 @@ use maskface_nets::mtcnn::{CropConfig, MtcnnConfig};
 use maskface_nets::NetsError;
 
 fn fixture_images() -> Vec<(String, RgbImage)> {
-    let root = common::repo().join("fixtures/lfw-mini");
+    let root = common::tests_dir().join("fixtures/lfw-mini");
     let mut out = Vec::new();
     let mut people: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
@@ -152,9 +152,11 @@ fn cmyk_jpeg_is_converted() {
         return;
     };
     // The fixture face Clare_Short_0002 saved by Pillow as a CMYK JPEG.
-    let cmyk = load_rgb(&common::repo().join("fixtures/colour/Clare_Short_0002_cmyk.jpg")).unwrap();
-    let rgb = load_rgb(&common::repo().join("fixtures/lfw-mini/Clare_Short/Clare_Short_0002.jpg"))
-        .unwrap();
+    let cmyk =
+        load_rgb(&common::tests_dir().join("fixtures/colour/Clare_Short_0002_cmyk.jpg")).unwrap();
+    let rgb =
+        load_rgb(&common::tests_dir().join("fixtures/lfw-mini/Clare_Short/Clare_Short_0002.jpg"))
+            .unwrap();
     assert_eq!(cmyk.dimensions(), rgb.dimensions());
     let mean_diff = cmyk
         .as_raw()

@@ -106,7 +106,7 @@ fn landmarks_agree_with_dlib() {
     };
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            common::repo().join("fixtures/reference/dlib_hog68_seed_test.json"),
+            common::tests_dir().join("fixtures/reference/dlib_hog68_seed_test.json"),
         )
         .unwrap(),
     )

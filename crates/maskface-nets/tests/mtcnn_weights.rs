@@ -52,7 +52,7 @@ fn all_50_tensors_match_the_independent_reader() {
         return;
     };
     let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::repo().join("fixtures/mtcnn/weights_reference.json"))
+        &std::fs::read_to_string(common::tests_dir().join("fixtures/mtcnn/weights_reference.json"))
             .unwrap(),
     )
     .unwrap();

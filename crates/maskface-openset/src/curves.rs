@@ -4,8 +4,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+#[cfg(feature = "plot")]
 use image::RgbImage;
 use maskface_core::write_atomic;
+#[cfg(feature = "plot")]
 use maskface_plot::LineChart;
 
 use crate::{OpenSetError, OperatingPoint};
@@ -40,6 +42,7 @@ pub const LOG_FLOOR: f64 = 1e-4;
 
 /// The open-set ROC: DIR against FPIR on a logarithmic FPIR axis (as IJB-C
 /// reports it); an FPIR of 0 is drawn at [`LOG_FLOOR`].
+#[cfg(feature = "plot")]
 pub fn roc_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetError> {
     let mut chart = LineChart::new(title)
         .x_label("false-positive identification rate (FPIR)")
@@ -62,6 +65,7 @@ pub fn roc_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetE
 
 /// The DET curve: FNIR (1 - DIR) against FPIR, both logarithmic, rates of
 /// 0 drawn at [`LOG_FLOOR`]; lower is better.
+#[cfg(feature = "plot")]
 pub fn det_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetError> {
     let mut chart = LineChart::new(title)
         .x_label("false-positive identification rate (FPIR)")
@@ -85,6 +89,7 @@ pub fn det_chart(title: &str, curves: &[Curve<'_>]) -> Result<RgbImage, OpenSetE
 
 /// Histograms (as densities over `bins` equal bins spanning both sets) of
 /// the target and the stranger scores: how far apart the two sets lie.
+#[cfg(feature = "plot")]
 pub fn score_histogram(
     title: &str,
     targets: &[f64],
@@ -156,17 +161,20 @@ mod tests {
             text,
             "curve,threshold,fpir,dir,fnir\na,inf,0,0,1\na,0.9,0,0.5,0.5\na,0.1,0.5,1,0\n"
         );
-        let full = points(&[(0.01, 0.5, 2.0), (0.1, 0.8, 1.0), (1.0, 0.9, 0.0)]);
-        assert_eq!(
-            roc_chart("r", &[("a", &full)]).unwrap().dimensions(),
-            (640, 440)
-        );
-        assert!(det_chart("d", &[("a", &full)]).is_ok());
-        // Perfect separation: every FPIR (or FNIR) is 0, drawn at the floor.
-        assert!(roc_chart("r", &[("a", &curve[..2])]).is_ok());
-        let perfect = points(&[(0.0, 1.0, 0.5), (1.0, 1.0, 0.1)]);
-        assert!(det_chart("d", &[("a", &perfect)]).is_ok());
-        assert!(score_histogram("h", &[1.0, 2.0], &[0.0], 10).is_ok());
-        assert!(score_histogram("h", &[], &[], 10).is_err());
+        #[cfg(feature = "plot")]
+        {
+            let full = points(&[(0.01, 0.5, 2.0), (0.1, 0.8, 1.0), (1.0, 0.9, 0.0)]);
+            assert_eq!(
+                roc_chart("r", &[("a", &full)]).unwrap().dimensions(),
+                (640, 440)
+            );
+            assert!(det_chart("d", &[("a", &full)]).is_ok());
+            // Perfect separation: every FPIR (or FNIR) is 0, drawn at the floor.
+            assert!(roc_chart("r", &[("a", &curve[..2])]).is_ok());
+            let perfect = points(&[(0.0, 1.0, 0.5), (1.0, 1.0, 0.1)]);
+            assert!(det_chart("d", &[("a", &perfect)]).is_ok());
+            assert!(score_histogram("h", &[1.0, 2.0], &[0.0], 10).is_ok());
+            assert!(score_histogram("h", &[], &[], 10).is_err());
+        }
     }
 }

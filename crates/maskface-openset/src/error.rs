@@ -15,6 +15,7 @@ pub enum OpenSetError {
         reason: String,
     },
     /// A chart could not be drawn.
+    #[cfg(feature = "plot")]
     #[error("drawing {what}: {source}")]
     Plot {
         /// The chart.

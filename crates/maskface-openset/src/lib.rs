@@ -11,6 +11,10 @@
 //! times the maximum softmax probability, so it lies in `[1, n]` and a
 //! threshold tuned for 50 classes means something else for 60.
 //!
+//! Feature `plot` (on by default) adds the charts ([`roc_chart`],
+//! [`det_chart`], [`score_histogram`]) and with them `maskface-plot`, `image`
+//! and a font; `default-features = false` leaves the scores and metrics alone.
+//!
 //! ```
 //! use maskface_openset::{probes, OpenSetParams, Score};
 //!
@@ -34,8 +38,14 @@ mod report;
 mod scores;
 
 pub use calibrate::{calibrate_fpir, PercentileRule};
-pub use curves::{det_chart, roc_chart, score_histogram, write_curves_csv, Curve, LOG_FLOOR};
+#[cfg(feature = "plot")]
+pub use curves::{det_chart, roc_chart, score_histogram};
+pub use curves::{write_curves_csv, Curve, LOG_FLOOR};
 pub use error::OpenSetError;
+/// Re-exported because the charts are [`image::RgbImage`]s: the version
+/// this crate draws with, without matching it by hand.
+#[cfg(feature = "plot")]
+pub use image;
 pub use metrics::{
     auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir,
     OperatingPoint, Probe,

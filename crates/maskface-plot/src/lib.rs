@@ -49,6 +49,10 @@ pub use confusion::ConfusionChart;
 pub use grid::image_grid;
 pub use line::LineChart;
 
+/// Re-exported because every chart is an [`image::RgbImage`]: use this path
+/// to get the same version.
+pub use image;
+
 /// Errors of `maskface-plot`.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {

@@ -66,3 +66,7 @@ pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, Veri
 pub use pipeline::{FacePipeline, LocatedFace};
 pub use saved_model::{SavedModel, SCORE_BATCH};
 pub use verify::{fold_accuracy, parse_pairs, Pair};
+
+/// Re-exported because this crate's API takes and returns `image` buffers
+/// ([`image::RgbImage`]): use this path to get the same version.
+pub use image;

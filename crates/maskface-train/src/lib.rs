@@ -72,3 +72,11 @@ pub use head::{MarginHead, MarginHeadConfig, MarginLoss};
 pub use trainer::{
     Backbone, BackboneWithHead, EpochMetrics, FitReport, Progress, TrainConfig, Trainer,
 };
+
+/// Re-exported because burn is pinned to an exact version and [`Backbone`],
+/// [`Trainer`] and the datasets are written against it: use this path instead
+/// of matching the version by hand.
+pub use burn;
+/// Re-exported because [`load_items`] gives [`image::RgbImage`]s: use this
+/// path to get the same version.
+pub use image;

@@ -16,7 +16,7 @@ fn zero_rate_fine_tuning_saves_dlibs_network_centred_on_the_training_mean() {
     let Some(models) = common::models() else {
         return;
     };
-    let root = common::repo().join("fixtures/face_chips");
+    let root = common::tests_dir().join("fixtures/face_chips");
     let faces = [
         "aaron_peirsol_0001",
         "abel_pacheco_0001_rot25",

@@ -6,7 +6,15 @@ use std::path::PathBuf;
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 
-pub fn repo() -> PathBuf {
+/// This crate's `tests/`: the fixtures live in `tests/fixtures`, so the
+/// tests run from the crate alone (a packaged copy included).
+pub fn tests_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+/// The repository around the crate: only `models/` and `../shared` are
+/// looked up there, and both are skipped when absent.
+fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -21,9 +29,11 @@ fn required(what: &str, present: bool) -> bool {
     false
 }
 
-/// `models/` with the MTCNN weights, when `scripts/setup.sh` has run.
+/// `models/` with the MTCNN weights, when `scripts/setup.sh` has run
+/// (`MASKFACE_MODELS` names another folder).
 pub fn models() -> Option<PathBuf> {
-    let dir = repo().join("models");
+    let dir =
+        std::env::var_os("MASKFACE_MODELS").map_or_else(|| repo().join("models"), PathBuf::from);
     required("models/pnet.pt", dir.join("pnet.pt").is_file()).then_some(dir)
 }
 

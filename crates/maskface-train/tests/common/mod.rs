@@ -3,14 +3,20 @@
 
 use std::path::PathBuf;
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// This crate's `tests/`: the fixtures live in `tests/fixtures`, so the
+/// tests run from the crate alone (a packaged copy included).
+pub fn tests_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
 /// `models/` with dlib's face-recognition model, when `scripts/setup.sh`
-/// has run. In CI its absence fails the test; elsewhere it is skipped.
+/// has run (`MASKFACE_MODELS` names another folder). In CI its absence
+/// fails the test; elsewhere it is skipped.
 pub fn models() -> Option<PathBuf> {
-    let dir = repo().join("models");
+    let dir = std::env::var_os("MASKFACE_MODELS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+        PathBuf::from,
+    );
     if dir
         .join(maskface_nets::face_resnet::DLIB_RESNET_FILE)
         .is_file()
