@@ -18,8 +18,10 @@
 //! - [`EigenModel`]: all of it with the class names in one JSON file, a
 //!   [`maskface_core::Classifier`] whose scores are minus the distance to
 //!   each class's closest reference (for open-set scoring);
-//! - [`eigenface_grid`], [`variance_curve`]: the pictures (feature `plot`, on
-//!   by default, which brings in `maskface-plot` and its font).
+//! - [`eigenface_grid`], [`variance_curve`]: the pictures, and
+//!   [`EigenExperiment`]: the whole experiment as `maskface eigen` runs it,
+//!   pictures included (feature `plot`, on by default, which brings in
+//!   `maskface-plot` and its font).
 //!
 //! ```
 //! use maskface_eigen::{Components, Fit, NearestParams, PcaParams};
@@ -37,6 +39,7 @@
 
 mod classify;
 mod error;
+#[cfg(feature = "plot")]
 mod experiment;
 mod model;
 mod pca;
@@ -45,6 +48,7 @@ mod preprocess;
 
 pub use classify::{Decision, Metric, Nearest, NearestParams, Rule};
 pub use error::EigenError;
+#[cfg(feature = "plot")]
 pub use experiment::{EigenExperiment, EigenOutcome};
 pub use model::{EigenModel, EIGEN_MODEL_KIND};
 pub use pca::{Components, Pca, PcaParams, Solver};
