@@ -1,16 +1,15 @@
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use image::RgbImage;
-use maskface_core::{write_atomic, Manifest, Split};
-use maskface_dataset::{class_names, write_predictions, Answer};
-use maskface_nets::face_resnet::FaceEmbedderResNet;
+use indicatif::ProgressBar;
+use maskface_core::Manifest;
 use maskface_recognize::{
-    embed_all, embedder_name, load_chips, load_embedder, CohortParams, EmbeddingModel, HeadKind,
+    embedder_name, evaluate, load_embedder, CohortParams, EmbedProgress, HeadKind, NamedManifest,
+    RecognitionTask,
 };
-use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
 pub struct RecognizeArgs {
@@ -58,30 +57,6 @@ pub struct RecognizeArgs {
     pub out: PathBuf,
 }
 
-/// Embeds with a progress bar.
-fn embed_with_bar(
-    net: &FaceEmbedderResNet,
-    images: &[RgbImage],
-    what: &str,
-) -> Result<Vec<Vec<f32>>> {
-    let pb = crate::progress::bar(images.len(), what);
-    let e = embed_all(net, images, 32, &|n| pb.inc(n as u64))?;
-    pb.finish_and_clear();
-    Ok(e)
-}
-
-#[derive(Serialize)]
-struct Report {
-    train: String,
-    test: String,
-    head: HeadKind,
-    train_images: usize,
-    test_images: usize,
-    correct: usize,
-    accuracy: f64,
-    seconds: f64,
-}
-
 /// The test accuracy.
 pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let start = Instant::now();
@@ -90,97 +65,66 @@ pub fn run(args: &RecognizeArgs) -> Result<f64> {
     let test_path = args.test.clone().unwrap_or_else(|| args.train.clone());
     let test =
         Manifest::read(&test_path).with_context(|| format!("reading {}", test_path.display()))?;
-    let embedder_name = embedder_name(args.weights.as_deref());
-    let mut net = load_embedder(&args.models, &embedder_name)?;
+    let embedder = embedder_name(args.weights.as_deref());
+    let mut net = load_embedder(&args.models, &embedder)?;
     net.mirror = args.mirror;
-    let (x, y) = load_chips(&train, Some(Split::Train))?;
-    if x.is_empty() {
-        bail!("{} has no training images", args.train.display());
-    }
-    let (xt, yt) = load_chips(&test, Some(Split::Test))?;
-    let e = embed_with_bar(&net, &x, "embed")?;
-    let et = embed_with_bar(&net, &xt, "embed")?;
     let cohort = match (&args.cohort, args.head) {
-        (_, HeadKind::Centroid | HeadKind::Softmax) => None,
         (None, HeadKind::Cohort) => {
             bail!("--head cohort needs --cohort MANIFEST (chips of people outside the targets)")
         }
         (Some(path), HeadKind::Cohort) => {
-            let cohort =
-                Manifest::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let gallery: std::collections::BTreeSet<String> =
-                train.identities().into_iter().collect();
-            if let Some(s) = cohort
-                .samples
-                .iter()
-                .find(|s| gallery.contains(&s.identity))
-            {
-                bail!(
-                    "{}: the cohort holds `{}`, one of the people to recognize",
-                    path.display(),
-                    s.identity
-                );
-            }
-            let (images, _) = load_chips(&cohort, None)?;
-            Some(embed_with_bar(&net, &images, "cohort")?)
+            Some(Manifest::read(path).with_context(|| format!("reading {}", path.display()))?)
         }
+        _ => None,
     };
-    let head = args.head.fit(
-        &e,
-        &y,
-        cohort.as_deref(),
-        &CohortParams {
+    let task = RecognitionTask {
+        train: NamedManifest {
+            path: &args.train,
+            manifest: &train,
+        },
+        test: NamedManifest {
+            path: &test_path,
+            manifest: &test,
+        },
+        head: args.head,
+        cohort: args
+            .cohort
+            .as_deref()
+            .zip(cohort.as_ref())
+            .map(|(path, manifest)| NamedManifest { path, manifest }),
+        cohort_params: CohortParams {
             top_k: args.cohort_top_k,
         },
-    )?;
-    let answers: Vec<Answer> = et
-        .iter()
-        .map(|v| {
-            let (label, score) = head.best(v);
-            Answer {
-                predicted: Some(label),
-                score: f64::from(score),
-            }
-        })
-        .collect();
-    let correct = answers
-        .iter()
-        .zip(&yt)
-        .filter(|(a, &l)| a.predicted == Some(l))
-        .count();
-    let accuracy = correct as f64 / yt.len().max(1) as f64;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let model = EmbeddingModel::new(embedder_name, args.mirror, class_names(&train)?, head);
-    let test_samples: Vec<_> = test.split(Split::Test).collect();
-    write_predictions(
-        &args.out,
-        &model.describe(),
-        &model.classes,
-        &test_samples,
-        &answers,
-    )?;
-    model.save(&args.out.join("model.json"))?;
-    let seconds = start.elapsed().as_secs_f64();
-    let report = Report {
-        train: args.train.display().to_string(),
-        test: test_path.display().to_string(),
-        head: args.head,
-        train_images: y.len(),
-        test_images: yt.len(),
-        correct,
-        accuracy,
-        seconds,
+        embedder,
+        mirror: args.mirror,
     };
-    let json = serde_json::to_vec_pretty(&report)?;
-    write_atomic(&args.out.join("report.json"), |w| w.write_all(&json))?;
+    let bar: RefCell<Option<ProgressBar>> = RefCell::new(None);
+    let mut recognition = evaluate(&net, &task, &|p| match p {
+        EmbedProgress::Start { what, total } => {
+            *bar.borrow_mut() = Some(crate::progress::bar(total, what));
+        }
+        EmbedProgress::Advance(n) => {
+            if let Some(pb) = bar.borrow().as_ref() {
+                pb.inc(n as u64);
+            }
+        }
+        EmbedProgress::Finish => {
+            if let Some(pb) = bar.borrow_mut().take() {
+                pb.finish_and_clear();
+            }
+        }
+    })?;
+    recognition.write(&args.out, start)?;
+    let report = &recognition.report;
     println!(
-        "{}: {} training images, test accuracy {:.1}% ({correct}/{}) in {seconds:.1} s -> {}",
-        model.describe(),
-        y.len(),
-        100.0 * accuracy,
-        yt.len(),
+        "{}: {} training images, test accuracy {:.1}% ({}/{}) in {:.1} s -> {}",
+        recognition.model.describe(),
+        report.train_images,
+        100.0 * report.accuracy,
+        report.correct,
+        report.test_images,
+        report.seconds,
         args.out.display()
     );
-    Ok(accuracy)
+    Ok(report.accuracy)
 }

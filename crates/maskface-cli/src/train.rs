@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use maskface_core::{write_atomic, Manifest, Split};
+use maskface_core::{Manifest, Split};
 use maskface_dataset::{
     class_names, draw_strangers, extra_identities, scan_lfw, Verify, DEFAULT_STRANGERS,
 };
@@ -12,7 +12,7 @@ use maskface_nets::face_resnet::{DlibNet, DEFAULT_FROZEN_BLOCKS, DLIB_RESNET_FIL
 use maskface_nets::Backend;
 use maskface_train::{
     FineTuneData, FineTuneParams, FitReport, LossKind, ManifestSet, Progress, TrainConfig,
-    ARCFACE_MARGIN, ARCFACE_SCALE,
+    TrainRunReport, ARCFACE_MARGIN, ARCFACE_SCALE,
 };
 
 /// The file `maskface train` writes the fine-tuned network to.
@@ -238,20 +238,19 @@ fn write_report(
     extra_people: usize,
     seconds: f64,
 ) -> Result<()> {
-    let json = serde_json::json!({
-        "train": args.train.display().to_string(),
-        "extra_people": extra_people,
-        "extra_images_per_person": args.extra_images,
-        "strangers_excluded": args.strangers,
-        "seed": args.seed,
-        "loss": format!("{:?}", args.loss),
-        "scale": args.scale,
-        "margin": args.margin,
-        "frozen_blocks": args.frozen_blocks,
-        "fit": report,
-        "seconds": seconds,
-    });
-    let bytes = serde_json::to_vec_pretty(&json)?;
-    write_atomic(&args.out.join("report.json"), |w| w.write_all(&bytes))?;
+    TrainRunReport {
+        extra_images_per_person: args.extra_images,
+        extra_people,
+        fit: report,
+        frozen_blocks: args.frozen_blocks,
+        loss: TrainRunReport::loss_name(args.loss),
+        margin: args.margin,
+        scale: args.scale,
+        seconds,
+        seed: args.seed,
+        strangers_excluded: args.strangers,
+        train: args.train.display().to_string(),
+    }
+    .write(&args.out.join("report.json"))?;
     Ok(())
 }

@@ -44,6 +44,12 @@ pub enum RecognizeError {
         /// The loader's error.
         cause: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A manifest's training split is empty.
+    #[error("{manifest} has no training images")]
+    NoTrainingImages {
+        /// The manifest.
+        manifest: PathBuf,
+    },
     /// No face was found in a photo.
     #[error("{path}: no face found")]
     NoFace {

@@ -15,6 +15,8 @@
 //!   protocol;
 //! - [`EmbeddingModel`]: a fitted recognizer as saved (network, classes,
 //!   head); [`SavedModel`] reads it or the Eigenface model by its kind;
+//! - [`evaluate`]: a head fitted on a manifest's training chips and its
+//!   test chips answered, written as model, predictions and report;
 //! - [`FacePipeline`]: photo -> detection -> landmarks -> aligned chip ->
 //!   embedding, one photo at a time or a batch;
 //! - [`Gallery`]: people enrolled from a few images each, without
@@ -42,6 +44,7 @@ mod cohort;
 mod embedding_model;
 mod enrollment;
 mod error;
+mod evaluation;
 mod gallery;
 mod heads;
 mod masked_verification;
@@ -57,6 +60,9 @@ pub use embedding_model::{
 };
 pub use enrollment::Enrollment;
 pub use error::RecognizeError;
+pub use evaluation::{
+    evaluate, EmbedProgress, NamedManifest, Recognition, RecognitionReport, RecognitionTask,
+};
 pub use gallery::{
     file_sha256, image_hash, Enrolled, Gallery, Identification, Person, Template,
     DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD, GALLERY_FORMAT, GALLERY_VERSION,

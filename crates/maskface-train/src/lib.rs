@@ -56,6 +56,7 @@ mod data;
 mod error;
 mod face_resnet;
 mod head;
+mod run_report;
 mod trainer;
 
 pub use data::{
@@ -69,6 +70,7 @@ pub use face_resnet::{
 };
 pub use head::{LossKind, ARCFACE_MARGIN, ARCFACE_SCALE};
 pub use head::{MarginHead, MarginHeadConfig, MarginLoss};
+pub use run_report::TrainRunReport;
 pub use trainer::{
     Backbone, BackboneWithHead, EpochMetrics, FitReport, Progress, TrainConfig, Trainer,
 };
