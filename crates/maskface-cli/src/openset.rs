@@ -3,16 +3,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use maskface_core::{save_image_atomic, write_atomic, Manifest, Split, DEFAULT_SEED};
+use maskface_core::{Manifest, Split, DEFAULT_SEED};
 use maskface_dataset::{class_names, draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
 use maskface_mask::{GenerationParams, ShapePredictor};
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_openset::{
-    det_chart, dir_curve, markdown_table, probes, roc_chart, score_histogram, write_curves_csv,
-    write_probes_csv, OpenSetParams, OpenSetReport, Score, PAPER_PERCENTILE, PAPER_RULE,
+    OpenSetExperiment, OpenSetParams, OpenSetReport, Score, StrangerSource, PAPER_PERCENTILE,
+    PAPER_RULE,
 };
 use maskface_recognize::{RecognizeError, SavedModel};
-use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
 pub struct OpensetArgs {
@@ -81,26 +80,6 @@ pub struct OpensetArgs {
     pub out: PathBuf,
 }
 
-#[derive(Serialize)]
-struct StrangerSet {
-    drawn: usize,
-    probes: usize,
-    seed: u64,
-    manifest: String,
-    same_pipeline_as_targets: bool,
-}
-
-#[derive(Serialize)]
-struct Report<'a> {
-    model: String,
-    model_file: String,
-    targets: String,
-    split: Split,
-    strangers: StrangerSet,
-    paper_rule: (f64, f64),
-    reports: &'a [OpenSetReport],
-}
-
 /// The reports, one per score.
 pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     if args.scores.is_empty() {
@@ -141,94 +120,32 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     let mut logits = model.manifest_logits(&targets, &target_samples, &|n| pb.inc(n as u64))?;
     logits.extend(model.manifest_logits(&strangers, &stranger_samples, &|n| pb.inc(n as u64))?);
     pb.finish_and_clear();
-    let truths: Vec<Option<u32>> = target_samples
-        .iter()
-        .map(|s| Some(s.label))
-        .chain(stranger_samples.iter().map(|_| None))
-        .collect();
-
-    let params = OpenSetParams {
-        fpirs: args.fpir.clone(),
-        percentile: args.percentile,
-    };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let mut reports = Vec::new();
-    let mut curves = Vec::new();
-    let mut columns = Vec::new();
-    for &score in &args.scores {
-        let p = probes(score, &logits, &truths)?;
-        reports.push(params.evaluate(score, &p)?);
-        curves.push((score.name(), dir_curve(&p)));
-        let (t, n): (Vec<_>, Vec<_>) = p.iter().partition(|q| q.truth.is_some());
-        let values = |v: &[&maskface_openset::Probe]| v.iter().map(|q| q.score).collect::<Vec<_>>();
-        save_image_atomic(
-            &score_histogram(
-                &format!("{} of targets and strangers", score.name()),
-                &values(&t),
-                &values(&n),
-                40,
-            )?,
-            &args.out.join(format!("scores_{}.png", score.name())),
-        )?;
-        columns.push(p);
-    }
-
-    let named: Vec<maskface_openset::Curve<'_>> =
-        curves.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    write_curves_csv(&args.out.join("roc.csv"), &named)?;
-    let title = format!(
-        "{} targets, {} strangers",
-        logits.len() - stranger_samples.len(),
-        stranger_samples.len()
-    );
-    save_image_atomic(
-        &roc_chart(&format!("Open-set ROC: {title}"), &named)?,
-        &args.out.join("roc.png"),
-    )?;
-    save_image_atomic(
-        &det_chart(&format!("DET: {title}"), &named)?,
-        &args.out.join("det.png"),
-    )?;
-    write_probes_csv(
-        &args.out.join("probes.csv"),
-        &target_samples,
-        &stranger_samples,
-        &args.scores,
-        &columns,
-    )?;
-
-    let name = model.describe();
-    let table = markdown_table(
-        &reports
-            .iter()
-            .map(|r| (name.clone(), r.clone()))
-            .collect::<Vec<_>>(),
-    );
-    write_atomic(&args.out.join("openset.md"), |w| {
-        w.write_all(table.as_bytes())
-    })?;
-    let report = Report {
-        model: name,
+    let outcome = OpenSetExperiment {
+        model: model.describe(),
         model_file: args.model.display().to_string(),
-        targets: args.targets.display().to_string(),
+        targets_file: args.targets.display().to_string(),
         split: args.split,
-        strangers: StrangerSet {
+        targets: &target_samples,
+        strangers: &stranger_samples,
+        stranger_source: StrangerSource {
             drawn: args.strangers,
-            probes: stranger_samples.len(),
             seed: args.seed,
             manifest: strangers_manifest.display().to_string(),
             same_pipeline_as_targets: masked,
         },
-        paper_rule: PAPER_RULE,
-        reports: &reports,
-    };
-    let json = serde_json::to_vec_pretty(&report)?;
-    write_atomic(&args.out.join("report.json"), |w| w.write_all(&json))?;
+        logits: &logits,
+        scores: &args.scores,
+        params: OpenSetParams {
+            fpirs: args.fpir.clone(),
+            percentile: args.percentile,
+        },
+    }
+    .run(&args.out)?;
+    let table = outcome.table;
     print!("{table}");
     println!(
         "{} target probes, {} strangers ({} drawn{}); the paper's rule (ResNet50, confidence): target p15 {} vs stranger p85 {} -> {}",
-        truths.len() - stranger_samples.len(),
+        target_samples.len(),
         stranger_samples.len(),
         args.strangers,
         if masked { ", processed like the targets" } else { "" },
@@ -236,7 +153,7 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
         PAPER_RULE.1,
         args.out.display()
     );
-    Ok(reports)
+    Ok(outcome.reports)
 }
 
 /// Draws the strangers and, when the targets were made by `generate`, puts

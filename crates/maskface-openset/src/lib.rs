@@ -13,7 +13,10 @@
 //!
 //! Feature `plot` (on by default) adds the charts ([`roc_chart`],
 //! [`det_chart`], [`score_histogram`]) and with them `maskface-plot`, `image`
-//! and a font; `default-features = false` leaves the scores and metrics alone.
+//! and a font, and [`OpenSetExperiment`], the whole test as `maskface
+//! openset` runs it once a model has scored the probes (every score's report,
+//! the curves, histograms, `probes.csv`, `openset.md` and `report.json`);
+//! `default-features = false` leaves the scores and metrics alone.
 //!
 //! ```
 //! use maskface_openset::{probes, OpenSetParams, Score};
@@ -32,6 +35,8 @@
 mod calibrate;
 mod curves;
 mod error;
+#[cfg(feature = "plot")]
+mod experiment;
 mod metrics;
 mod probes_csv;
 mod report;
@@ -42,6 +47,8 @@ pub use calibrate::{calibrate_fpir, PercentileRule};
 pub use curves::{det_chart, roc_chart, score_histogram};
 pub use curves::{write_curves_csv, Curve, LOG_FLOOR};
 pub use error::OpenSetError;
+#[cfg(feature = "plot")]
+pub use experiment::{OpenSetExperiment, OpenSetOutcome, StrangerSource};
 /// Re-exported because the charts are [`image::RgbImage`]s: the version
 /// this crate draws with, without matching it by hand.
 #[cfg(feature = "plot")]
