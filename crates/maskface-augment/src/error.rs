@@ -14,4 +14,8 @@ pub enum AugmentError {
         /// Why it was rejected.
         reason: String,
     },
+    /// The preview could not be drawn.
+    #[cfg(feature = "plot")]
+    #[error("drawing the preview: {0}")]
+    Plot(#[from] maskface_plot::PlotError),
 }

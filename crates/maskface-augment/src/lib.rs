@@ -13,6 +13,9 @@
 //!   parallel, writes a self-contained dataset with a manifest that records
 //!   the origin and transform of every new image, and resumes after an
 //!   interruption.
+//! - [`write_preview`]: the grid of originals and their copies people look
+//!   at (feature `plot`, on by default, which brings in `maskface-plot` and
+//!   its font).
 //!
 //! Every random draw comes from [`maskface_core::rng_for`]`(seed, key)` with a
 //! key made of the image's path and the copy number, so the same seed gives
@@ -35,6 +38,8 @@ mod error;
 mod flip;
 mod policy;
 mod policy_settings;
+#[cfg(feature = "plot")]
+mod preview;
 mod rotate;
 
 pub use color::{adjust_colors, ColorJitter};
@@ -44,6 +49,8 @@ pub use flip::{flip_horizontal, HorizontalFlip};
 pub use maskface_core::{Failure, OutputFormat};
 pub use policy::Policy;
 pub use policy_settings::PolicySettings;
+#[cfg(feature = "plot")]
+pub use preview::write_preview;
 pub use rotate::{rotate, Fill, RandomRotation};
 
 /// Re-exported because this crate's API takes and returns `image` buffers

@@ -5,7 +5,7 @@ use clap::Args;
 use maskface_augment::{
     augment_dataset, AugmentOptions, AugmentReport, Fill, Policy, PolicySettings,
 };
-use maskface_core::{load_rgb, save_image_atomic, Manifest, OutputFormatKind, Split, DEFAULT_SEED};
+use maskface_core::{Manifest, OutputFormatKind, Split, DEFAULT_SEED};
 
 // generate.rs names the library's choice by the option's former name; this
 // goes when it is rewritten on the library (issue 13).
@@ -123,7 +123,7 @@ pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
     let report = augment_dataset(&input, &policy, &args.out, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
     if args.preview > 0 {
-        write_preview(
+        maskface_augment::write_preview(
             &report.manifest,
             args.preview,
             policy.copies(),
@@ -143,32 +143,4 @@ pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
         args.out.join("manifest.csv").display()
     );
     Ok(report)
-}
-
-/// A grid: each row one original followed by its augmented copies.
-fn write_preview(m: &Manifest, rows: usize, copies: usize, path: &std::path::Path) -> Result<()> {
-    let mut images = Vec::new();
-    let mut captions = Vec::new();
-    let originals = m.samples.iter().filter(|s| {
-        s.origin.is_none() && m.samples.iter().any(|d| d.origin.as_ref() == Some(&s.path))
-    });
-    for original in originals.take(rows) {
-        images.push(load_rgb(&m.resolve(&original.path))?);
-        captions.push(original.identity.clone());
-        for d in m
-            .samples
-            .iter()
-            .filter(|d| d.origin.as_ref() == Some(&original.path))
-        {
-            images.push(load_rgb(&m.resolve(&d.path))?);
-            captions.push(d.transform.clone());
-        }
-    }
-    if images.is_empty() {
-        return Ok(());
-    }
-    let caps: Vec<&str> = captions.iter().map(String::as_str).collect();
-    let grid = maskface_plot::image_grid(&images, &caps, copies as u32 + 1, 180)?;
-    save_image_atomic(&grid, path)?;
-    Ok(())
 }
