@@ -1,14 +1,18 @@
 //! The curation step's choices and outputs: how thoroughly the images are
 //! checked, and the files a curated dataset is written as.
 
+#[cfg(feature = "plot")]
 use std::path::Path;
 
+#[cfg(feature = "plot")]
 use maskface_core::{save_image_atomic, Manifest};
 
+#[cfg(feature = "plot")]
 use crate::{
     count_histogram_chart, identity_counts, per_identity_chart, write_identity_counts,
-    write_skipped, DatasetError, LfwIndex, Selection, Verify,
+    write_skipped, DatasetError,
 };
+use crate::{LfwIndex, Selection, Verify};
 
 /// How much of each image curation checks; unreadable images are listed as
 /// skipped and left out.
@@ -55,6 +59,8 @@ impl Selection {
 /// Writes a curated dataset into `out`: `manifest.csv` (+ `.json`),
 /// `identity_counts.csv`, `skipped.csv` and the charts
 /// `images_per_identity_lfw.png` and `images_per_identity_selected.png`.
+/// Feature `plot`.
+#[cfg(feature = "plot")]
 pub fn write_curation(
     index: &LfwIndex,
     manifest: &Manifest,

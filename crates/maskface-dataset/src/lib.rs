@@ -36,11 +36,15 @@ mod split;
 mod stats;
 mod strangers;
 
-pub use curation::{write_curation, ImageCheck};
+#[cfg(feature = "plot")]
+pub use curation::write_curation;
+pub use curation::ImageCheck;
 pub use error::DatasetError;
 pub use extra::extra_identities;
 pub use labels::class_names;
-pub use predictions::{confusion_counts, write_predictions, Answer};
+#[cfg(feature = "plot")]
+pub use predictions::write_predictions;
+pub use predictions::{confusion_counts, Answer};
 pub use scan::{scan_lfw, IdentityImages, LfwIndex, Skipped, Verify, IMAGE_EXTENSIONS};
 pub use seed_split::read_seed_split;
 pub use select::{curate, Selection};
