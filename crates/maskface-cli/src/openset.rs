@@ -1,17 +1,14 @@
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use maskface_core::{Manifest, Split, DEFAULT_SEED};
-use maskface_dataset::{class_names, draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
-use maskface_mask::{GenerationParams, ShapePredictor};
-use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
+use maskface_dataset::{class_names, DEFAULT_STRANGERS};
 use maskface_openset::{
     OpenSetExperiment, OpenSetParams, OpenSetReport, Score, StrangerSource, PAPER_PERCENTILE,
     PAPER_RULE,
 };
-use maskface_recognize::{RecognizeError, SavedModel};
+use maskface_recognize::{DrawnPeople, PeopleDraw, RecognizeError, SavedModel};
 
 #[derive(Args, Debug, Clone)]
 pub struct OpensetArgs {
@@ -107,7 +104,12 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
         bail!("{} has no {} images", args.targets.display(), args.split);
     }
 
-    let (strangers, strangers_manifest, masked) = strangers(args, &targets)?;
+    let DrawnPeople {
+        manifest: strangers,
+        path: strangers_manifest,
+        masked,
+        ..
+    } = strangers(args, &targets)?;
     let stranger_samples: Vec<_> = strangers.samples.iter().collect();
     if stranger_samples.is_empty() {
         bail!(
@@ -156,75 +158,36 @@ pub fn run(args: &OpensetArgs) -> Result<Vec<OpenSetReport>> {
     Ok(outcome.reports)
 }
 
-/// Draws the strangers and, when the targets were made by `generate`, puts
-/// them through the same pipeline: the probe manifest, its path, and
-/// whether it was masked.
-fn strangers(args: &OpensetArgs, targets: &Manifest) -> Result<(Manifest, PathBuf, bool)> {
-    let spinner = crate::progress::spinner("scanning");
-    let index = scan_lfw(&args.lfw, Verify::Header)
-        .with_context(|| format!("scanning {} for strangers", args.lfw.display()))?;
-    spinner.finish_and_clear();
-    let gallery: BTreeSet<String> = targets.identities().into_iter().collect();
-    let drawn = draw_strangers(&index, &gallery, args.strangers, args.seed)?;
+/// Draws the strangers and, when the targets were made by `generate`, masks
+/// them the same way.
+fn strangers(args: &OpensetArgs, targets: &Manifest) -> Result<DrawnPeople> {
     let dir = args
         .out
         .join(format!("strangers-{}-seed{}", args.strangers, args.seed));
-    let source = dir.join("source.csv");
-    drawn.write(&source)?;
-    match generate_like(
-        targets,
-        &args.targets,
-        &drawn,
-        &dir,
-        &args.models,
-        args.min_face,
-        args.overwrite,
+    let drawn = crate::progress::draw(
+        |on_progress| {
+            PeopleDraw {
+                lfw: &args.lfw,
+                targets,
+                models: &args.models,
+                min_face: args.min_face,
+            }
+            .strangers(args.strangers, args.seed, &dir, args.overwrite, on_progress)
+        },
         "strangers",
-    )? {
-        Some((manifest, path)) => Ok((manifest, path, true)),
-        None => Ok((drawn, source, false)),
-    }
+    )
+    .with_context(|| format!("drawing strangers from {}", args.lfw.display()))?;
+    warn_unrecorded_mask(&drawn, &args.targets, "strangers");
+    Ok(drawn)
 }
 
-/// Puts `drawn` through the pipeline that made `targets` (its recorded
-/// `generate` options and mask) into `dir`: the manifest of the targets'
-/// variant and its path, or `None` when `targets` was not made by
-/// `generate`.
-#[allow(clippy::too_many_arguments)]
-pub fn generate_like(
-    targets: &Manifest,
-    targets_path: &Path,
-    drawn: &Manifest,
-    dir: &Path,
-    models: &Path,
-    min_face: u32,
-    overwrite: bool,
-    what: &str,
-) -> Result<Option<(Manifest, PathBuf)>> {
-    let Some(params) = GenerationParams::from_manifest(targets)? else {
-        return Ok(None);
-    };
-    if params.mask.is_none() {
+/// Warns when the draw was masked with the paper's polygon because
+/// `targets` did not record its mask.
+pub fn warn_unrecorded_mask(drawn: &DrawnPeople, targets: &Path, what: &str) {
+    if drawn.masked && !drawn.mask_recorded {
         eprintln!(
             "warning: {} does not record its mask; the {what} get the paper's",
-            targets_path.display()
+            targets.display()
         );
     }
-    let predictor_path = models.join(ShapePredictor::DLIB_68_FILE);
-    let predictor = ShapePredictor::from_file(&predictor_path)
-        .context("loading the landmark model (run scripts/setup.sh)")?;
-    let config = MtcnnConfig {
-        min_face_size: min_face,
-        selection: params.options.selection,
-        ..MtcnnConfig::default()
-    };
-    let mtcnn = Mtcnn::from_dir(models, config, &maskface_nets::Backend::Flex.device()?)
-        .context("loading MTCNN (run scripts/setup.sh)")?;
-    let pb = crate::progress::bar(drawn.samples.len(), what);
-    let made =
-        maskface_mask::generate_like(&params, drawn, &mtcnn, &predictor, dir, overwrite, &|n| {
-            pb.inc(n as u64)
-        })?;
-    pb.finish_and_clear();
-    Ok(Some((made.manifest, made.path)))
 }

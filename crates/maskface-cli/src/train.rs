@@ -1,15 +1,13 @@
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use maskface_core::{Manifest, Split};
-use maskface_dataset::{
-    class_names, draw_strangers, extra_identities, scan_lfw, Verify, DEFAULT_STRANGERS,
-};
+use maskface_dataset::{class_names, DEFAULT_STRANGERS};
 use maskface_nets::face_resnet::{DlibNet, DEFAULT_FROZEN_BLOCKS, DLIB_RESNET_FILE};
 use maskface_nets::Backend;
+use maskface_recognize::PeopleDraw;
 use maskface_train::{
     FineTuneData, FineTuneParams, FitReport, LossKind, ManifestSet, Progress, TrainConfig,
     TrainRunReport, ARCFACE_MARGIN, ARCFACE_SCALE,
@@ -202,34 +200,34 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
 /// The extra identities, masked like the targets, in `out/extra`: their
 /// manifest and its path.
 fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<(Manifest, PathBuf)> {
-    let spinner = crate::progress::spinner("scanning");
-    let index = scan_lfw(&args.lfw, Verify::Header)
-        .with_context(|| format!("scanning {} for extra identities", args.lfw.display()))?;
-    spinner.finish_and_clear();
-    let gallery: BTreeSet<String> = targets.identities().into_iter().collect();
-    let mut exclude = gallery.clone();
-    if args.strangers > 0 {
-        exclude.extend(draw_strangers(&index, &gallery, args.strangers, args.seed)?.identities());
-    }
-    let drawn = extra_identities(&index, &exclude, 2, args.extra_images)?;
     let dir = args.out.join("extra");
-    drawn.write(&dir.join("source.csv"))?;
-    match crate::openset::generate_like(
-        targets,
-        &args.train,
-        &drawn,
-        &dir,
-        &args.models,
-        args.min_face,
-        false,
+    let drawn = crate::progress::draw(
+        |on_progress| {
+            PeopleDraw {
+                lfw: &args.lfw,
+                targets,
+                models: &args.models,
+                min_face: args.min_face,
+            }
+            .extra_identities(
+                args.extra_images,
+                args.strangers,
+                args.seed,
+                &dir,
+                on_progress,
+            )
+        },
         "extra",
-    )? {
-        Some(made) => Ok(made),
-        None => bail!(
+    )
+    .with_context(|| format!("drawing extra identities from {}", args.lfw.display()))?;
+    if !drawn.masked {
+        bail!(
             "{} was not made by `maskface generate`, so the extra identities cannot be masked the same way (use --extra-images 0)",
             args.train.display()
-        ),
+        );
     }
+    crate::openset::warn_unrecorded_mask(&drawn, &args.train, "extra");
+    Ok((drawn.manifest, drawn.path))
 }
 
 fn write_report(

@@ -19,6 +19,9 @@
 //!   test chips answered, written as model, predictions and report;
 //! - [`FacePipeline`]: photo -> detection -> landmarks -> aligned chip ->
 //!   embedding, one photo at a time or a batch;
+//! - [`PeopleDraw`]: people drawn from LFW outside the targets (open-set
+//!   strangers, extra training identities), masked the way the targets
+//!   were;
 //! - [`Gallery`]: people enrolled from a few images each, without
 //!   retraining; one versioned file, written atomically; identification
 //!   answers a name or "unknown" against a threshold.
@@ -48,6 +51,7 @@ mod evaluation;
 mod gallery;
 mod heads;
 mod masked_verification;
+mod people_draw;
 mod pipeline;
 mod saved_model;
 mod verify;
@@ -69,6 +73,7 @@ pub use gallery::{
 };
 pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, VerificationRow};
+pub use people_draw::{DrawProgress, DrawnPeople, PeopleDraw, DRAW_SOURCE_FILE, EXTRA_MIN_IMAGES};
 pub use pipeline::{FacePipeline, LocatedFace};
 pub use saved_model::{SavedModel, SCORE_BATCH};
 pub use verify::{fold_accuracy, parse_pairs, Pair};

@@ -14,6 +14,24 @@ use rayon::prelude::*;
 
 use crate::{file_sha256, image_hash, load_embedder, Gallery, RecognizeError, Template};
 
+/// MTCNN from `models` with `config`, on the CPU.
+pub(crate) fn load_mtcnn(models: &Path, config: MtcnnConfig) -> Result<Mtcnn, RecognizeError> {
+    Mtcnn::from_dir(models, config, &Backend::Flex.device()?).map_err(|e| RecognizeError::Load {
+        what: "MTCNN".into(),
+        cause: Box::new(e),
+    })
+}
+
+/// dlib's 68-point landmark model from `models`.
+pub(crate) fn load_predictor(models: &Path) -> Result<ShapePredictor, RecognizeError> {
+    ShapePredictor::from_file(models.join(ShapePredictor::DLIB_68_FILE)).map_err(|e| {
+        RecognizeError::Load {
+            what: "the landmark model".into(),
+            cause: Box::new(e),
+        }
+    })
+}
+
 /// The main face of a photo, located.
 #[derive(Debug, Clone)]
 pub struct LocatedFace {
@@ -39,18 +57,8 @@ impl FacePipeline {
     /// names (see [`crate::load_embedder`]: dlib's file name, as a gallery
     /// records it, or fine-tuned weights).
     pub fn load(models: &Path, embedder: &str) -> Result<Self, RecognizeError> {
-        let device = Backend::Flex.device()?;
-        let mtcnn = Mtcnn::from_dir(models, MtcnnConfig::default(), &device).map_err(|e| {
-            RecognizeError::Load {
-                what: "MTCNN".into(),
-                cause: Box::new(e),
-            }
-        })?;
-        let predictor = ShapePredictor::from_file(models.join(ShapePredictor::DLIB_68_FILE))
-            .map_err(|e| RecognizeError::Load {
-                what: "the landmark model".into(),
-                cause: Box::new(e),
-            })?;
+        let mtcnn = load_mtcnn(models, MtcnnConfig::default())?;
+        let predictor = load_predictor(models)?;
         Ok(FacePipeline {
             mtcnn,
             predictor,

@@ -1,0 +1,209 @@
+//! `PeopleDraw` on the fixtures' five LFW people: who is drawn, who is kept
+//! out, and masking like the targets when the targets were generated.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use maskface_core::Manifest;
+use maskface_dataset::{curate, scan_lfw, split_stratified, Selection, SplitRatios, Verify};
+use maskface_mask::{generate_dataset, GenerateOptions, MaskSpec, PaperMask, Variant};
+use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
+use maskface_nets::Backend;
+use maskface_recognize::{DrawProgress, PeopleDraw, DRAW_SOURCE_FILE};
+
+fn lfw() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lfw-mini")
+}
+
+/// Aaron Peirsol's four images, split 2/1/1, as an unmasked target set.
+fn aaron() -> Manifest {
+    let index = scan_lfw(&lfw(), Verify::Header).unwrap();
+    let curated = curate(&index, &Selection::Names(vec!["Aaron_Peirsol".into()])).unwrap();
+    split_stratified(
+        &curated,
+        &SplitRatios {
+            train: 0.5,
+            val: 0.25,
+            test: 0.25,
+        },
+        42,
+    )
+    .unwrap()
+}
+
+fn people(m: &Manifest) -> BTreeSet<String> {
+    m.identities().into_iter().collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn strangers_come_from_outside_the_targets_and_are_kept_unmasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = aaron();
+    let seen = Mutex::new(Vec::new());
+    let drawn = PeopleDraw {
+        lfw: &lfw(),
+        targets: &targets,
+        models: Path::new("no-models-needed"),
+        min_face: 40,
+    }
+    .strangers(4, 42, dir.path(), false, &|p| seen.lock().unwrap().push(p))
+    .unwrap();
+    // Four people outside the targets: one image each.
+    assert_eq!(drawn.manifest.samples.len(), 4);
+    assert_eq!(
+        people(&drawn.manifest),
+        set(&[
+            "Abdel_Madi_Shabneh",
+            "Abel_Pacheco",
+            "Barbra_Streisand",
+            "Clare_Short"
+        ])
+    );
+    assert!(!drawn.masked);
+    assert_eq!(drawn.path, dir.path().join(DRAW_SOURCE_FILE));
+    assert_eq!(
+        Manifest::read(&drawn.source).unwrap().samples,
+        drawn.manifest.samples
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [DrawProgress::Scanning, DrawProgress::Finish]
+    );
+}
+
+#[test]
+fn extra_identities_leave_out_targets_strangers_and_people_with_one_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = aaron();
+    let draw = PeopleDraw {
+        lfw: &lfw(),
+        targets: &targets,
+        models: Path::new("no-models-needed"),
+        min_face: 40,
+    };
+    let all = draw
+        .extra_identities(2, 0, 42, &dir.path().join("a"), &|_| {})
+        .unwrap();
+    // Abdel Madi Shabneh has a single image.
+    assert_eq!(
+        people(&all.manifest),
+        set(&["Abel_Pacheco", "Barbra_Streisand", "Clare_Short"])
+    );
+    assert_eq!(all.manifest.samples.len(), 6);
+
+    // One stranger drawn with seed 42 is kept out as well.
+    let stranger = draw
+        .strangers(1, 42, &dir.path().join("s"), false, &|_| {})
+        .unwrap();
+    let fewer = draw
+        .extra_identities(2, 1, 42, &dir.path().join("b"), &|_| {})
+        .unwrap();
+    let mut expected = people(&all.manifest);
+    for p in people(&stranger.manifest) {
+        expected.remove(&p);
+    }
+    assert_eq!(people(&fewer.manifest), expected);
+}
+
+#[test]
+fn a_missing_lfw_folder_is_an_error_naming_it() {
+    let targets = aaron();
+    let err = PeopleDraw {
+        lfw: Path::new("/no/such/lfw"),
+        targets: &targets,
+        models: Path::new("models"),
+        min_face: 40,
+    }
+    .strangers(4, 42, Path::new("/no/such/out"), false, &|_| {})
+    .unwrap_err();
+    assert!(err.to_string().contains("/no/such/lfw"), "{err}");
+}
+
+/// `models/` with MTCNN and the landmark model, when `scripts/setup.sh` has
+/// run (`MASKFACE_MODELS` names another folder). In CI their absence fails
+/// the test; elsewhere it is skipped.
+fn models() -> Option<PathBuf> {
+    let dir = std::env::var_os("MASKFACE_MODELS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+        PathBuf::from,
+    );
+    let files = ["pnet.pt", maskface_mask::ShapePredictor::DLIB_68_FILE];
+    if files.iter().all(|f| dir.join(f).is_file()) {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "models/ is missing in CI"
+    );
+    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
+    None
+}
+
+#[test]
+fn extra_identities_are_masked_like_generated_targets() {
+    let Some(models) = models() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let predictor = maskface_mask::ShapePredictor::from_file(
+        models.join(maskface_mask::ShapePredictor::DLIB_68_FILE),
+    )
+    .unwrap();
+    let mtcnn = Mtcnn::from_dir(
+        &models,
+        MtcnnConfig::default(),
+        &Backend::Flex.device().unwrap(),
+    )
+    .unwrap();
+    let options = GenerateOptions {
+        variants: vec![Variant::MaskedChip],
+        ..GenerateOptions::default()
+    };
+    let mask = MaskSpec::Paper(PaperMask::default());
+    let report = generate_dataset(
+        &aaron(),
+        &mtcnn,
+        &predictor,
+        &mask,
+        &dir.path().join("t"),
+        &options,
+        &|_| {},
+    )
+    .unwrap();
+    let targets = &report.manifests[&Variant::MaskedChip];
+
+    let drawn = PeopleDraw {
+        lfw: &lfw(),
+        targets,
+        models: &models,
+        min_face: 40,
+    }
+    .extra_identities(2, 0, 42, &dir.path().join("x"), &|_| {})
+    .unwrap();
+    assert!(drawn.masked && drawn.mask_recorded);
+    assert_eq!(drawn.path, dir.path().join("x/masked_chip/manifest.csv"));
+    assert_eq!(
+        people(&drawn.manifest),
+        set(&["Abel_Pacheco", "Barbra_Streisand", "Clare_Short"])
+    );
+    assert_eq!(drawn.manifest.samples.len(), 6);
+    let chip = image::open(drawn.manifest.resolve(&drawn.manifest.samples[0].path)).unwrap();
+    assert_eq!((chip.width(), chip.height()), (150, 150));
+    // The same renderer as the targets, recorded in the drawn set's stage.
+    let stage = |m: &Manifest| {
+        m.info
+            .stages
+            .iter()
+            .rev()
+            .find(|s| s.step == "generate:masked_chip")
+            .map(|s| s.params["mask"].clone())
+            .unwrap()
+    };
+    assert_eq!(stage(&drawn.manifest), stage(targets));
+}
