@@ -316,6 +316,9 @@ pub struct GeneratedManifest {
     pub manifest: Manifest,
     /// Where it was written: `out_dir/<variant>/manifest.csv`.
     pub path: PathBuf,
+    /// The same images without the mask ([`Variant::unmasked`]), when the
+    /// options asked for that variant too, and where it was written.
+    pub unmasked: Option<(Manifest, PathBuf)>,
 }
 
 /// Puts `input` through the pipeline a finished run recorded (`params`,
@@ -324,6 +327,10 @@ pub struct GeneratedManifest {
 /// manifest holds, written to `out_dir` by [`generate_dataset`]. Images made
 /// this way (strangers for an open-set test, extra identities for training)
 /// look like the recorded ones.
+///
+/// A caller may change `params` first: another `mask`, or the variant's
+/// [`Variant::unmasked`] twin added to `options.variants`, which then comes
+/// back in [`GeneratedManifest::unmasked`].
 ///
 /// The mask is the recorded one, or the paper's when the manifest did not
 /// record it ([`GenerationParams::renderer`]). `overwrite` is passed on as
@@ -364,9 +371,16 @@ where
                 dir: out_dir.to_path_buf(),
                 variant,
             })?;
+    let unmasked = params.variant.unmasked().and_then(|v| {
+        Some((
+            report.manifests.remove(&v)?,
+            out_dir.join(v.as_str()).join("manifest.csv"),
+        ))
+    });
     Ok(GeneratedManifest {
         manifest,
         path: out_dir.join(variant).join("manifest.csv"),
+        unmasked,
     })
 }
 

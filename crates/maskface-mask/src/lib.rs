@@ -10,7 +10,8 @@
 //! - drawing primitives: anti-aliased [`polygon_coverage`], [`blend_color`];
 //! - masks ([`maskface_core::MaskRenderer`]): the paper's flat polygon
 //!   ([`PaperMask`]) and realistic, landmark-shaped masks ([`RealisticMask`]:
-//!   surgical, N95 / KN95, cloth);
+//!   surgical, N95 / KN95, cloth), and [`MaskFamily`], either drawn per
+//!   face, for training;
 //! - the pipeline: [`mask_face`] on one face and [`generate_dataset`] over a
 //!   manifest (detect, crop, landmarks, mask, upper cut; parallel,
 //!   resumable, recorded), [`generate_like`] to put more images through a
@@ -34,6 +35,7 @@ mod dataset;
 mod error;
 mod face_box;
 mod face_chip;
+mod family;
 mod mask_face;
 mod options;
 mod paper;
@@ -49,6 +51,7 @@ pub use dataset::{
 pub use error::MaskError;
 pub use face_box::landmark_box;
 pub use face_chip::{chip_details, extract_chip, face_chip, ChipDetails, ChipParams};
+pub use family::{MaskFamily, HELD_OUT_PATTERNS};
 pub use mask_face::{mask_face, FaceChips, FaceSteps};
 pub use options::{GenerateOptions, UpperCut, Variant};
 pub use paper::{paper_polygon, PaperColor, PaperMask, PAPER_OUTLINE};

@@ -95,6 +95,19 @@ impl Variant {
         )
     }
 
+    /// The same view without the mask (`MaskedChip` -> `UnmaskedChip`, ...):
+    /// the other half of a masked / unmasked pair of one photo. `None` for
+    /// the unmasked variants and for `MaskedChipUpper`, which has no
+    /// unmasked counterpart.
+    pub fn unmasked(&self) -> Option<Variant> {
+        match self {
+            Variant::MaskedUpper => Some(Variant::UnmaskedUpper),
+            Variant::MaskedFull => Some(Variant::UnmaskedFull),
+            Variant::MaskedChip => Some(Variant::UnmaskedChip),
+            _ => None,
+        }
+    }
+
     /// The folder name (`masked_upper`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -5,7 +5,7 @@ use image::RgbImage;
 use maskface_core::{Landmarks68, Manifest, MaskRenderer, MaskedFace, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::{GenerateOptions, MaskError, PaperMask, RealisticMask, Variant};
+use crate::{GenerateOptions, MaskError, MaskFamily, PaperMask, RealisticMask, Variant};
 
 /// Either renderer with its parameters; serialised with a `kind` tag
 /// (`{"kind": "paper", "colors": [...]}`), as [`MaskRenderer::describe`]
@@ -17,6 +17,8 @@ pub enum MaskSpec {
     Paper(PaperMask),
     /// Surgical, N95 and cloth masks.
     Realistic(RealisticMask),
+    /// Either of them, drawn per face.
+    Family(MaskFamily),
 }
 
 impl MaskSpec {
@@ -38,6 +40,7 @@ impl MaskRenderer for MaskSpec {
         match self {
             MaskSpec::Paper(m) => m.render(image, landmarks, rng),
             MaskSpec::Realistic(m) => m.render(image, landmarks, rng),
+            MaskSpec::Family(m) => m.render(image, landmarks, rng),
         }
     }
 
