@@ -34,6 +34,7 @@ fn main() -> Result<(), Error> {
         train: ManifestSet::new(&manifest, Split::Train, true),
         valid: ManifestSet::new(&manifest, Split::Val, false),
         classes: manifest.identities().len(),
+        teachers: None,
     };
     let params = FineTuneParams {
         train: TrainConfig::new().with_epochs(3),

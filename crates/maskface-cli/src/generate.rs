@@ -5,7 +5,8 @@ use clap::{Args, ValueEnum};
 use maskface_core::{load_rgb, save_image_atomic, CropConfig, Manifest, MaskRenderer, Split};
 use maskface_mask::{
     contact_sheet, generate_dataset, mask_face, GenerateOptions, GenerateReport, MaskError,
-    MaskStyle, PaperColor, PaperMask, RealisticMask, ShapePredictor, UpperCut, Variant,
+    MaskFamily, MaskSpec, MaskStyle, PaperColor, PaperMask, RealisticMask, ShapePredictor,
+    UpperCut, Variant,
 };
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 
@@ -27,6 +28,13 @@ pub enum MaskArg {
     Cloth,
     /// Surgical, N95 and cloth, drawn per image.
     Realistic,
+    /// The paper's polygon (one face in five) or a realistic mask, drawn per
+    /// image, without the cloth patterns held out for testing (checks,
+    /// floral): training data.
+    Family,
+    /// Only cloth masks in the held-out patterns (checks, floral): test
+    /// faces in masks a network trained on `family` never saw.
+    HeldOut,
 }
 
 // `UpperCut::Fraction` carries a number; the command line offers one value
@@ -126,15 +134,22 @@ pub struct GenerateArgs {
     pub preview: usize,
 }
 
-fn renderer(args: &GenerateArgs) -> Box<dyn MaskRenderer<Error = MaskError> + Sync> {
-    match args.mask {
-        MaskArg::Paper => Box::new(PaperMask {
-            colors: args.colors.clone(),
+fn renderer(args: &GenerateArgs) -> MaskSpec {
+    mask_spec(args.mask, &args.colors)
+}
+
+/// The renderer a `--mask` value names; `colors` are the paper mask's.
+pub fn mask_spec(mask: MaskArg, colors: &[PaperColor]) -> MaskSpec {
+    match mask {
+        MaskArg::Paper => MaskSpec::Paper(PaperMask {
+            colors: colors.to_vec(),
         }),
-        MaskArg::Surgical => Box::new(RealisticMask::only(MaskStyle::Surgical)),
-        MaskArg::N95 => Box::new(RealisticMask::only(MaskStyle::N95)),
-        MaskArg::Cloth => Box::new(RealisticMask::only(MaskStyle::Cloth)),
-        MaskArg::Realistic => Box::new(RealisticMask::default()),
+        MaskArg::Surgical => MaskSpec::Realistic(RealisticMask::only(MaskStyle::Surgical)),
+        MaskArg::N95 => MaskSpec::Realistic(RealisticMask::only(MaskStyle::N95)),
+        MaskArg::Cloth => MaskSpec::Realistic(RealisticMask::only(MaskStyle::Cloth)),
+        MaskArg::Realistic => MaskSpec::Realistic(RealisticMask::default()),
+        MaskArg::Family => MaskSpec::Family(MaskFamily::training()),
+        MaskArg::HeldOut => MaskSpec::Family(MaskFamily::held_out()),
     }
 }
 
@@ -193,7 +208,7 @@ pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
         &input,
         &mtcnn,
         &predictor,
-        renderer.as_ref(),
+        &renderer,
         &args.out,
         &opts,
         &|n| pb.inc(n as u64),
@@ -205,7 +220,7 @@ pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
             &input,
             &mtcnn,
             &predictor,
-            renderer.as_ref(),
+            &renderer,
             &opts,
             args.preview,
             &path,

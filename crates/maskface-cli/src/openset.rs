@@ -171,6 +171,8 @@ fn strangers(args: &OpensetArgs, targets: &Manifest) -> Result<DrawnPeople> {
                 targets,
                 models: &args.models,
                 min_face: args.min_face,
+                mask: None,
+                unmasked: false,
             }
             .strangers(args.strangers, args.seed, &dir, args.overwrite, on_progress)
         },

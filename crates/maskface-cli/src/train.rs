@@ -1,13 +1,16 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use maskface_core::{Manifest, Split};
 use maskface_dataset::{class_names, DEFAULT_STRANGERS};
+use maskface_mask::PaperColor;
 use maskface_nets::face_resnet::{DlibNet, DEFAULT_FROZEN_BLOCKS, DLIB_RESNET_FILE};
 use maskface_nets::Backend;
-use maskface_recognize::PeopleDraw;
+use maskface_recognize::{DrawnPeople, PeopleDraw, EXTRA_MIN_IMAGES};
+
+use crate::generate::{mask_spec, MaskArg};
 use maskface_train::{
     FineTuneData, FineTuneParams, FitReport, LossKind, ManifestSet, Progress, TrainConfig,
     TrainRunReport, ARCFACE_MARGIN, ARCFACE_SCALE,
@@ -29,6 +32,29 @@ pub struct TrainArgs {
     /// --seed), masked like the targets, train beside them. 0: none.
     #[arg(long, default_value_t = 20)]
     pub extra_images: usize,
+
+    /// The fewest images an extra identity has; 1 takes everyone (a person
+    /// with one image still teaches a distilled network).
+    #[arg(long, default_value_t = EXTRA_MIN_IMAGES)]
+    pub extra_min_images: usize,
+
+    /// The mask painted on the extra identities (`family`: every kind,
+    /// drawn per face); default: the targets' own.
+    #[arg(long, value_enum)]
+    pub extra_mask: Option<MaskArg>,
+
+    /// Weight of mask-invariant distillation: each masked training face is
+    /// pulled onto dlib's embedding of the same photo without the mask,
+    /// and the unmasked faces train too (each its own teacher). Needs the
+    /// targets' unmasked chips (--unmasked). 0: none.
+    #[arg(long, default_value_t = TrainConfig::new().distill_weight)]
+    pub distill: f64,
+
+    /// With --distill: the targets' chips without the mask (the
+    /// `unmasked-chip` variant of the same `maskface generate` run).
+    /// Default: `unmasked_chip/manifest.csv` beside --train's folder.
+    #[arg(long)]
+    pub unmasked: Option<PathBuf>,
 
     /// The LFW-style folder the extra identities come from.
     #[arg(long, default_value = "data/lfw")]
@@ -111,13 +137,35 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
             args.train.display()
         );
     }
+    let distill = args.distill > 0.0;
+    let unmasked_path = distill.then(|| unmasked_manifest(args));
+    let mut teachers = None;
+    if let Some(path) = &unmasked_path {
+        let unmasked = Manifest::read(path)
+            .with_context(|| format!("reading {} (--unmasked)", path.display()))?;
+        let mut t = train.twins(&targets, &unmasked)?;
+        let bare = ManifestSet::new(&unmasked, Split::Train, true);
+        train.append(bare.clone());
+        t.append(bare);
+        teachers = Some(t);
+    }
     let mut extra_people = 0;
     let mut extra_path = None;
     if args.extra_images > 0 {
-        let (extra, path) = extra_set(args, &targets)?;
-        extra_people = extra.identities().len();
-        train.append(ManifestSet::all(&extra, classes.len() as u32, false));
-        extra_path = Some(path);
+        let drawn = extra_set(args, &targets)?;
+        extra_people = drawn.manifest.identities().len();
+        let offset = classes.len() as u32;
+        let masked = ManifestSet::all(&drawn.manifest, offset, false);
+        if let (Some(t), Some((bare, _))) = (teachers.as_mut(), &drawn.unmasked) {
+            t.append(masked.twins(&drawn.manifest, bare)?);
+            let bare = ManifestSet::all(bare, offset, false);
+            train.append(masked);
+            train.append(bare.clone());
+            t.append(bare);
+        } else {
+            train.append(masked);
+        }
+        extra_path = Some(drawn.path);
     }
     let params = FineTuneParams {
         frozen_blocks: args.frozen_blocks,
@@ -127,10 +175,12 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
             .with_batch_size(args.batch_size)
             .with_backbone_lr(args.backbone_lr)
             .with_head_lr(args.head_lr)
-            .with_seed(args.seed),
+            .with_seed(args.seed)
+            .with_distill_weight(args.distill),
     };
     let data = FineTuneData {
         train,
+        teachers,
         valid,
         // The extra set's labels run 0..people, after the targets'.
         classes: classes.len() + extra_people,
@@ -197,10 +247,22 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
     })
 }
 
-/// The extra identities, masked like the targets, in `out/extra`: their
-/// manifest and its path.
-fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<(Manifest, PathBuf)> {
+/// `--unmasked`, or `unmasked_chip/manifest.csv` beside --train's folder.
+fn unmasked_manifest(args: &TrainArgs) -> PathBuf {
+    args.unmasked.clone().unwrap_or_else(|| {
+        let variant_dir = args.train.parent().unwrap_or(Path::new("."));
+        variant_dir
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("unmasked_chip/manifest.csv")
+    })
+}
+
+/// The extra identities, masked like the targets (or with --extra-mask),
+/// in `out/extra`, with their unmasked twins when distilling.
+fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<DrawnPeople> {
     let dir = args.out.join("extra");
+    let mask = args.extra_mask.map(|m| mask_spec(m, &PaperColor::ALL));
     let drawn = crate::progress::draw(
         |on_progress| {
             PeopleDraw {
@@ -208,8 +270,11 @@ fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<(Manifest, PathBuf)
                 targets,
                 models: &args.models,
                 min_face: args.min_face,
+                mask: mask.as_ref(),
+                unmasked: args.distill > 0.0,
             }
             .extra_identities(
+                args.extra_min_images,
                 args.extra_images,
                 args.strangers,
                 args.seed,
@@ -227,7 +292,7 @@ fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<(Manifest, PathBuf)
         );
     }
     crate::openset::warn_unrecorded_mask(&drawn, &args.train, "extra");
-    Ok((drawn.manifest, drawn.path))
+    Ok(drawn)
 }
 
 fn write_report(
@@ -237,7 +302,12 @@ fn write_report(
     seconds: f64,
 ) -> Result<()> {
     TrainRunReport {
+        distill_weight: args.distill,
         extra_images_per_person: args.extra_images,
+        extra_mask: args
+            .extra_mask
+            .map(|m| mask_spec(m, &PaperColor::ALL).to_json()),
+        extra_min_images: args.extra_min_images,
         extra_people,
         fit: report,
         frozen_blocks: args.frozen_blocks,
@@ -248,6 +318,7 @@ fn write_report(
         seed: args.seed,
         strangers_excluded: args.strangers,
         train: args.train.display().to_string(),
+        unmasked: (args.distill > 0.0).then(|| unmasked_manifest(args).display().to_string()),
     }
     .write(&args.out.join("report.json"))?;
     Ok(())

@@ -1001,3 +1001,68 @@ fn split_fixtures_with(d: &str, min_images: usize, ratios: &str) {
         ratios,
     ]);
 }
+
+/// `train --distill`: the targets' unmasked chips are found beside the
+/// masked ones, the extra people get the mask family and their own
+/// unmasked twins, and the report records it all. Without unmasked chips
+/// the program says which manifest it looked for.
+#[test]
+fn train_with_distillation_and_the_mask_family() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let chips = masked_fixture_chips(d);
+    let base = [
+        "train",
+        "--train",
+        &chips,
+        "--distill",
+        "1",
+        "--epochs",
+        "1",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--strangers",
+        "1",
+        "--extra-images",
+        "2",
+        "--extra-min-images",
+        "1",
+        "--extra-mask",
+        "family",
+    ];
+    let err = fails(&[&base[..], &["--out", &format!("{d}/t0")]].concat());
+    assert!(err.contains("m/unmasked_chip/manifest.csv"), "{err}");
+
+    ok(&[
+        "generate",
+        "--manifest",
+        &format!("{d}/s/manifest.csv"),
+        "--out",
+        &format!("{d}/m"),
+        "--variants",
+        "masked-chip,unmasked-chip",
+        "--preview",
+        "0",
+        "--overwrite",
+    ]);
+    let out = ok(&[&base[..], &["--out", &format!("{d}/t")]].concat());
+    assert!(out.contains("best epoch 1 of 1"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("t/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["distill_weight"], 1.0);
+    assert_eq!(report["extra_mask"]["kind"], "family");
+    assert!(report["unmasked"]
+        .as_str()
+        .unwrap()
+        .ends_with("m/unmasked_chip/manifest.csv"));
+    // Three of the five fixture people are targets, one is the stranger
+    // kept out: one extra person is left.
+    assert_eq!(report["extra_people"], 1);
+    let extra = Manifest::read(&dir.path().join("t/extra/masked_chip/manifest.csv")).unwrap();
+    let twins = Manifest::read(&dir.path().join("t/extra/unmasked_chip/manifest.csv")).unwrap();
+    assert_eq!(extra.samples.len(), twins.samples.len());
+}

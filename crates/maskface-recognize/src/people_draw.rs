@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 
 use maskface_core::Manifest;
 use maskface_dataset::{draw_strangers, extra_identities, scan_lfw, LfwIndex, Verify};
-use maskface_mask::{generate_like, GenerationParams};
+use maskface_mask::{generate_like, GenerationParams, MaskSpec};
 use maskface_nets::mtcnn::MtcnnConfig;
 
 use crate::pipeline::{load_mtcnn, load_predictor};
 use crate::RecognizeError;
 
-/// The fewest images an extra identity has: one person's images must be
-/// able to pull together in training.
+/// The fewest images an extra identity has by default: two, so that one
+/// person's images pull together in training. (With one, a person still
+/// teaches a distilled network what their masked face should look like.)
 pub const EXTRA_MIN_IMAGES: usize = 2;
 
 /// The name of the drawn people's own manifest, beside the masked variant.
@@ -40,8 +41,9 @@ pub enum DrawProgress {
 ///
 /// When `targets` was made by `maskface generate` (its manifest records the
 /// stage, see [`GenerationParams::from_manifest`]), the drawn images are put
-/// through the same pipeline, seed and mask, so they look like the targets;
-/// otherwise they are left as the LFW photos they are.
+/// through the same pipeline and seed, with the targets' mask or `mask`, so
+/// they look like the targets; otherwise they are left as the LFW photos
+/// they are.
 #[derive(Debug, Clone, Copy)]
 pub struct PeopleDraw<'a> {
     /// The LFW-style folder (one sub-folder per person).
@@ -52,6 +54,12 @@ pub struct PeopleDraw<'a> {
     pub models: &'a Path,
     /// Smallest face MTCNN looks for in the drawn images.
     pub min_face: u32,
+    /// The mask painted on the drawn faces; `None`: the targets' own.
+    pub mask: Option<&'a MaskSpec>,
+    /// Also write each drawn face without its mask (the variant's
+    /// [`Variant::unmasked`](maskface_mask::Variant::unmasked) twin), for
+    /// training on masked / unmasked pairs.
+    pub unmasked: bool,
 }
 
 /// A draw, as written to its folder.
@@ -69,6 +77,9 @@ pub struct DrawnPeople {
     /// `false` when the targets' manifest did not record its mask, so the
     /// paper's polygon was painted instead (worth a warning).
     pub mask_recorded: bool,
+    /// The same faces without the mask and where they were written, when
+    /// [`PeopleDraw::unmasked`] asked for them.
+    pub unmasked: Option<(Manifest, PathBuf)>,
 }
 
 impl PeopleDraw<'_> {
@@ -90,14 +101,16 @@ impl PeopleDraw<'_> {
         self.mask(drawn, dir, overwrite, on_progress)
     }
 
-    /// Everyone in the folder with at least [`EXTRA_MIN_IMAGES`] images
-    /// (their first `images_per_person`), outside the targets and outside
+    /// Everyone in the folder with at least `min_images` images (their
+    /// first `images_per_person`; see [`EXTRA_MIN_IMAGES`]), outside the
+    /// targets and outside
     /// the strangers that [`PeopleDraw::strangers`] draws with
     /// `strangers_excluded` and `seed` (none when 0), written to `dir`.
     ///
     /// Training on them keeps the open-set test's strangers unseen.
     pub fn extra_identities(
         &self,
+        min_images: usize,
         images_per_person: usize,
         strangers_excluded: usize,
         seed: u64,
@@ -110,7 +123,7 @@ impl PeopleDraw<'_> {
         if strangers_excluded > 0 {
             exclude.extend(draw_strangers(&index, &known, strangers_excluded, seed)?.identities());
         }
-        let drawn = extra_identities(&index, &exclude, EXTRA_MIN_IMAGES, images_per_person)?;
+        let drawn = extra_identities(&index, &exclude, min_images, images_per_person)?;
         self.mask(drawn, dir, false, on_progress)
     }
 
@@ -135,7 +148,7 @@ impl PeopleDraw<'_> {
     ) -> Result<DrawnPeople, RecognizeError> {
         let source = dir.join(DRAW_SOURCE_FILE);
         drawn.write(&source)?;
-        let Some(params) = GenerationParams::from_manifest(self.targets)? else {
+        let Some(mut params) = GenerationParams::from_manifest(self.targets)? else {
             on_progress(DrawProgress::Finish);
             return Ok(DrawnPeople {
                 manifest: drawn,
@@ -143,8 +156,25 @@ impl PeopleDraw<'_> {
                 source,
                 masked: false,
                 mask_recorded: false,
+                unmasked: None,
             });
         };
+        let mask_recorded = params.mask.is_some() || self.mask.is_some();
+        if let Some(mask) = self.mask {
+            params.mask = Some(mask.clone());
+        }
+        if self.unmasked {
+            let Some(twin) = params.variant.unmasked() else {
+                return Err(RecognizeError::InvalidParameter {
+                    name: "unmasked",
+                    reason: format!(
+                        "the targets' variant `{}` has no unmasked counterpart",
+                        params.variant.as_str()
+                    ),
+                });
+            };
+            params.options.variants.push(twin);
+        }
         let predictor = load_predictor(self.models)?;
         let config = MtcnnConfig {
             min_face_size: self.min_face,
@@ -164,7 +194,8 @@ impl PeopleDraw<'_> {
             path: made.path,
             source,
             masked: true,
-            mask_recorded: params.mask.is_some(),
+            mask_recorded,
+            unmasked: made.unmasked,
         })
     }
 }

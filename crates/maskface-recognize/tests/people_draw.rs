@@ -8,10 +8,10 @@ use std::sync::Mutex;
 
 use maskface_core::Manifest;
 use maskface_dataset::{curate, scan_lfw, split_stratified, Selection, SplitRatios, Verify};
-use maskface_mask::{generate_dataset, GenerateOptions, MaskSpec, PaperMask, Variant};
+use maskface_mask::{generate_dataset, GenerateOptions, MaskFamily, MaskSpec, PaperMask, Variant};
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
-use maskface_recognize::{DrawProgress, PeopleDraw, DRAW_SOURCE_FILE};
+use maskface_recognize::{DrawProgress, PeopleDraw, DRAW_SOURCE_FILE, EXTRA_MIN_IMAGES};
 
 fn lfw() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lfw-mini")
@@ -51,6 +51,8 @@ fn strangers_come_from_outside_the_targets_and_are_kept_unmasked() {
         targets: &targets,
         models: Path::new("no-models-needed"),
         min_face: 40,
+        mask: None,
+        unmasked: false,
     }
     .strangers(4, 42, dir.path(), false, &|p| seen.lock().unwrap().push(p))
     .unwrap();
@@ -86,9 +88,11 @@ fn extra_identities_leave_out_targets_strangers_and_people_with_one_image() {
         targets: &targets,
         models: Path::new("no-models-needed"),
         min_face: 40,
+        mask: None,
+        unmasked: false,
     };
     let all = draw
-        .extra_identities(2, 0, 42, &dir.path().join("a"), &|_| {})
+        .extra_identities(EXTRA_MIN_IMAGES, 2, 0, 42, &dir.path().join("a"), &|_| {})
         .unwrap();
     // Abdel Madi Shabneh has a single image.
     assert_eq!(
@@ -102,7 +106,7 @@ fn extra_identities_leave_out_targets_strangers_and_people_with_one_image() {
         .strangers(1, 42, &dir.path().join("s"), false, &|_| {})
         .unwrap();
     let fewer = draw
-        .extra_identities(2, 1, 42, &dir.path().join("b"), &|_| {})
+        .extra_identities(EXTRA_MIN_IMAGES, 2, 1, 42, &dir.path().join("b"), &|_| {})
         .unwrap();
     let mut expected = people(&all.manifest);
     for p in people(&stranger.manifest) {
@@ -119,6 +123,8 @@ fn a_missing_lfw_folder_is_an_error_naming_it() {
         targets: &targets,
         models: Path::new("models"),
         min_face: 40,
+        mask: None,
+        unmasked: false,
     }
     .strangers(4, 42, Path::new("/no/such/out"), false, &|_| {})
     .unwrap_err();
@@ -183,8 +189,10 @@ fn extra_identities_are_masked_like_generated_targets() {
         targets,
         models: &models,
         min_face: 40,
+        mask: None,
+        unmasked: false,
     }
-    .extra_identities(2, 0, 42, &dir.path().join("x"), &|_| {})
+    .extra_identities(EXTRA_MIN_IMAGES, 2, 0, 42, &dir.path().join("x"), &|_| {})
     .unwrap();
     assert!(drawn.masked && drawn.mask_recorded);
     assert_eq!(drawn.path, dir.path().join("x/masked_chip/manifest.csv"));
@@ -206,4 +214,76 @@ fn extra_identities_are_masked_like_generated_targets() {
             .unwrap()
     };
     assert_eq!(stage(&drawn.manifest), stage(targets));
+}
+
+/// Another mask than the targets', every person (one image is enough), and
+/// each face also written without its mask at the same relative path.
+#[test]
+fn extra_identities_with_the_mask_family_and_unmasked_twins() {
+    let Some(models) = models() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let predictor = maskface_mask::ShapePredictor::from_file(
+        models.join(maskface_mask::ShapePredictor::DLIB_68_FILE),
+    )
+    .unwrap();
+    let mtcnn = Mtcnn::from_dir(
+        &models,
+        MtcnnConfig::default(),
+        &Backend::Flex.device().unwrap(),
+    )
+    .unwrap();
+    let options = GenerateOptions {
+        variants: vec![Variant::MaskedChip],
+        ..GenerateOptions::default()
+    };
+    let report = generate_dataset(
+        &aaron(),
+        &mtcnn,
+        &predictor,
+        &MaskSpec::Paper(PaperMask::default()),
+        &dir.path().join("t"),
+        &options,
+        &|_| {},
+    )
+    .unwrap();
+    let targets = &report.manifests[&Variant::MaskedChip];
+    let family = MaskSpec::Family(MaskFamily::training());
+    let drawn = PeopleDraw {
+        lfw: &lfw(),
+        targets,
+        models: &models,
+        min_face: 40,
+        mask: Some(&family),
+        unmasked: true,
+    }
+    .extra_identities(1, 2, 0, 42, &dir.path().join("x"), &|_| {})
+    .unwrap();
+    assert!(drawn.masked && drawn.mask_recorded);
+    // Abdel Madi Shabneh's single image counts now: 2 + 2 + 2 + 1.
+    assert_eq!(drawn.manifest.samples.len(), 7);
+    let stage = &drawn.manifest.info.stages.last().unwrap().params["mask"];
+    assert_eq!(stage, &family.to_json());
+    let (twins, twins_path) = drawn.unmasked.unwrap();
+    assert_eq!(twins_path, dir.path().join("x/unmasked_chip/manifest.csv"));
+    let paths = |m: &Manifest| m.samples.iter().map(|s| s.path.clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&twins), paths(&drawn.manifest));
+    let masked = image::open(drawn.manifest.resolve(&drawn.manifest.samples[0].path))
+        .unwrap()
+        .to_rgb8();
+    let bare = image::open(twins.resolve(&twins.samples[0].path))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(masked.dimensions(), bare.dimensions());
+    // The mask covers the lower face: the chips differ there, and at the
+    // top (the forehead) at most where an ear loop passes.
+    let diff = |y0: u32, y1: u32| {
+        (y0..y1)
+            .flat_map(|y| (0..150).map(move |x| (x, y)))
+            .filter(|&(x, y)| masked.get_pixel(x, y) != bare.get_pixel(x, y))
+            .count()
+    };
+    assert!(diff(100, 150) > 2000, "{}", diff(100, 150));
+    assert!(diff(0, 30) < 45, "{}", diff(0, 30));
 }

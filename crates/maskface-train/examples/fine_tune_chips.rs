@@ -59,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         train: ManifestSet::new(&manifest, Split::Train, true),
         valid: ManifestSet::new(&manifest, Split::Val, false),
         classes: people.len(),
+        teachers: None,
     };
     let params = FineTuneParams {
         train: TrainConfig::new().with_epochs(3).with_batch_size(8),

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
@@ -9,13 +9,18 @@ use rayon::prelude::*;
 
 use crate::TrainError;
 
-/// A batch ready for a network: inputs `[n, c, h, w]` and class labels `[n]`.
+/// A batch ready for a network: inputs `[n, c, h, w]`, class labels `[n]`
+/// and, for distillation, the teacher's embeddings `[n, dim]`.
 #[derive(Debug, Clone)]
 pub struct TrainBatch {
     /// The inputs.
     pub inputs: Tensor<4>,
     /// The labels.
     pub labels: Tensor<1, Int>,
+    /// The embeddings the student is pulled towards
+    /// ([`TrainConfig::distill_weight`](crate::TrainConfig)), when the set
+    /// has them.
+    pub teachers: Option<Tensor<2>>,
 }
 
 fn labels_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
@@ -23,13 +28,17 @@ fn labels_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(TensorData::new(values, [labels.len()]), device)
 }
 
-/// One sample of a [`TensorSet`]: a `[c, h, w]` block of values and its label.
+/// One sample of a [`TensorSet`]: a `[c, h, w]` block of values, its label
+/// and its teacher embedding when the set has them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorItem {
     /// The values, row-major.
     pub values: Vec<f32>,
     /// The label.
     pub label: u32,
+    /// The teacher's embedding of the sample (see
+    /// [`TensorSet::set_teachers`]).
+    pub teacher: Option<Vec<f32>>,
 }
 
 /// Samples held in memory as blocks of one shape: the cached output of a
@@ -40,6 +49,9 @@ pub struct TensorSet {
     values: Vec<f32>,
     shape: [usize; 3],
     labels: Vec<u32>,
+    // One row of `teacher_dim` per sample, or empty.
+    teachers: Vec<f32>,
+    teacher_dim: usize,
 }
 
 impl TensorSet {
@@ -49,7 +61,38 @@ impl TensorSet {
             values: Vec::new(),
             shape,
             labels: Vec::new(),
+            teachers: Vec::new(),
+            teacher_dim: 0,
         }
+    }
+
+    /// Gives every sample, in order, the embedding a student network is
+    /// pulled towards in distillation: one row per sample, all of one
+    /// length. Samples appended later must be given theirs again.
+    pub fn set_teachers(&mut self, rows: &[Vec<f32>]) -> Result<(), TrainError> {
+        let dim = rows.first().map_or(0, Vec::len);
+        if rows.len() != self.labels.len() || dim == 0 || rows.iter().any(|r| r.len() != dim) {
+            return Err(TrainError::Data {
+                what: "teacher embeddings".into(),
+                reason: format!(
+                    "{} rows for {} samples; each row must have the same, non-zero length",
+                    rows.len(),
+                    self.labels.len()
+                ),
+            });
+        }
+        self.teachers = rows.concat();
+        self.teacher_dim = dim;
+        Ok(())
+    }
+
+    /// The teacher embedding of sample `i`, when the set has them.
+    pub fn teacher(&self, i: usize) -> Option<&[f32]> {
+        let d = self.teacher_dim;
+        if d == 0 {
+            return None;
+        }
+        self.teachers.get(i * d..(i + 1) * d)
     }
 
     /// The shape of one sample.
@@ -68,6 +111,8 @@ impl TensorSet {
     }
 
     /// Appends samples: `values` holds `labels.len()` blocks back to back.
+    /// The teacher embeddings, if any, are dropped (see
+    /// [`TensorSet::set_teachers`]).
     pub fn extend(&mut self, values: &[f32], labels: &[u32]) -> Result<(), TrainError> {
         if values.len() != labels.len() * self.sample_len() {
             return Err(TrainError::Data {
@@ -82,6 +127,8 @@ impl TensorSet {
         }
         self.values.extend_from_slice(values);
         self.labels.extend_from_slice(labels);
+        self.teachers.clear();
+        self.teacher_dim = 0;
         Ok(())
     }
 
@@ -109,6 +156,7 @@ impl Dataset<TensorItem, TrainError> for TensorSet {
             (Some(v), Some(&label)) => Ok(TensorItem {
                 values: v.to_vec(),
                 label,
+                teacher: self.teacher(index).map(<[f32]>::to_vec),
             }),
             _ => Err(TrainError::Data {
                 what: "tensor set".into(),
@@ -148,9 +196,20 @@ impl Batcher<TensorItem, Result<TrainBatch, TrainError>> for TensorBatcher {
             values.extend_from_slice(&item.values);
             labels.push(item.label);
         }
+        // A batch has teachers when every item has one, all of one length.
+        let teachers = items
+            .iter()
+            .map(|i| i.teacher.as_deref())
+            .collect::<Option<Vec<&[f32]>>>()
+            .filter(|t| t.iter().all(|r| r.len() == t[0].len()))
+            .map(|t| {
+                let dim = t[0].len();
+                Tensor::from_data(TensorData::new(t.concat(), [t.len(), dim]), device)
+            });
         Ok(TrainBatch {
             inputs: Tensor::from_data(TensorData::new(values, [items.len(), c, h, w]), device),
             labels: labels_tensor(&labels, device),
+            teachers,
         })
     }
 }
@@ -206,6 +265,53 @@ impl ManifestSet {
             }));
         }
         set
+    }
+
+    /// The set of the same photos seen another way: for each item (a
+    /// sample of `manifest`), the sample of `twins` at the same relative
+    /// path, with the item's label and flip. `twins` is another variant of
+    /// the same `generate` run (the unmasked chips of masked ones), whose
+    /// images share their relative paths.
+    ///
+    /// An item that is not in `manifest`, or whose twin is missing, is an
+    /// error naming it.
+    pub fn twins(&self, manifest: &Manifest, twins: &Manifest) -> Result<ManifestSet, TrainError> {
+        let relative: std::collections::HashMap<PathBuf, &Path> = manifest
+            .samples
+            .iter()
+            .map(|s| (manifest.resolve(&s.path), s.path.as_path()))
+            .collect();
+        let present: std::collections::HashSet<&Path> =
+            twins.samples.iter().map(|s| s.path.as_path()).collect();
+        let items = self
+            .items
+            .iter()
+            .map(|item| {
+                let missing = |reason: String| TrainError::Data {
+                    what: item.path.display().to_string(),
+                    reason,
+                };
+                let rel = relative
+                    .get(&item.path)
+                    .ok_or_else(|| missing("not a sample of the manifest given".into()))?;
+                if !present.contains(rel) {
+                    return Err(missing(format!(
+                        "no twin at {} in the other manifest",
+                        rel.display()
+                    )));
+                }
+                Ok(ImageItem {
+                    path: twins.resolve(rel),
+                    ..item.clone()
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ManifestSet { items })
+    }
+
+    /// Appends one item.
+    pub fn push(&mut self, item: ImageItem) {
+        self.items.push(item);
     }
 
     /// Appends another set's items (labels as they are).
@@ -276,6 +382,7 @@ where
         Ok(TrainBatch {
             inputs: (self.normalize)(&images, device)?,
             labels: labels_tensor(&labels, device),
+            teachers: None,
         })
     }
 }
@@ -293,7 +400,8 @@ mod tests {
             set.get(1).unwrap(),
             TensorItem {
                 values: vec![3.0, 4.0],
-                label: 9
+                label: 9,
+                teacher: None,
             }
         );
         assert!(set.get(2).is_err());
@@ -307,6 +415,31 @@ mod tests {
         assert_eq!(batch.inputs.dims(), [2, 1, 1, 2]);
         let labels: Vec<i64> = batch.labels.try_into_vec_as::<i64>().unwrap();
         assert_eq!(labels, vec![9, 7]);
+        assert!(batch.teachers.is_none());
+    }
+
+    #[test]
+    fn teacher_rows_follow_their_samples_into_batches() {
+        let mut set = TensorSet::new([1, 1, 1]);
+        set.extend(&[1.0, 2.0, 3.0], &[0, 1, 2]).unwrap();
+        assert!(set.set_teachers(&[vec![1.0, 0.0]]).is_err());
+        assert!(set
+            .set_teachers(&[vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0]])
+            .is_err());
+        set.set_teachers(&[vec![1.0, 0.0], vec![0.0, 1.0], vec![0.5, 0.5]])
+            .unwrap();
+        assert_eq!(set.get(1).unwrap().teacher, Some(vec![0.0, 1.0]));
+        let batch = TensorBatcher { shape: [1, 1, 1] }
+            .batch(
+                vec![set.get(2).unwrap(), set.get(0).unwrap()],
+                &Device::flex(),
+            )
+            .unwrap();
+        let t: Vec<f32> = batch.teachers.unwrap().try_into_vec_as::<f32>().unwrap();
+        assert_eq!(t, vec![0.5, 0.5, 1.0, 0.0]);
+        // New samples drop the rows: they would no longer line up.
+        set.extend(&[4.0], &[3]).unwrap();
+        assert_eq!(set.teacher(0), None);
     }
 
     #[test]

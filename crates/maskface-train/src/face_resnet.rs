@@ -108,6 +108,69 @@ pub fn class_centres(rows: &[Vec<f32>], labels: &[u32], classes: usize) -> Vec<V
     centres
 }
 
+/// The teacher's embedding (the network before fine-tuning) of each
+/// training item's teacher photo: taken from `embeddings` (of the training
+/// items) where the photo is itself a training item, computed for the rest.
+fn teacher_rows(
+    base: &TunedFaceResNet,
+    dlib: &DlibNet,
+    data: &FineTuneData,
+    embeddings: &[Vec<f32>],
+    device: &Device,
+    tick: &dyn Fn(usize),
+) -> Result<Vec<Vec<f32>>, TrainError> {
+    let Some(teachers) = &data.teachers else {
+        return Err(TrainError::InvalidParameter {
+            name: "distill_weight",
+            reason: "distillation needs the teachers' photos (FineTuneData::teachers)".into(),
+        });
+    };
+    if teachers.len() != data.train.len() {
+        return Err(TrainError::Data {
+            what: "teachers".into(),
+            reason: format!(
+                "{} teacher photos for {} training items",
+                teachers.len(),
+                data.train.len()
+            ),
+        });
+    }
+    let index: std::collections::HashMap<(&Path, bool), usize> = data
+        .train
+        .items()
+        .iter()
+        .enumerate()
+        .map(|(i, item)| ((item.path.as_path(), item.flip), i))
+        .collect();
+    let mut missing = ManifestSet::default();
+    for item in teachers.items() {
+        if !index.contains_key(&(item.path.as_path(), item.flip)) {
+            missing.push(item.clone());
+        }
+    }
+    let size = dlib.input_size[0] as u32;
+    let features = cache_features(base, dlib.input_mean, size, &missing, device, tick)?;
+    let computed = embed_features(base, &features, device)?;
+    let mut next = 0;
+    teachers
+        .items()
+        .iter()
+        .map(|item| match index.get(&(item.path.as_path(), item.flip)) {
+            Some(&i) => Ok(embeddings[i].clone()),
+            None => {
+                next += 1;
+                computed
+                    .get(next - 1)
+                    .cloned()
+                    .ok_or_else(|| TrainError::Data {
+                        what: item.path.display().to_string(),
+                        reason: "the teacher's embedding is missing".into(),
+                    })
+            }
+        })
+        .collect()
+}
+
 /// Fine-tuning of dlib's ResNet on aligned, masked chips: the last blocks
 /// and the dense layer train, with a margin head over the training
 /// identities; the first [`FineTuneParams::frozen_blocks`] blocks stay as
@@ -142,6 +205,12 @@ impl Default for FineTuneParams {
 pub struct FineTuneData {
     /// Training images (labels `0..classes`).
     pub train: ManifestSet,
+    /// For distillation ([`TrainConfig::distill_weight`] above 0): item by
+    /// item of `train`, the photo the teacher embeds (an unmasked face's
+    /// own image, a masked face's unmasked twin, see
+    /// [`ManifestSet::twins`]). The teacher is the network as it was before
+    /// fine-tuning.
+    pub teachers: Option<ManifestSet>,
     /// Validation images.
     pub valid: ManifestSet,
     /// The number of classes.
@@ -202,6 +271,15 @@ impl FineTuneParams {
             .map(|e| e.iter().zip(&centre).map(|(v, c)| v - c).collect())
             .collect();
         let centres = class_centres(&centred, train.labels(), data.classes);
+        let mut train = train;
+        if self.train.distill_weight > 0.0 {
+            let rows = teacher_rows(&base, dlib, data, &embeddings, device, &tick)?;
+            let rows: Vec<Vec<f32>> = rows
+                .iter()
+                .map(|e| e.iter().zip(&centre).map(|(v, c)| v - c).collect())
+                .collect();
+            train.set_teachers(&rows)?;
+        }
         let head = MarginHeadConfig::new(dim, data.classes)
             .with_loss(self.loss)
             .init_with_centres(&centres, device)?;

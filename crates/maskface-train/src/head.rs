@@ -231,7 +231,7 @@ impl MarginHead {
 /// stays zero), on the tensor's device and inside the autodiff graph: the
 /// training-time counterpart of [`maskface_core::vector::l2_normalized`],
 /// which works on plain vectors.
-fn unit_rows(x: Tensor<2>) -> Tensor<2> {
+pub(crate) fn unit_rows(x: Tensor<2>) -> Tensor<2> {
     let norm = x
         .clone()
         .powf_scalar(2.0)

@@ -13,8 +13,14 @@
 //! - [`Trainer`]: Adam with one rate for the [`Backbone`] and one for the
 //!   head, validation after each epoch, `best.bpk`, a resumable
 //!   `last.ckpt`, `metrics.csv` and `loss.png`;
+//! - [`cosine_distillation`] and [`TrainConfig::distill_weight`]:
+//!   mask-invariant distillation, each sample's embedding pulled onto a
+//!   teacher's (rows set with [`TensorSet::set_teachers`]), for any
+//!   [`Backbone`];
 //! - [`FineTuneParams`]: fine-tuning of dlib's face ResNet (its last blocks)
-//!   on aligned, masked face chips.
+//!   on aligned, masked face chips, with dlib's own network on the unmasked
+//!   twin of each chip as the teacher when distilling
+//!   ([`FineTuneData::teachers`], [`ManifestSet::twins`]).
 //!
 //! Any network trains through [`Trainer`] once it implements [`Backbone`]:
 //!
@@ -53,6 +59,7 @@
 //! ```
 
 mod data;
+mod distillation;
 mod error;
 mod face_resnet;
 mod head;
@@ -63,6 +70,7 @@ pub use data::{
     load_items, ImageBatcher, ImageItem, ManifestSet, TensorBatcher, TensorItem, TensorSet,
     TrainBatch,
 };
+pub use distillation::cosine_distillation;
 pub use error::TrainError;
 pub use face_resnet::{
     cache_features, class_centres, embed_features, mean_row, FineTuneData, FineTuneParams,

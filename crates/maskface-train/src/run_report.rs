@@ -12,8 +12,15 @@ use crate::{FitReport, LossKind, TrainError};
 /// sorted at every level, as they have always been.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainRunReport<'a> {
+    /// Weight of the distillation term (0: none).
+    pub distill_weight: f64,
     /// Images per extra identity asked for (0: none).
     pub extra_images_per_person: usize,
+    /// The mask painted on the extra identities, as its spec (`None`: the
+    /// targets' own).
+    pub extra_mask: Option<serde_json::Value>,
+    /// The fewest images an extra identity has.
+    pub extra_min_images: usize,
     /// Extra identities trained beside the targets.
     pub extra_people: usize,
     /// What the fit did, epoch by epoch.
@@ -34,6 +41,8 @@ pub struct TrainRunReport<'a> {
     pub strangers_excluded: usize,
     /// The targets' manifest.
     pub train: String,
+    /// The targets' unmasked twins' manifest, when distilling.
+    pub unmasked: Option<String>,
 }
 
 impl TrainRunReport<'_> {

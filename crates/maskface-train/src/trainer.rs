@@ -15,6 +15,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::TrainBatch;
+use crate::distillation::cosine_distillation;
 use crate::head::MarginHead;
 use crate::TrainError;
 
@@ -65,6 +66,12 @@ pub struct TrainConfig {
     /// epoch only, so a resumed run sees the same batches).
     #[config(default = 42)]
     pub seed: u64,
+    /// Weight of the distillation term ([`cosine_distillation`] of each
+    /// sample's embedding against its teacher row) added to the
+    /// classification loss; 0: none. Above 0 every training batch must
+    /// carry teacher embeddings ([`TrainBatch::teachers`]).
+    #[config(default = 0.0)]
+    pub distill_weight: f64,
 }
 
 impl TrainConfig {
@@ -75,6 +82,12 @@ impl TrainConfig {
         }
         if self.batch_size == 0 {
             return bad("batch_size", "at least one sample per batch".into());
+        }
+        if !(self.distill_weight >= 0.0 && self.distill_weight.is_finite()) {
+            return bad(
+                "distill_weight",
+                format!("{}: must be a finite value >= 0", self.distill_weight),
+            );
         }
         for (name, lr) in [("backbone_lr", self.backbone_lr), ("head_lr", self.head_lr)] {
             if !(lr >= 0.0 && lr.is_finite()) {
@@ -297,9 +310,23 @@ impl Trainer {
                 let batch = batcher.batch(train.get_many(chunk.to_vec())?, &autodiff)?;
                 let n = chunk.len();
                 let embeddings = model.backbone.embed(batch.inputs);
-                let logits = model.head.forward_train(embeddings, batch.labels.clone());
+                let logits = model
+                    .head
+                    .forward_train(embeddings.clone(), batch.labels.clone());
                 correct += count_correct(logits.clone(), batch.labels.clone())?;
-                let loss = MarginHead::cross_entropy(logits, batch.labels);
+                let mut loss = MarginHead::cross_entropy(logits, batch.labels);
+                let w = self.config.distill_weight;
+                if w > 0.0 {
+                    let Some(teachers) = batch.teachers else {
+                        return Err(TrainError::Data {
+                            what: "training".into(),
+                            reason: format!(
+                                "distill_weight is {w} but the training samples have no teacher embeddings"
+                            ),
+                        });
+                    };
+                    loss = loss + cosine_distillation(embeddings, teachers).mul_scalar(w);
+                }
                 let value: f64 = loss.clone().into_scalar::<f64>();
                 if !value.is_finite() {
                     return Err(TrainError::Diverged { epoch, loss: value });
@@ -481,8 +508,16 @@ fn read_checkpoint(
     }
     let mut sections = sections.into_iter();
     let mut next = || Bytes::from_bytes_vec(sections.next().unwrap_or_default());
-    let state: TrainState =
+    let mut value: serde_json::Value =
         serde_json::from_slice(&next()).map_err(|e| record_error(path, format!("state: {e}")))?;
+    // Checkpoints written before distillation existed trained without it.
+    if let Some(config) = value.get_mut("config").and_then(|c| c.as_object_mut()) {
+        config
+            .entry("distill_weight")
+            .or_insert(serde_json::json!(0.0));
+    }
+    let state: TrainState =
+        serde_json::from_value(value).map_err(|e| record_error(path, format!("state: {e}")))?;
     if state.format != STATE_FORMAT {
         return Err(record_error(
             path,

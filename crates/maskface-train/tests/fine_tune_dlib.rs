@@ -40,6 +40,7 @@ fn zero_rate_fine_tuning_saves_dlibs_network_centred_on_the_training_mean() {
         valid: train.clone(),
         train,
         classes: faces.len(),
+        teachers: None,
     };
     let params = FineTuneParams {
         train: TrainConfig::new()
@@ -103,4 +104,137 @@ fn zero_rate_fine_tuning_saves_dlibs_network_centred_on_the_training_mean() {
     std::fs::write(&bad, &bytes[..bytes.len() / 3]).unwrap();
     let err = FaceEmbedderResNet::from_tuned(&dlib_path, &bad, &device).unwrap_err();
     assert!(err.to_string().contains("truncated.bpk"), "{err}");
+}
+
+/// Distillation on masked / unmasked pairs: the lower half of each fixture
+/// chip blacked out (a crude mask), its teacher the unmasked chip. The same
+/// fine-tune with the distillation term puts each masked chip closer to the
+/// teacher's embedding of its unmasked twin than without it.
+#[test]
+fn distillation_pulls_masked_chips_onto_their_unmasked_twins() {
+    let Some(models) = common::models() else {
+        return;
+    };
+    let src = common::tests_dir().join("fixtures/face_chips");
+    let dir = tempfile::tempdir().unwrap();
+    let (bare_dir, masked_dir) = (dir.path().join("bare"), dir.path().join("masked"));
+    std::fs::create_dir_all(&bare_dir).unwrap();
+    std::fs::create_dir_all(&masked_dir).unwrap();
+    let faces = [
+        "aaron_peirsol_0001",
+        "abel_pacheco_0001_rot25",
+        "barbra_streisand_0001",
+        "clare_short_0002",
+    ];
+    let (mut bare, mut masked) = (Manifest::new(&bare_dir), Manifest::new(&masked_dir));
+    for (label, face) in faces.iter().enumerate() {
+        for kind in ["chip68", "chip5"] {
+            let name = format!("{face}_{kind}.png");
+            let chip = load_rgb(&src.join(&name)).unwrap();
+            chip.save(bare_dir.join(&name)).unwrap();
+            let mut m = chip.clone();
+            for y in 85..150 {
+                for x in 0..150 {
+                    m.put_pixel(x, y, image::Rgb([20, 20, 20]));
+                }
+            }
+            m.save(masked_dir.join(&name)).unwrap();
+            for manifest in [&mut bare, &mut masked] {
+                manifest.samples.push(Sample::new(
+                    name.clone(),
+                    face.to_string(),
+                    label as u32,
+                    Split::Train,
+                ));
+            }
+        }
+    }
+    let masked_set = ManifestSet::new(&masked, Split::Train, false);
+    let bare_set = ManifestSet::new(&bare, Split::Train, false);
+    let mut train = masked_set.clone();
+    let mut teachers = masked_set.twins(&masked, &bare).unwrap();
+    train.append(bare_set.clone());
+    teachers.append(bare_set.clone());
+    // A twin that does not exist is an error naming the image.
+    let err = masked_set
+        .twins(&masked, &Manifest::new(&bare_dir))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("aaron_peirsol_0001_chip68.png"),
+        "{err}"
+    );
+
+    let data = FineTuneData {
+        valid: train.clone(),
+        train,
+        teachers: Some(teachers),
+        classes: faces.len(),
+    };
+    let dlib_path = models.join(DLIB_RESNET_FILE);
+    let dlib = DlibNet::from_file(&dlib_path).unwrap();
+    let device = Backend::Flex.device().unwrap();
+    let load = |set: &ManifestSet| -> Vec<_> {
+        set.items()
+            .iter()
+            .map(|i| load_rgb(&i.path).unwrap())
+            .collect()
+    };
+    let cos = |a: &[f32], b: &[f32]| {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let n = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        dot / (n(a) * n(b))
+    };
+    let plain = FaceEmbedderResNet::from_file(&dlib_path, &device).unwrap();
+    let teacher_raw = plain.embed(&load(&bare_set)).unwrap();
+    // The mean cosine of the masked chips to their teachers after a
+    // fine-tune with distillation weight `w`.
+    let run = |w: f64| {
+        let params = FineTuneParams {
+            train: TrainConfig::new()
+                .with_epochs(6)
+                .with_batch_size(8)
+                .with_backbone_lr(1e-5)
+                .with_distill_weight(w),
+            ..FineTuneParams::default()
+        };
+        let out = tempfile::tempdir().unwrap();
+        params
+            .fit(&dlib, &data, out.path(), &device, |_| {})
+            .unwrap();
+        let tuned =
+            FaceEmbedderResNet::from_tuned(&dlib_path, &out.path().join("embedder.bpk"), &device)
+                .unwrap();
+        let centre = tuned.centre.clone().unwrap();
+        let after = tuned.embed(&load(&masked_set)).unwrap();
+        after
+            .iter()
+            .zip(&teacher_raw)
+            .map(|(a, t)| {
+                let t: Vec<f32> = t.iter().zip(&centre).map(|(v, c)| v - c).collect();
+                cos(a, &t)
+            })
+            .sum::<f32>()
+            / after.len() as f32
+    };
+    let (without, with) = (run(0.0), run(10.0));
+    eprintln!("mean cosine to the unmasked twin: {without} without distillation, {with} with");
+    assert!(
+        with > without + 0.05,
+        "mean cosine to the unmasked twin: {without} without distillation, {with} with"
+    );
+
+    // Without teachers, distillation is refused by name.
+    let no_teachers = FineTuneData {
+        teachers: None,
+        ..data.clone()
+    };
+    let params = FineTuneParams {
+        train: TrainConfig::new().with_distill_weight(1.0),
+        ..FineTuneParams::default()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let err = params
+        .fit(&dlib, &no_teachers, out.path(), &device, |_| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("distill_weight"), "{err}");
 }
