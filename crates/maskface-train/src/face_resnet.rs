@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::path::Path;
 
 use burn::data::dataset::Dataset;
@@ -108,6 +109,31 @@ pub fn class_centres(rows: &[Vec<f32>], labels: &[u32], classes: usize) -> Vec<V
     centres
 }
 
+/// Where each training item (by image and flip) is in the training set.
+fn train_index(data: &FineTuneData) -> HashMap<(&Path, bool), usize> {
+    data.train
+        .items()
+        .iter()
+        .enumerate()
+        .map(|(i, item)| ((item.path.as_path(), item.flip), i))
+        .collect()
+}
+
+/// The teacher photos that are not training items themselves: the only
+/// ones whose embedding must be computed apart.
+fn teachers_outside_train(
+    teachers: &ManifestSet,
+    index: &HashMap<(&Path, bool), usize>,
+) -> ManifestSet {
+    let mut missing = ManifestSet::default();
+    for item in teachers.items() {
+        if !index.contains_key(&(item.path.as_path(), item.flip)) {
+            missing.push(item.clone());
+        }
+    }
+    missing
+}
+
 /// The teacher's embedding (the network before fine-tuning) of each
 /// training item's teacher photo: taken from `embeddings` (of the training
 /// items) where the photo is itself a training item, computed for the rest.
@@ -135,19 +161,8 @@ fn teacher_rows(
             ),
         });
     }
-    let index: std::collections::HashMap<(&Path, bool), usize> = data
-        .train
-        .items()
-        .iter()
-        .enumerate()
-        .map(|(i, item)| ((item.path.as_path(), item.flip), i))
-        .collect();
-    let mut missing = ManifestSet::default();
-    for item in teachers.items() {
-        if !index.contains_key(&(item.path.as_path(), item.flip)) {
-            missing.push(item.clone());
-        }
-    }
+    let index = train_index(data);
+    let missing = teachers_outside_train(teachers, &index);
     let size = dlib.input_size[0] as u32;
     let features = cache_features(base, dlib.input_mean, size, &missing, device, tick)?;
     let computed = embed_features(base, &features, device)?;
@@ -156,7 +171,10 @@ fn teacher_rows(
         .items()
         .iter()
         .map(|item| match index.get(&(item.path.as_path(), item.flip)) {
-            Some(&i) => Ok(embeddings[i].clone()),
+            Some(&i) => embeddings.get(i).cloned().ok_or_else(|| TrainError::Data {
+                what: item.path.display().to_string(),
+                reason: "the training item's embedding is missing".into(),
+            }),
             None => {
                 next += 1;
                 computed
@@ -255,7 +273,11 @@ impl FineTuneParams {
         let net = FaceResNet::from_dlib(dlib, device)?;
         let dim = net.embedding_dim();
         let base = TunedFaceResNet::new(net, &vec![0.0; dim], self.frozen_blocks, device)?;
-        let total = data.train.len() + data.valid.len();
+        let teacher_only = match (&data.teachers, self.train.distill_weight > 0.0) {
+            (Some(t), true) => teachers_outside_train(t, &train_index(data)).len(),
+            _ => 0,
+        };
+        let total = data.train.len() + data.valid.len() + teacher_only;
         let done = std::sync::atomic::AtomicUsize::new(0);
         let tick = |n: usize| {
             let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;

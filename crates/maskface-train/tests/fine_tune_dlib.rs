@@ -187,8 +187,8 @@ fn distillation_pulls_masked_chips_onto_their_unmasked_twins() {
     let plain = FaceEmbedderResNet::from_file(&dlib_path, &device).unwrap();
     let teacher_raw = plain.embed(&load(&bare_set)).unwrap();
     // The mean cosine of the masked chips to their teachers after a
-    // fine-tune with distillation weight `w`.
-    let run = |w: f64| {
+    // fine-tune on `data` with distillation weight `w`.
+    let run = |data: &FineTuneData, w: f64| {
         let params = FineTuneParams {
             train: TrainConfig::new()
                 .with_epochs(6)
@@ -199,7 +199,7 @@ fn distillation_pulls_masked_chips_onto_their_unmasked_twins() {
         };
         let out = tempfile::tempdir().unwrap();
         params
-            .fit(&dlib, &data, out.path(), &device, |_| {})
+            .fit(&dlib, data, out.path(), &device, |_| {})
             .unwrap();
         let tuned =
             FaceEmbedderResNet::from_tuned(&dlib_path, &out.path().join("embedder.bpk"), &device)
@@ -216,11 +216,25 @@ fn distillation_pulls_masked_chips_onto_their_unmasked_twins() {
             .sum::<f32>()
             / after.len() as f32
     };
-    let (without, with) = (run(0.0), run(10.0));
+    let (without, with) = (run(&data, 0.0), run(&data, 10.0));
     eprintln!("mean cosine to the unmasked twin: {without} without distillation, {with} with");
     assert!(
         with > without + 0.05,
         "mean cosine to the unmasked twin: {without} without distillation, {with} with"
+    );
+    // Teachers that are not training items themselves (only the masked
+    // chips train) are embedded apart, with the same effect.
+    let masked_only = FineTuneData {
+        valid: masked_set.clone(),
+        train: masked_set.clone(),
+        teachers: Some(masked_set.twins(&masked, &bare).unwrap()),
+        classes: faces.len(),
+    };
+    let apart = run(&masked_only, 10.0);
+    eprintln!("with teachers outside the training set: {apart}");
+    assert!(
+        apart > without + 0.05,
+        "{without} without distillation, {apart} with"
     );
 
     // Without teachers, distillation is refused by name.
