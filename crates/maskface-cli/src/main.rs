@@ -9,6 +9,7 @@ mod detect;
 mod eigen;
 mod gallery;
 mod generate;
+mod heldout;
 mod openset;
 mod progress;
 mod recognize;
@@ -74,6 +75,11 @@ enum Command {
     Enroll(gallery::EnrollArgs),
     /// Name the person in each photo from a gallery, or say "unknown".
     Identify(gallery::IdentifyArgs),
+    /// Enroll unmasked, identify masked, on LFW people outside training:
+    /// half of them enrolled from unmasked photos, masked photos of all of
+    /// them identified; rank-1, named right and strangers accepted at the
+    /// gallery threshold, DIR at FPIR 1% and 5%, per probe mask.
+    Heldout(heldout::HeldoutArgs),
     /// LFW face verification (pairs.txt, 10 folds) with dlib's ResNet:
     /// unmasked, one image of each pair masked, both masked.
     Verify(verify::VerifyArgs),
@@ -108,6 +114,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train::run(&a).map(|_| ()),
         Command::Enroll(a) => gallery::enroll(&a),
         Command::Identify(a) => gallery::identify(&a),
+        Command::Heldout(a) => heldout::run(&a).map(|_| ()),
         Command::Verify(a) => verify::run(&a).map(|_| ()),
         Command::Run(a) => run::run(&a),
     };

@@ -19,6 +19,10 @@
 //!   test chips answered, written as model, predictions and report;
 //! - [`FacePipeline`]: photo -> detection -> landmarks -> aligned chip ->
 //!   embedding, one photo at a time or a batch;
+//! - [`MaskedEnrollment`]: enroll people from unmasked photos, identify
+//!   masked photos of them and of strangers (LFW people outside training):
+//!   rank-1, named right and strangers accepted at the gallery threshold,
+//!   DIR at FPIR 1% and 5%;
 //! - [`PeopleDraw`]: people drawn from LFW outside the targets (open-set
 //!   strangers, extra training identities), masked the way the targets
 //!   were;
@@ -50,6 +54,7 @@ mod error;
 mod evaluation;
 mod gallery;
 mod heads;
+mod masked_enrollment;
 mod masked_verification;
 mod people_draw;
 mod pipeline;
@@ -72,6 +77,9 @@ pub use gallery::{
     DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD, GALLERY_FORMAT, GALLERY_VERSION,
 };
 pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
+pub use masked_enrollment::{
+    MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson,
+};
 pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, VerificationRow};
 pub use people_draw::{DrawProgress, DrawnPeople, PeopleDraw, DRAW_SOURCE_FILE, EXTRA_MIN_IMAGES};
 pub use pipeline::{FacePipeline, LocatedFace};

@@ -51,7 +51,22 @@ impl MaskedChips {
         seed: u64,
         progress: &dyn Fn(usize),
     ) -> Result<Self, RecognizeError> {
-        let renderer = PaperMask::default();
+        Self::make_with(pipeline, lfw, images, &PaperMask::default(), seed, progress)
+    }
+
+    /// [`MaskedChips::make`] with another mask: `renderer` draws each
+    /// image's mask with `seed` and the image's path.
+    pub fn make_with<R>(
+        pipeline: &FacePipeline,
+        lfw: &Path,
+        images: &[PathBuf],
+        renderer: &R,
+        seed: u64,
+        progress: &dyn Fn(usize),
+    ) -> Result<Self, RecognizeError>
+    where
+        R: MaskRenderer<Error = maskface_mask::MaskError> + Sync + ?Sized,
+    {
         let centre = FaceBox::new(70.0, 70.0, 180.0, 180.0, 0.0);
         let mut chips = MaskedChips {
             unmasked: Vec::with_capacity(images.len()),

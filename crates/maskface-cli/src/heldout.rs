@@ -1,0 +1,169 @@
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use maskface_core::{write_atomic, Manifest, DEFAULT_SEED};
+use maskface_dataset::{draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
+use maskface_mask::PaperColor;
+use maskface_recognize::{
+    embedder_name, FacePipeline, MaskedEnrollment, MaskedEnrollmentReport, DEFAULT_THRESHOLD,
+    DEFAULT_TUNED_THRESHOLD,
+};
+
+use crate::generate::{mask_spec, MaskArg};
+
+#[derive(Args, Debug, Clone)]
+pub struct HeldoutArgs {
+    /// The LFW-style folder.
+    #[arg(long, default_value = "data/lfw")]
+    pub lfw: PathBuf,
+
+    /// A manifest of the known people (any of `maskface run`'s): their
+    /// identities are kept out of the stranger draw, as `openset` and
+    /// `train` keep them out.
+    #[arg(long, default_value = "data/curated/manifest.csv")]
+    pub targets: PathBuf,
+
+    /// Size of the stranger draw whose people the protocol uses: `train`
+    /// keeps this draw (with --seed) out of training, so these people are
+    /// unseen by a network it fine-tuned.
+    #[arg(long, default_value_t = DEFAULT_STRANGERS)]
+    pub strangers: usize,
+
+    /// Seed of the stranger draw, of who is enrolled, of which photos
+    /// enroll and of the masks.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+
+    /// Masks painted on the probes, one run each (comma-separated).
+    /// `held-out`: cloth patterns that `--mask family` training never
+    /// paints.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "held-out,family"
+    )]
+    pub masks: Vec<MaskArg>,
+
+    /// Fine-tuned weights (`maskface train`'s embedder.bpk); default:
+    /// dlib's network.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+
+    /// The gallery's threshold [default: 0.97 with dlib's network, 0.74
+    /// with fine-tuned weights, as `enroll` sets it].
+    #[arg(long)]
+    pub threshold: Option<f32>,
+
+    /// Unmasked photos enrolled per person.
+    #[arg(long, default_value_t = MaskedEnrollment::default().enroll_images)]
+    pub enroll_images: usize,
+
+    /// Masked probes per person, at most.
+    #[arg(long, default_value_t = MaskedEnrollment::default().max_probes)]
+    pub max_probes: usize,
+
+    /// Folder with MTCNN, the landmark model and dlib's ResNet.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+
+    /// Output folder: heldout.md, people.json, report-<mask>.json.
+    #[arg(long, default_value = "data/heldout")]
+    pub out: PathBuf,
+}
+
+/// One report per mask.
+pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
+    if args.masks.is_empty() {
+        bail!("--masks: name at least one mask");
+    }
+    let targets = Manifest::read(&args.targets)
+        .with_context(|| format!("reading {}", args.targets.display()))?;
+    let spinner = crate::progress::spinner("scanning");
+    let index = scan_lfw(&args.lfw, Verify::Header)
+        .with_context(|| format!("scanning {}", args.lfw.display()))?;
+    spinner.finish_and_clear();
+    let known: BTreeSet<String> = targets.identities().into_iter().collect();
+    let unseen: BTreeSet<String> = draw_strangers(&index, &known, args.strangers, args.seed)?
+        .identities()
+        .into_iter()
+        .collect();
+    let protocol = MaskedEnrollment {
+        enroll_images: args.enroll_images,
+        max_probes: args.max_probes,
+        seed: args.seed,
+    };
+    let people = protocol.select(&index, &unseen)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let json = serde_json::to_vec_pretty(&people)?;
+    write_atomic(&args.out.join("people.json"), |w| w.write_all(&json))?;
+
+    let embedder = match &args.weights {
+        Some(w) => std::fs::canonicalize(w)
+            .with_context(|| format!("the fine-tuned weights {}", w.display()))?
+            .display()
+            .to_string(),
+        None => embedder_name(None),
+    };
+    let threshold = args.threshold.unwrap_or(if args.weights.is_some() {
+        DEFAULT_TUNED_THRESHOLD
+    } else {
+        DEFAULT_THRESHOLD
+    });
+    let pipeline = FacePipeline::load(&args.models, &embedder)?;
+    let network = match &args.weights {
+        Some(w) => w.display().to_string(),
+        None => "dlib's network".into(),
+    };
+    let mut table = format!("{}\n", MaskedEnrollmentReport::TABLE_HEADER);
+    let mut reports = Vec::new();
+    for &mask in &args.masks {
+        let name = mask_name(mask);
+        let spec = mask_spec(mask, &PaperColor::ALL);
+        let photos: usize = people
+            .enrolled
+            .iter()
+            .chain(&people.strangers)
+            .map(|p| p.enroll.len() + p.probes.len())
+            .sum();
+        let pb = crate::progress::bar(photos, &name);
+        let report = protocol.run(
+            &pipeline,
+            &embedder,
+            &args.lfw,
+            &people,
+            &spec,
+            threshold,
+            &|n| pb.inc(n as u64),
+        )?;
+        pb.finish_and_clear();
+        report.write(&args.out.join(format!("report-{name}.json")))?;
+        let row = report.table_row(&network, &name);
+        println!("{row}");
+        table.push_str(&row);
+        table.push('\n');
+        reports.push(report);
+    }
+    write_atomic(&args.out.join("heldout.md"), |w| {
+        w.write_all(table.as_bytes())
+    })?;
+    println!(
+        "{} people enrolled from {} unmasked photos each, {} strangers; people outside training (the {} strangers drawn with seed {}) -> {}",
+        people.enrolled.len(),
+        args.enroll_images,
+        people.strangers.len(),
+        args.strangers,
+        args.seed,
+        args.out.display()
+    );
+    Ok(reports)
+}
+
+fn mask_name(mask: MaskArg) -> String {
+    clap::ValueEnum::to_possible_value(&mask)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_else(|| format!("{mask:?}"))
+}
