@@ -1,8 +1,12 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
-use maskface_recognize::{Enrollment, FacePipeline, Gallery};
+use image::Rgb;
+use maskface_core::{load_rgb, save_image_atomic};
+use maskface_plot::{draw_labelled_boxes, LabelledBox};
+use maskface_recognize::{Enrollment, FacePipeline, Gallery, IdentifiedFace};
+use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
 pub struct EnrollArgs {
@@ -50,6 +54,16 @@ pub struct IdentifyArgs {
     /// network itself is the one the gallery names).
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
+
+    /// Print one JSON document (every photo, every face with its box,
+    /// answer, closest person and similarity) instead of lines of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write each photo to this folder with every face's box and
+    /// answer drawn on it (`<name>.png`).
+    #[arg(long)]
+    pub annotate: Option<PathBuf>,
 }
 
 pub fn enroll(args: &EnrollArgs) -> Result<()> {
@@ -74,28 +88,109 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
     Ok(())
 }
 
+/// One photo's answer, as `--json` prints it.
+#[derive(Serialize)]
+struct PhotoAnswer {
+    photo: String,
+    faces: Vec<IdentifiedFace>,
+    error: Option<String>,
+}
+
 pub fn identify(args: &IdentifyArgs) -> Result<()> {
     let gallery = Gallery::load(&args.gallery)?;
     let pipeline = FacePipeline::for_gallery(&gallery, &args.gallery, &args.models)?;
+    if let Some(dir) = &args.annotate {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut answers = Vec::new();
     for path in &args.images {
-        let answer = match pipeline.chip(path) {
-            Ok(chip) => {
-                let id = gallery.identify(&pipeline.embed(&chip)?);
-                let (nearest, score) = id.nearest.unwrap_or_default();
-                match id.name {
-                    Some(name) => format!(
-                        "{name} (similarity {score:.3}, threshold {:.3})",
-                        id.threshold
-                    ),
-                    None => format!(
-                        "unknown (closest {nearest}, similarity {score:.3}, threshold {:.3})",
-                        id.threshold
-                    ),
+        let answer = match pipeline.identify_faces(&gallery, path) {
+            Ok(faces) => {
+                if let Some(dir) = &args.annotate {
+                    annotate(path, &faces, dir)?;
+                }
+                PhotoAnswer {
+                    photo: path.display().to_string(),
+                    faces,
+                    error: None,
                 }
             }
-            Err(e) => format!("error: {e}"),
+            Err(e) => PhotoAnswer {
+                photo: path.display().to_string(),
+                faces: Vec::new(),
+                error: Some(e.to_string()),
+            },
         };
-        println!("{}\t{answer}", path.display());
+        if !args.json {
+            print_answer(&answer);
+        }
+        answers.push(answer);
     }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answers)?);
+    }
+    Ok(())
+}
+
+/// One line per face: the photo, the answer, the face's box (and its
+/// number when the photo has several).
+fn print_answer(answer: &PhotoAnswer) {
+    if let Some(e) = &answer.error {
+        println!("{}\terror: {e}", answer.photo);
+        return;
+    }
+    let n = answer.faces.len();
+    for (k, face) in answer.faces.iter().enumerate() {
+        let id = &face.identification;
+        let (nearest, score) = id.nearest.clone().unwrap_or_default();
+        let text = match &id.name {
+            Some(name) => format!(
+                "{name} (similarity {score:.3}, threshold {:.3})",
+                id.threshold
+            ),
+            None => format!(
+                "unknown (closest {nearest}, similarity {score:.3}, threshold {:.3})",
+                id.threshold
+            ),
+        };
+        let b = &face.bbox;
+        let which = if n > 1 {
+            format!("face {} of {n}, ", k + 1)
+        } else {
+            String::new()
+        };
+        println!(
+            "{}\t{text}\t{which}box {:.0},{:.0},{:.0},{:.0}",
+            answer.photo, b.x0, b.y0, b.x1, b.y1
+        );
+    }
+}
+
+/// The photo with every face's box and answer drawn, as `dir/<name>.png`,
+/// written atomically.
+fn annotate(path: &Path, faces: &[IdentifiedFace], dir: &Path) -> Result<()> {
+    let mut photo = load_rgb(path)?;
+    let boxes: Vec<LabelledBox> = faces
+        .iter()
+        .map(|f| {
+            let id = &f.identification;
+            let score = id.nearest.as_ref().map_or(0.0, |n| n.1);
+            let (label, color) = match &id.name {
+                Some(name) => (format!("{name} {score:.2}"), Rgb([20, 150, 40])),
+                None => (format!("unknown {score:.2}"), Rgb([200, 40, 30])),
+            };
+            LabelledBox {
+                corners: [f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1],
+                label,
+                color,
+            }
+        })
+        .collect();
+    draw_labelled_boxes(&mut photo, &boxes)?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "photo".into(), |s| s.to_string_lossy().into_owned());
+    let out = dir.join(format!("{stem}.png"));
+    save_image_atomic(&photo, &out)?;
     Ok(())
 }

@@ -781,11 +781,50 @@ fn enroll_and_identify() {
         &photo("Clare_Short", 1),
         "fixtures/broken/text_named_jpg.jpg",
     ]);
+    // Clare Short's photo has a second face behind her: one line each.
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
     assert!(lines[0].contains("\tAaron (similarity"), "{out}");
+    assert!(lines[0].ends_with("\tbox 90,63,178,189"), "{out}");
     assert!(lines[1].contains("\tunknown (closest"), "{out}");
-    assert!(lines[2].contains("\terror: cannot decode image"), "{out}");
+    assert!(lines[1].ends_with("face 1 of 2, box 54,32,111,93"), "{out}");
+    assert!(
+        lines[2].ends_with("face 2 of 2, box 85,75,174,188"),
+        "{out}"
+    );
+    assert!(lines[3].contains("\terror: cannot decode image"), "{out}");
+    // The same as JSON, and the photos drawn with their answers.
+    let ann = dir.path().join("ann");
+    let json = ok(&[
+        "identify",
+        "--gallery",
+        g,
+        "--json",
+        "--annotate",
+        ann.to_str().unwrap(),
+        &photo("Aaron_Peirsol", 4),
+        &photo("Clare_Short", 1),
+        "fixtures/broken/text_named_jpg.jpg",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["faces"][0]["identification"]["name"], "Aaron");
+    assert_eq!(
+        v[0]["faces"][0]["bbox"]["x0"].as_f64().unwrap().round(),
+        90.0
+    );
+    assert_eq!(v[1]["faces"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v[1]["faces"][1]["identification"]["name"],
+        serde_json::Value::Null
+    );
+    assert!(v[2]["error"].as_str().unwrap().contains("cannot decode"));
+    let drawn = image::open(ann.join("Aaron_Peirsol_0004.png"))
+        .unwrap()
+        .to_rgb8();
+    // The box's left edge, in the "named" green.
+    assert_eq!(drawn.get_pixel(90, 150), &image::Rgb([20, 150, 40]));
+    assert!(ann.join("Clare_Short_0001.png").is_file());
+    assert!(!ann.join("text_named_jpg.png").exists());
     // A photo without a face is an error naming it; the gallery is unchanged.
     let blank = dir.path().join("blank.png");
     image::RgbImage::from_pixel(120, 120, image::Rgb([90, 90, 90]))

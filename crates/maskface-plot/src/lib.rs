@@ -42,11 +42,13 @@ mod confusion;
 mod drawing;
 mod glyphs;
 mod grid;
+mod labelled_boxes;
 mod line;
 
 pub use bar::BarChart;
 pub use confusion::ConfusionChart;
 pub use grid::image_grid;
+pub use labelled_boxes::{draw_labelled_boxes, LabelledBox};
 pub use line::LineChart;
 
 /// Re-exported because every chart is an [`image::RgbImage`]: use this path

@@ -82,7 +82,7 @@ pub use masked_enrollment::{
 };
 pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, VerificationRow};
 pub use people_draw::{DrawProgress, DrawnPeople, PeopleDraw, DRAW_SOURCE_FILE, EXTRA_MIN_IMAGES};
-pub use pipeline::{FacePipeline, LocatedFace};
+pub use pipeline::{FacePipeline, IdentifiedFace, LocatedFace};
 pub use saved_model::{SavedModel, SCORE_BATCH};
 pub use verify::{fold_accuracy, parse_pairs, Pair};
 

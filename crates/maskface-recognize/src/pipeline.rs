@@ -12,7 +12,11 @@ use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 use rayon::prelude::*;
 
-use crate::{file_sha256, image_hash, load_embedder, Gallery, RecognizeError, Template};
+use serde::Serialize;
+
+use crate::{
+    file_sha256, image_hash, load_embedder, Gallery, Identification, RecognizeError, Template,
+};
 
 /// MTCNN from `models` with `config`, on the CPU.
 pub(crate) fn load_mtcnn(models: &Path, config: MtcnnConfig) -> Result<Mtcnn, RecognizeError> {
@@ -39,6 +43,15 @@ pub struct LocatedFace {
     pub landmarks: Landmarks68,
     /// Whether MTCNN found it (`false`: the fallback box was used).
     pub detected: bool,
+}
+
+/// One face of a photo and who it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentifiedFace {
+    /// Where the face is (MTCNN's box and score).
+    pub bbox: FaceBox,
+    /// The gallery's answer.
+    pub identification: Identification,
 }
 
 /// Detection, landmarks, alignment and embedding of one face per photo;
@@ -150,6 +163,52 @@ impl FacePipeline {
             face.landmarks.points(),
             &ChipParams::default(),
         )?)
+    }
+
+    /// Every face MTCNN finds in `image`, left to right, each with its
+    /// aligned chip. No face gives an empty list.
+    pub fn faces(&self, image: &RgbImage) -> Result<Vec<(FaceBox, RgbImage)>, RecognizeError> {
+        let mut detections = self
+            .mtcnn
+            .detect_images(std::slice::from_ref(image))
+            .pop()
+            .unwrap_or_else(|| Ok(Vec::new()))?;
+        detections.sort_by(|a, b| a.bbox.x0.total_cmp(&b.bbox.x0));
+        detections
+            .par_iter()
+            .map(|d| {
+                let landmarks =
+                    LandmarkPredictor::predict(&self.predictor, image, &landmark_box(d))?;
+                let chip = face_chip(image, landmarks.points(), &ChipParams::default())?;
+                Ok((d.bbox, chip))
+            })
+            .collect()
+    }
+
+    /// Every face of the photo at `path` answered by `gallery`, left to
+    /// right; a photo without a face is an error naming it.
+    pub fn identify_faces(
+        &self,
+        gallery: &Gallery,
+        path: &Path,
+    ) -> Result<Vec<IdentifiedFace>, RecognizeError> {
+        let image = load_rgb(path)?;
+        let faces = self.faces(&image)?;
+        if faces.is_empty() {
+            return Err(RecognizeError::NoFace {
+                path: path.to_path_buf(),
+            });
+        }
+        let chips: Vec<RgbImage> = faces.iter().map(|(_, c)| c.clone()).collect();
+        let embeddings = self.net.embed(&chips)?;
+        Ok(faces
+            .iter()
+            .zip(embeddings)
+            .map(|((bbox, _), e)| IdentifiedFace {
+                bbox: *bbox,
+                identification: gallery.identify(&e),
+            })
+            .collect())
     }
 
     /// The embedding of one chip.
