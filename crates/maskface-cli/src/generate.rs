@@ -138,6 +138,13 @@ fn renderer(args: &GenerateArgs) -> MaskSpec {
     mask_spec(args.mask, &args.colors)
 }
 
+/// A `--mask` value's name on the command line (`held-out`, ...).
+pub fn mask_name(mask: MaskArg) -> String {
+    clap::ValueEnum::to_possible_value(&mask)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_else(|| format!("{mask:?}"))
+}
+
 /// The renderer a `--mask` value names; `colors` are the paper mask's.
 pub fn mask_spec(mask: MaskArg, colors: &[PaperColor]) -> MaskSpec {
     match mask {

@@ -11,7 +11,7 @@ use maskface_recognize::{
     DEFAULT_TUNED_THRESHOLD,
 };
 
-use crate::generate::{mask_spec, MaskArg};
+use crate::generate::{mask_name, mask_spec, MaskArg};
 
 #[derive(Args, Debug, Clone)]
 pub struct HeldoutArgs {
@@ -160,10 +160,4 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
         args.out.display()
     );
     Ok(reports)
-}
-
-fn mask_name(mask: MaskArg) -> String {
-    clap::ValueEnum::to_possible_value(&mask)
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_else(|| format!("{mask:?}"))
 }

@@ -1175,3 +1175,74 @@ fn heldout_enrolls_unmasked_and_identifies_masked() {
     let table = std::fs::read_to_string(dir.path().join("o/heldout.md")).unwrap();
     assert_eq!(table.lines().count(), 4, "{table}");
 }
+
+/// `verify` on a plain list of pairs, images compared as they are: one
+/// condition, its threshold picked on the pairs themselves (said so), TAR
+/// at FAR and EER; a malformed line and a photo without a face are errors
+/// naming them.
+#[test]
+fn verify_any_pairs_as_they_are() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lfw = repo().join("fixtures/lfw-mini");
+    let list = dir.path().join("pairs.tsv");
+    let p = |who: &str, k: u32| {
+        lfw.join(format!("{who}/{who}_{k:04}.jpg"))
+            .display()
+            .to_string()
+    };
+    std::fs::write(
+        &list,
+        format!(
+            "# photo\tphoto\tlabel\n{}\t{}\tsame\n{}\t{}\t1\n{}\t{}\tdifferent\n{}\t{}\t0\n",
+            p("Aaron_Peirsol", 1),
+            p("Aaron_Peirsol", 2),
+            p("Abel_Pacheco", 1),
+            p("Abel_Pacheco", 3),
+            p("Aaron_Peirsol", 3),
+            p("Clare_Short", 1),
+            p("Barbra_Streisand", 1),
+            p("Abel_Pacheco", 4),
+        ),
+    )
+    .unwrap();
+    let out = ok(&[
+        "verify",
+        "--pairs",
+        list.to_str().unwrap(),
+        "--as-is",
+        "--out",
+        dir.path().join("v").to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("| as is | 100.00% (threshold picked on these pairs) |"),
+        "{out}"
+    );
+    assert!(out.contains("| 100.00% | 100.00% | 0.00% |"), "{out}");
+    assert!(out.contains("no mask painted"), "{out}");
+    let csv = std::fs::read_to_string(dir.path().join("v/pairs.csv")).unwrap();
+    assert!(csv.starts_with("fold,same,a,b,as_is\n"), "{csv}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("v/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["rows"][0]["cross_validated"], false);
+    assert_eq!(report["metric"], "euclidean");
+    assert_eq!(report["rows"][0]["rates"]["eer"], 0.0);
+
+    std::fs::write(&list, "a.jpg\tb.jpg\tperhaps\n").unwrap();
+    let e = fails(&["verify", "--pairs", list.to_str().unwrap(), "--as-is"]);
+    assert!(e.contains("pairs.tsv") && e.contains("`perhaps`"), "{e}");
+    let blank = dir.path().join("blank.png");
+    image::RgbImage::from_pixel(120, 120, image::Rgb([90, 90, 90]))
+        .save(&blank)
+        .unwrap();
+    std::fs::write(
+        &list,
+        format!("blank.png\t{}\tsame\n", p("Aaron_Peirsol", 1)),
+    )
+    .unwrap();
+    let e = fails(&["verify", "--pairs", list.to_str().unwrap(), "--as-is"]);
+    assert!(e.contains("blank.png: no face found"), "{e}");
+}

@@ -80,11 +80,17 @@ pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use masked_enrollment::{
     MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson,
 };
-pub use masked_verification::{pair_images, MaskedChips, MaskedVerification, VerificationRow};
+pub use masked_verification::{
+    pair_images, MaskedChips, MaskedVerification, PairCondition, PairMetric, VerificationRow,
+    LFW_CENTRE_BOX,
+};
 pub use people_draw::{DrawProgress, DrawnPeople, PeopleDraw, DRAW_SOURCE_FILE, EXTRA_MIN_IMAGES};
 pub use pipeline::{FacePipeline, IdentifiedFace, LocatedFace};
 pub use saved_model::{SavedModel, SCORE_BATCH};
-pub use verify::{fold_accuracy, parse_pairs, Pair};
+pub use verify::{
+    fold_accuracy, parse_pair_list, parse_pairs, read_pairs, verification_rates, Pair, PairsFile,
+    VerificationRates,
+};
 
 /// Re-exported because this crate's API takes and returns `image` buffers
 /// ([`image::RgbImage`]): use this path to get the same version.

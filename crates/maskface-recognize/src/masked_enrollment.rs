@@ -12,7 +12,10 @@ use maskface_openset::{auroc, dir_at_fpir, OperatingPoint, Probe};
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-use crate::{embed_all, image_hash, FacePipeline, Gallery, MaskedChips, RecognizeError, Template};
+use crate::{
+    embed_all, image_hash, FacePipeline, Gallery, MaskedChips, RecognizeError, Template,
+    LFW_CENTRE_BOX,
+};
 
 /// Chips embedded per network call.
 const EMBED_BATCH: usize = 32;
@@ -184,7 +187,15 @@ impl MaskedEnrollment {
             .collect();
         images.sort();
         images.dedup();
-        let chips = MaskedChips::make_with(pipeline, lfw, &images, mask, self.seed, progress)?;
+        let chips = MaskedChips::make_with(
+            pipeline,
+            lfw,
+            &images,
+            mask,
+            self.seed,
+            Some(LFW_CENTRE_BOX),
+            progress,
+        )?;
         let position = |p: &PathBuf| images.binary_search(p).unwrap_or_default();
         let bare: Vec<image::RgbImage> = people
             .enrolled

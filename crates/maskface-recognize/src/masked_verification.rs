@@ -11,7 +11,19 @@ use maskface_mask::{chip_details, extract_chip, ChipParams, PaperMask};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::{fold_accuracy, FacePipeline, Pair, RecognizeError};
+use crate::{
+    fold_accuracy, verification_rates, FacePipeline, Pair, RecognizeError, VerificationRates,
+};
+
+/// Where LFW's deep-funneled 250x250 photos have their face when MTCNN
+/// finds none: LFW centres every face.
+pub const LFW_CENTRE_BOX: FaceBox = FaceBox {
+    x0: 70.0,
+    y0: 70.0,
+    x1: 180.0,
+    y1: 180.0,
+    score: 0.0,
+};
 
 /// Photos decoded and detected per batch.
 const PHOTO_BATCH: usize = 64;
@@ -51,23 +63,35 @@ impl MaskedChips {
         seed: u64,
         progress: &dyn Fn(usize),
     ) -> Result<Self, RecognizeError> {
-        Self::make_with(pipeline, lfw, images, &PaperMask::default(), seed, progress)
+        let mask = PaperMask::default();
+        Self::make_with(
+            pipeline,
+            lfw,
+            images,
+            &mask,
+            seed,
+            Some(LFW_CENTRE_BOX),
+            progress,
+        )
     }
 
-    /// [`MaskedChips::make`] with another mask: `renderer` draws each
-    /// image's mask with `seed` and the image's path.
+    /// [`MaskedChips::make`] with another mask and fallback: `renderer`
+    /// draws each image's mask with `seed` and the image's path (as given,
+    /// relative to `root`); a photo without a detected face is cut at
+    /// `fallback`, or is an error naming it when `fallback` is `None`.
     pub fn make_with<R>(
         pipeline: &FacePipeline,
-        lfw: &Path,
+        root: &Path,
         images: &[PathBuf],
         renderer: &R,
         seed: u64,
+        fallback: Option<FaceBox>,
         progress: &dyn Fn(usize),
     ) -> Result<Self, RecognizeError>
     where
         R: MaskRenderer<Error = maskface_mask::MaskError> + Sync + ?Sized,
     {
-        let centre = FaceBox::new(70.0, 70.0, 180.0, 180.0, 0.0);
+        let lfw = root;
         let mut chips = MaskedChips {
             unmasked: Vec::with_capacity(images.len()),
             masked: Vec::with_capacity(images.len()),
@@ -78,13 +102,12 @@ impl MaskedChips {
                 .par_iter()
                 .map(|p| load_rgb(&lfw.join(p)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let faces = pipeline.locate(&photos, Some(centre))?;
+            let faces = pipeline.locate(&photos, fallback)?;
             let done = chunk
                 .par_iter()
                 .zip(&photos)
                 .zip(faces)
                 .map(|((path, photo), face)| {
-                    // A fallback box always gives a face; `None` cannot occur.
                     let face = face.ok_or_else(|| RecognizeError::NoFace {
                         path: lfw.join(path),
                     })?;
@@ -110,82 +133,216 @@ impl MaskedChips {
     }
 }
 
-/// One condition's 10-fold result.
+/// How the two images of a pair are shown to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairCondition {
+    /// Both as they are, nothing painted (images that are already masked,
+    /// or not).
+    AsIs,
+    /// Both without a mask.
+    Unmasked,
+    /// The pair's first image with a mask painted on.
+    OneMasked,
+    /// Both with a mask painted on.
+    BothMasked,
+}
+
+impl PairCondition {
+    /// The three conditions of masked verification.
+    pub const MASKED: [PairCondition; 3] = [
+        PairCondition::Unmasked,
+        PairCondition::OneMasked,
+        PairCondition::BothMasked,
+    ];
+
+    /// How the condition is named in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            PairCondition::AsIs => "as is",
+            PairCondition::Unmasked => "unmasked",
+            PairCondition::OneMasked => "one image masked",
+            PairCondition::BothMasked => "both masked",
+        }
+    }
+
+    /// Whether the first and the second image are masked.
+    fn masked(self) -> (bool, bool) {
+        match self {
+            PairCondition::AsIs | PairCondition::Unmasked => (false, false),
+            PairCondition::OneMasked => (true, false),
+            PairCondition::BothMasked => (true, true),
+        }
+    }
+}
+
+/// How two embeddings are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairMetric {
+    /// dlib's: the Euclidean distance between raw embeddings (a pair is the
+    /// same person below the threshold).
+    Euclidean,
+    /// The cosine similarity (the same person above the threshold): for
+    /// fine-tuned, centred embeddings.
+    Cosine,
+}
+
+/// One condition's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VerificationRow {
-    /// "unmasked", "one image masked" or "both masked".
+    /// The condition's name ([`PairCondition::name`]).
     pub condition: &'static str,
     /// Mean accuracy over the folds.
     pub accuracy: f64,
     /// Its standard deviation.
     pub std: f64,
-    /// Each fold's distance threshold.
+    /// Whether each fold's threshold was picked on the other folds;
+    /// `false` for a single fold, picked on the pairs themselves.
+    pub cross_validated: bool,
+    /// Each fold's threshold: a distance (Euclidean) or a similarity
+    /// (cosine).
     pub thresholds: Vec<f64>,
+    /// TAR at FAR 1% and 0.1%, EER.
+    pub rates: VerificationRates,
 }
 
-/// The pairs scored under the three conditions.
+/// The pairs scored under some [`PairCondition`]s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MaskedVerification {
-    /// Unmasked, one image masked, both masked.
+    /// One row per condition.
     pub rows: Vec<VerificationRow>,
-    /// Each condition's distance of every pair (same order as `rows`).
+    /// Each condition's score of every pair (same order as `rows`): a
+    /// distance (Euclidean) or a similarity (cosine).
     pub distances: Vec<Vec<f64>>,
+    /// The metric.
+    pub metric: PairMetric,
 }
 
 impl MaskedVerification {
     /// Scores `pairs` by dlib's metric, the Euclidean distance between raw
-    /// embeddings; `unmasked[i]` and `masked[i]` embed `images[i]`, which
-    /// is sorted. With one image masked, the pair's first is.
+    /// embeddings, unmasked, with one image masked and with both;
+    /// `unmasked[i]` and `masked[i]` embed `images[i]`, which is sorted.
+    /// With one image masked, the pair's first is.
     pub fn score(
         pairs: &[Pair],
         images: &[PathBuf],
         unmasked: &[Vec<f32>],
         masked: &[Vec<f32>],
     ) -> Result<Self, RecognizeError> {
-        let index = |p: &PathBuf| images.binary_search(p).unwrap_or(0);
-        let similarity = |a: &[f32], b: &[f32]| {
-            -a.iter()
+        Self::score_with(
+            pairs,
+            images,
+            unmasked,
+            masked,
+            &PairCondition::MASKED,
+            PairMetric::Euclidean,
+        )
+    }
+
+    /// [`MaskedVerification::score`] under `conditions` with `metric`.
+    pub fn score_with(
+        pairs: &[Pair],
+        images: &[PathBuf],
+        unmasked: &[Vec<f32>],
+        masked: &[Vec<f32>],
+        conditions: &[PairCondition],
+        metric: PairMetric,
+    ) -> Result<Self, RecognizeError> {
+        let index = |p: &PathBuf| {
+            images
+                .binary_search(p)
+                .map_err(|_| RecognizeError::Data(format!("{} is not embedded", p.display())))
+        };
+        // Higher is more alike, whatever the metric.
+        let similarity = |a: &[f32], b: &[f32]| match metric {
+            PairMetric::Euclidean => -a
+                .iter()
                 .zip(b)
                 .map(|(x, y)| f64::from(x - y).powi(2))
                 .sum::<f64>()
-                .sqrt()
+                .sqrt(),
+            PairMetric::Cosine => {
+                let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x * y)).sum();
+                let n = |v: &[f32]| v.iter().map(|x| f64::from(x * x)).sum::<f64>().sqrt();
+                dot / (n(a) * n(b)).max(1e-12)
+            }
         };
+        let shown = |v: f64| match metric {
+            PairMetric::Euclidean => -v,
+            PairMetric::Cosine => v,
+        };
+        let folds = pairs.iter().map(|p| p.fold).max().unwrap_or(0) + 1;
         let mut rows = Vec::new();
         let mut distances: Vec<Vec<f64>> = Vec::new();
-        for (condition, first, second) in [
-            ("unmasked", unmasked, unmasked),
-            ("one image masked", masked, unmasked),
-            ("both masked", masked, masked),
-        ] {
+        for &condition in conditions {
+            let (ma, mb) = condition.masked();
+            let side = |m: bool| if m { masked } else { unmasked };
             let s: Vec<f64> = pairs
                 .iter()
-                .map(|p| similarity(&first[index(&p.a)], &second[index(&p.b)]))
-                .collect();
+                .map(|p| {
+                    let (a, b) = (index(&p.a)?, index(&p.b)?);
+                    match (side(ma).get(a), side(mb).get(b)) {
+                        (Some(x), Some(y)) => Ok(similarity(x, y)),
+                        _ => Err(RecognizeError::Data(format!(
+                            "{} images embedded for {}",
+                            side(ma).len().min(side(mb).len()),
+                            images.len()
+                        ))),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
             let (accuracy, std, thresholds) = fold_accuracy(&s, pairs)?;
-            distances.push(s.iter().map(|v| -v).collect());
+            let mut rates = verification_rates(&s, pairs);
+            rates.eer_threshold = shown(rates.eer_threshold);
+            distances.push(s.iter().map(|v| shown(*v)).collect());
             rows.push(VerificationRow {
-                condition,
+                condition: condition.name(),
                 accuracy,
                 std,
-                thresholds: thresholds.iter().map(|t| -t).collect(),
+                cross_validated: folds > 1,
+                thresholds: thresholds.iter().map(|t| shown(*t)).collect(),
+                rates,
             });
         }
-        Ok(MaskedVerification { rows, distances })
+        Ok(MaskedVerification {
+            rows,
+            distances,
+            metric,
+        })
     }
 
-    /// The results as a Markdown table: accuracy and mean threshold per
-    /// condition.
+    /// The results as a Markdown table: accuracy, mean threshold, TAR at
+    /// FAR 1% and 0.1%, EER per condition.
     pub fn table(&self) -> String {
-        let mut table = String::from(
-            "| pairs | accuracy (10 folds) | distance threshold (mean) |\n| --- | --- | --- |\n",
+        let threshold = match self.metric {
+            PairMetric::Euclidean => "distance threshold (mean)",
+            PairMetric::Cosine => "similarity threshold (mean)",
+        };
+        let mut table = format!(
+            "| pairs | accuracy | {threshold} | TAR@FAR=1% | TAR@FAR=0.1% | EER |\n| --- | --- | --- | --- | --- | --- |\n"
         );
         for r in &self.rows {
             let mean_t = r.thresholds.iter().sum::<f64>() / r.thresholds.len().max(1) as f64;
+            let accuracy = if r.cross_validated {
+                format!(
+                    "{:.2}% ± {:.2} ({} folds)",
+                    100.0 * r.accuracy,
+                    100.0 * r.std,
+                    r.thresholds.len()
+                )
+            } else {
+                format!(
+                    "{:.2}% (threshold picked on these pairs)",
+                    100.0 * r.accuracy
+                )
+            };
             table.push_str(&format!(
-                "| {} | {:.2}% ± {:.2} | {mean_t:.3} |\n",
+                "| {} | {accuracy} | {mean_t:.3} | {:.2}% | {:.2}% | {:.2}% |\n",
                 r.condition,
-                100.0 * r.accuracy,
-                100.0 * r.std
+                100.0 * r.rates.tar_at_far_1,
+                100.0 * r.rates.tar_at_far_0_1,
+                100.0 * r.rates.eer,
             ));
         }
         table
@@ -206,18 +363,24 @@ impl MaskedVerification {
         std::fs::create_dir_all(out).map_err(|e| maskface_core::CoreError::io(out, e))?;
         let table = self.table();
         write_atomic(&out.join("verify.md"), |w| w.write_all(table.as_bytes()))?;
-        let mut csv = String::from("fold,same,a,b,unmasked,one_masked,both_masked\n");
+        let mut csv = String::from("fold,same,a,b");
+        for r in &self.rows {
+            csv.push(',');
+            csv.push_str(&r.condition.replace(' ', "_"));
+        }
+        csv.push('\n');
         for (i, p) in pairs.iter().enumerate() {
             csv.push_str(&format!(
-                "{},{},{},{},{:.6},{:.6},{:.6}\n",
+                "{},{},{},{}",
                 p.fold + 1,
                 p.same,
                 p.a.display(),
-                p.b.display(),
-                self.distances[0][i],
-                self.distances[1][i],
-                self.distances[2][i]
+                p.b.display()
             ));
+            for d in &self.distances {
+                csv.push_str(&format!(",{:.6}", d.get(i).copied().unwrap_or(f64::NAN)));
+            }
+            csv.push('\n');
         }
         write_atomic(&out.join("pairs.csv"), |w| w.write_all(csv.as_bytes()))?;
         let report = out.join("report.json");
@@ -226,6 +389,7 @@ impl MaskedVerification {
             "images": images,
             "no_face_found": fallbacks,
             "seconds": seconds,
+            "metric": self.metric,
             "rows": self.rows,
         }))
         .map_err(|e| RecognizeError::File {

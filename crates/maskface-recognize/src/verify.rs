@@ -2,7 +2,9 @@
 //! of 300 same-person and 300 different-person pairs); on each fold the
 //! threshold that is best on the other nine is applied.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use crate::RecognizeError;
 
@@ -79,6 +81,148 @@ pub fn parse_pairs(text: &str) -> Result<Vec<Pair>, RecognizeError> {
     Ok(pairs)
 }
 
+/// Reads a list of pairs, one per line: two image paths and a label
+/// (`same`, `1`, `true` or `yes`; `different`, `0`, `false` or `no`),
+/// separated by tabs, or by spaces when the paths have none. Paths are
+/// joined to `base`; blank lines and lines starting with `#` are skipped.
+/// Every pair is in fold 0.
+pub fn parse_pair_list(text: &str, base: &Path) -> Result<Vec<Pair>, RecognizeError> {
+    let mut pairs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = if line.contains('\t') {
+            line.split('\t').map(str::trim).collect()
+        } else {
+            line.split_whitespace().collect()
+        };
+        let bad = |what: String| RecognizeError::Data(format!("pairs line {}: {what}", i + 1));
+        let [a, b, label] = fields[..] else {
+            return Err(bad(format!(
+                "`{line}`: expected two paths and same / different"
+            )));
+        };
+        let same = match label.to_ascii_lowercase().as_str() {
+            "same" | "1" | "true" | "yes" => true,
+            "different" | "0" | "false" | "no" => false,
+            other => return Err(bad(format!("`{other}` is neither same nor different"))),
+        };
+        pairs.push(Pair {
+            a: base.join(a),
+            b: base.join(b),
+            same,
+            fold: 0,
+        });
+    }
+    if pairs.is_empty() {
+        return Err(RecognizeError::Data("the pairs list holds no pair".into()));
+    }
+    Ok(pairs)
+}
+
+/// A pairs file as read by [`read_pairs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairsFile {
+    /// The pairs.
+    pub pairs: Vec<Pair>,
+    /// The folder the pairs' paths are relative to.
+    pub root: PathBuf,
+    /// Whether the file is in LFW's `pairs.txt` format.
+    pub lfw_format: bool,
+}
+
+/// Reads pairs in either format: LFW's `pairs.txt` (a first line of two
+/// numbers; paths relative to `lfw`) or a [`parse_pair_list`] list (paths
+/// relative to the list's folder; absolute paths stay as they are).
+pub fn read_pairs(path: &Path, lfw: &Path) -> Result<PairsFile, RecognizeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| RecognizeError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let fields: Vec<&str> = first.split_whitespace().collect();
+    let named = |e: RecognizeError| RecognizeError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    if fields.len() == 2 && fields.iter().all(|f| f.parse::<usize>().is_ok()) {
+        Ok(PairsFile {
+            pairs: parse_pairs(&text).map_err(named)?,
+            root: lfw.to_path_buf(),
+            lfw_format: true,
+        })
+    } else {
+        Ok(PairsFile {
+            pairs: parse_pair_list(&text, Path::new("")).map_err(named)?,
+            root: path.parent().unwrap_or(Path::new("")).to_path_buf(),
+            lfw_format: false,
+        })
+    }
+}
+
+/// Verification rates of similarities (higher: more alike) over pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VerificationRates {
+    /// Same-person pairs accepted when 1% of different pairs are.
+    pub tar_at_far_1: f64,
+    /// Same-person pairs accepted when 0.1% of different pairs are.
+    pub tar_at_far_0_1: f64,
+    /// The equal error rate: where the false-accept and false-reject rates
+    /// meet (their mean at the closest threshold).
+    pub eer: f64,
+    /// The similarity at the equal error rate.
+    pub eer_threshold: f64,
+}
+
+/// [`VerificationRates`] of `similarity[i]` for `pairs[i]`; NaN rates when
+/// either kind of pair is missing. A pair is accepted when its similarity
+/// is above the threshold; the threshold for a FAR is the lowest one that
+/// accepts at most that share of different pairs.
+pub fn verification_rates(similarity: &[f64], pairs: &[Pair]) -> VerificationRates {
+    let mut same: Vec<f64> = Vec::new();
+    let mut diff: Vec<f64> = Vec::new();
+    for (s, p) in similarity.iter().zip(pairs) {
+        if p.same {
+            same.push(*s);
+        } else {
+            diff.push(*s);
+        }
+    }
+    if same.is_empty() || diff.is_empty() {
+        return VerificationRates {
+            tar_at_far_1: f64::NAN,
+            tar_at_far_0_1: f64::NAN,
+            eer: f64::NAN,
+            eer_threshold: f64::NAN,
+        };
+    }
+    diff.sort_by(|a, b| b.total_cmp(a));
+    let tar_at = |far: f64| {
+        // The k highest different-pair scores may be accepted.
+        let k = (far * diff.len() as f64).floor() as usize;
+        let t = diff.get(k).copied().unwrap_or(f64::NEG_INFINITY);
+        same.iter().filter(|s| **s > t).count() as f64 / same.len() as f64
+    };
+    let mut candidates: Vec<f64> = same.iter().chain(&diff).copied().collect();
+    candidates.sort_by(f64::total_cmp);
+    let mut eer = (f64::INFINITY, f64::NAN, f64::NAN);
+    for &t in &candidates {
+        let far = diff.iter().filter(|s| **s >= t).count() as f64 / diff.len() as f64;
+        let frr = same.iter().filter(|s| **s < t).count() as f64 / same.len() as f64;
+        if (far - frr).abs() < eer.0 {
+            eer = ((far - frr).abs(), (far + frr) / 2.0, t);
+        }
+    }
+    VerificationRates {
+        tar_at_far_1: tar_at(0.01),
+        tar_at_far_0_1: tar_at(0.001),
+        eer: eer.1,
+        eer_threshold: eer.2,
+    }
+}
+
 /// 10-fold verification accuracy: for each fold, the threshold on
 /// `similarity` (same person when `>=`) that is most accurate on the other
 /// folds is applied to it. Returns the mean and standard deviation over the
@@ -95,6 +239,9 @@ pub fn fold_accuracy(
         )));
     }
     let folds = pairs.iter().map(|p| p.fold).max().unwrap_or(0) + 1;
+    // One fold has no other folds to pick its threshold on: it is picked
+    // on the pairs themselves (an optimistic figure, said where reported).
+    let single = folds == 1;
     let accuracy = |t: f64, keep: &dyn Fn(usize) -> bool| {
         let (mut right, mut n) = (0usize, 0usize);
         for (s, p) in similarity.iter().zip(pairs) {
@@ -115,7 +262,7 @@ pub fn fold_accuracy(
     let mut accs = Vec::with_capacity(folds);
     let mut thresholds = Vec::with_capacity(folds);
     for fold in 0..folds {
-        let train = |f: usize| f != fold;
+        let train = |f: usize| single || f != fold;
         let mut best = (f64::NEG_INFINITY, f64::INFINITY);
         for &t in &candidates {
             let a = accuracy(t, &train);
@@ -157,5 +304,50 @@ mod tests {
         assert!(parse_pairs("2 2\nAda 1 2\n").is_err());
         assert!(parse_pairs("x\n").is_err());
         assert!(parse_pairs("1 1\nAda 1\nAda 1 Bob 1\n").is_err());
+    }
+
+    fn pair(same: bool) -> Pair {
+        Pair {
+            a: "a".into(),
+            b: "b".into(),
+            same,
+            fold: 0,
+        }
+    }
+
+    #[test]
+    fn rates_at_far_and_the_equal_error_rate() {
+        // 4 same pairs, 4 different; one different pair (0.8) outscores one
+        // same pair (0.7).
+        let s = [0.9, 0.95, 0.7, 0.85, 0.1, 0.8, 0.3, 0.2];
+        let pairs: Vec<Pair> = (0..8).map(|i| pair(i < 4)).collect();
+        let r = verification_rates(&s, &pairs);
+        // At FAR 1% of 4 different pairs none may pass: the threshold is the
+        // highest different score, 0.8, and 3 of 4 same pairs beat it.
+        assert_eq!(r.tar_at_far_1, 0.75);
+        assert_eq!(r.tar_at_far_0_1, 0.75);
+        // At 0.8: FAR 1/4, FRR 1/4.
+        assert_eq!(r.eer, 0.25);
+        assert_eq!(r.eer_threshold, 0.8);
+        let one_kind: Vec<Pair> = (0..2).map(|_| pair(true)).collect();
+        assert!(verification_rates(&[0.5, 0.6], &one_kind).eer.is_nan());
+    }
+
+    #[test]
+    fn pair_lists_read_paths_and_labels() {
+        let text = "# a comment\nx/1.jpg\ty/2.jpg\tsame\n\nmy photo.jpg\tz.png\t0\na b YES\n";
+        let pairs = parse_pair_list(text, Path::new("base")).unwrap();
+        assert_eq!(pairs.len(), 3);
+        assert_eq!(pairs[0].a, PathBuf::from("base/x/1.jpg"));
+        assert_eq!(pairs[1].a, PathBuf::from("base/my photo.jpg"));
+        assert!(pairs[0].same && !pairs[1].same && pairs[2].same);
+        let e = parse_pair_list("a b c d\n", Path::new("")).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        assert!(parse_pair_list("# nothing\n", Path::new("")).is_err());
+        // One fold: the threshold is picked on the pairs themselves.
+        let pairs: Vec<Pair> = (0..4).map(|i| pair(i < 2)).collect();
+        let (mean, _, t) = fold_accuracy(&[0.9, 0.8, 0.2, 0.1], &pairs).unwrap();
+        assert_eq!(mean, 1.0);
+        assert_eq!(t, vec![0.8]);
     }
 }
