@@ -5,7 +5,9 @@ use clap::Args;
 use image::Rgb;
 use maskface_core::{load_rgb, save_image_atomic};
 use maskface_plot::{draw_labelled_boxes, LabelledBox};
-use maskface_recognize::{Enrollment, FacePipeline, Gallery, IdentifiedFace};
+use maskface_recognize::{
+    Enrollment, FacePipeline, Gallery, IdentifiedFace, NetworkChoice, INSTALLED_EMBEDDER_FILE,
+};
 use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
@@ -23,17 +25,24 @@ pub struct EnrollArgs {
     pub images: Vec<PathBuf>,
 
     /// Cosine similarity at or above which a face is a gallery person;
-    /// used when the gallery is made [default: 0.97 with dlib's network,
-    /// 0.74 with fine-tuned weights].
+    /// used when the gallery is made [default: the threshold calibrated for
+    /// the network (beside its weights), else 0.74 with fine-tuned weights
+    /// and 0.97 with dlib's network].
     #[arg(long)]
     pub threshold: Option<f32>,
 
-    /// Fine-tuned weights (`maskface train`'s embedder.bpk) in place of
-    /// dlib's network. A new gallery records them (by absolute path), and
-    /// `identify` then uses them too; an existing gallery keeps the network
-    /// it was made with.
-    #[arg(long)]
+    /// Fine-tuned weights (`maskface train`'s embedder.bpk) for a new
+    /// gallery. Default: the mask-robust network `maskface run` installs
+    /// in --models (maskface_embedder.bpk), or dlib's network when there is
+    /// none. A gallery records its network (by absolute path and digest);
+    /// `identify` then uses it, and an existing gallery keeps it.
+    #[arg(long, conflicts_with = "dlib")]
     pub weights: Option<PathBuf>,
+
+    /// Make a new gallery with dlib's network as it is, even when a
+    /// mask-robust network is installed.
+    #[arg(long)]
+    pub dlib: bool,
 
     /// Folder with MTCNN, the landmark model and dlib's ResNet.
     #[arg(long, default_value = "models")]
@@ -69,12 +78,18 @@ pub struct IdentifyArgs {
 pub fn enroll(args: &EnrollArgs) -> Result<()> {
     // Read (and so check) the gallery before any work: a corrupt file is an
     // error and stays as it is.
-    let mut enrollment = Enrollment::open(
-        &args.gallery,
-        &args.models,
-        args.weights.as_deref(),
-        args.threshold,
-    )?;
+    let network = match (&args.weights, args.dlib) {
+        (Some(w), _) => NetworkChoice::Weights(w),
+        (None, true) => NetworkChoice::Dlib,
+        (None, false) => NetworkChoice::Default,
+    };
+    let mut enrollment = Enrollment::open(&args.gallery, &args.models, network, args.threshold)?;
+    if enrollment.fell_back_to_dlib {
+        eprintln!(
+            "note: no mask-robust network in {} (`maskface run` installs {INSTALLED_EMBEDDER_FILE}): the gallery uses dlib's network, which names few masked faces",
+            args.models.display()
+        );
+    }
     let done = enrollment.enroll(&args.name, &args.images)?;
     let gallery = &enrollment.gallery;
     println!(

@@ -7,8 +7,8 @@ use maskface_core::{write_atomic, Manifest, DEFAULT_SEED};
 use maskface_dataset::{draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
 use maskface_mask::PaperColor;
 use maskface_recognize::{
-    embedder_name, FacePipeline, MaskedEnrollment, MaskedEnrollmentReport, DEFAULT_THRESHOLD,
-    DEFAULT_TUNED_THRESHOLD,
+    embedder_name, install_embedder, Calibration, FacePipeline, MaskedEnrollment,
+    MaskedEnrollmentReport, DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
 };
 
 use crate::generate::{mask_name, mask_spec, MaskArg};
@@ -68,6 +68,17 @@ pub struct HeldoutArgs {
     /// Folder with MTCNN, the landmark model and dlib's ResNet.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
+
+    /// With --weights: install them in --models as the network new
+    /// galleries use by default (maskface_embedder.bpk), calibrated at
+    /// the threshold that gives --install-fpir on the first of --masks.
+    #[arg(long, requires = "weights")]
+    pub install: bool,
+
+    /// The false-positive identification rate the installed network's
+    /// threshold is set at.
+    #[arg(long, default_value_t = 0.01)]
+    pub install_fpir: f64,
 
     /// Output folder: heldout.md, people.json, report-<mask>.json.
     #[arg(long, default_value = "data/heldout")]
@@ -150,6 +161,34 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
     write_atomic(&args.out.join("heldout.md"), |w| {
         w.write_all(table.as_bytes())
     })?;
+    if let (true, Some(weights), Some(first)) = (args.install, &args.weights, reports.first()) {
+        let point = first.at_fpir(args.install_fpir);
+        let calibration = Calibration {
+            // The gallery accepts a similarity equal to its threshold; the
+            // operating point accepts only those above it.
+            threshold: (point.threshold as f32).next_up(),
+            fpir: args.install_fpir,
+            dir: point.dir,
+            protocol: format!(
+                "maskface heldout: {} people outside training enrolled from {} unmasked photos, {} stranger probes, `{}` masks, seed {}",
+                people.enrolled.len(),
+                args.enroll_images,
+                first.stranger_probes,
+                mask_name(args.masks[0]),
+                args.seed
+            ),
+            weights_sha256: String::new(),
+        };
+        let installed = install_embedder(weights, &args.models, &calibration)?;
+        println!(
+            "installed {} as {} (threshold {:.3}: {:.1}% of the masked probes named right at {:.1}% FPIR)",
+            weights.display(),
+            installed.display(),
+            calibration.threshold,
+            100.0 * point.dir,
+            100.0 * args.install_fpir
+        );
+    }
     println!(
         "{} people enrolled from {} unmasked photos each, {} strangers; people outside training (the {} strangers drawn with seed {}) -> {}",
         people.enrolled.len(),

@@ -736,6 +736,7 @@ fn enroll_and_identify() {
         "enroll",
         "--gallery",
         g,
+        "--dlib",
         "--name",
         "Aaron",
         &photo("Aaron_Peirsol", 1),
@@ -1245,4 +1246,144 @@ fn verify_any_pairs_as_they_are() {
     .unwrap();
     let e = fails(&["verify", "--pairs", list.to_str().unwrap(), "--as-is"]);
     assert!(e.contains("blank.png: no face found"), "{e}");
+}
+
+/// `heldout --install` puts fine-tuned weights in a models folder with the
+/// threshold measured for them; a new gallery then uses them without being
+/// told. Without an installed network, `enroll` says once that it falls
+/// back to dlib's; `--dlib` asks for dlib's network outright.
+#[test]
+fn heldout_installs_the_network_new_galleries_use() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let chips = masked_fixture_chips(d);
+    ok(&[
+        "train",
+        "--train",
+        &chips,
+        "--extra-images",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        &format!("{d}/t"),
+    ]);
+    // A models folder of links to the real files, nothing installed.
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for f in [
+        "pnet.pt",
+        "rnet.pt",
+        "onet.pt",
+        "shape_predictor_68_face_landmarks.dat",
+        "dlib_face_recognition_resnet_model_v1.dat",
+    ] {
+        std::os::unix::fs::symlink(repo().join("models").join(f), models.join(f)).unwrap();
+    }
+    let m = models.to_str().unwrap();
+    let photo = |who: &str, k: u32| format!("fixtures/lfw-mini/{who}/{who}_{k:04}.jpg");
+    let g1 = format!("{d}/g1.json");
+    let out = maskface(&[
+        "enroll",
+        "--gallery",
+        &g1,
+        "--models",
+        m,
+        "--name",
+        "Aaron",
+        &photo("Aaron_Peirsol", 1),
+    ]);
+    assert!(out.status.success());
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        note.contains("no mask-robust network") && note.contains("dlib's network"),
+        "{note}"
+    );
+    let read = |g: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(g).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(&g1)["embedder"],
+        "dlib_face_recognition_resnet_model_v1.dat"
+    );
+
+    ok(&[
+        "curate",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--names",
+        "Aaron_Peirsol",
+        "--out",
+        &format!("{d}/c1"),
+    ]);
+    let installed = ok(&[
+        "heldout",
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--targets",
+        &format!("{d}/c1/manifest.csv"),
+        "--strangers",
+        "4",
+        "--enroll-images",
+        "1",
+        "--masks",
+        "held-out",
+        "--weights",
+        &format!("{d}/t/embedder.bpk"),
+        "--install",
+        "--models",
+        m,
+        "--out",
+        &format!("{d}/h"),
+    ]);
+    assert!(installed.contains("installed "), "{installed}");
+    let calibration = read(models.join("maskface_embedder.json").to_str().unwrap());
+    let threshold = calibration["threshold"].as_f64().unwrap();
+    assert_eq!(calibration["fpir"], 0.01);
+    assert!(calibration["protocol"]
+        .as_str()
+        .unwrap()
+        .contains("`held-out` masks"));
+
+    let g2 = format!("{d}/g2.json");
+    let out = maskface(&[
+        "enroll",
+        "--gallery",
+        &g2,
+        "--models",
+        m,
+        "--name",
+        "Aaron",
+        &photo("Aaron_Peirsol", 1),
+    ]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("no mask-robust"));
+    let g = read(&g2);
+    assert_eq!(
+        g["embedder"].as_str().unwrap(),
+        std::fs::canonicalize(models.join("maskface_embedder.bpk"))
+            .unwrap()
+            .to_str()
+            .unwrap()
+    );
+    assert_eq!(g["threshold"].as_f64().unwrap() as f32, threshold as f32);
+    let g3 = format!("{d}/g3.json");
+    ok(&[
+        "enroll",
+        "--gallery",
+        &g3,
+        "--models",
+        m,
+        "--dlib",
+        "--name",
+        "Aaron",
+        &photo("Aaron_Peirsol", 1),
+    ]);
+    assert_eq!(
+        read(&g3)["embedder"],
+        "dlib_face_recognition_resnet_model_v1.dat"
+    );
 }

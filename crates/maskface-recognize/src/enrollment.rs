@@ -5,10 +5,25 @@ use std::path::{Path, PathBuf};
 
 use maskface_nets::face_resnet::DLIB_RESNET_FILE;
 
+#[cfg(doc)]
+use crate::INSTALLED_EMBEDDER_FILE;
 use crate::{
-    file_sha256, Enrolled, FacePipeline, Gallery, RecognizeError, DEFAULT_THRESHOLD,
-    DEFAULT_TUNED_THRESHOLD,
+    file_sha256, installed_embedder, Calibration, Enrolled, FacePipeline, Gallery, RecognizeError,
+    DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
 };
+
+/// Which network a new gallery is made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkChoice<'a> {
+    /// The mask-robust network installed in the models folder
+    /// ([`INSTALLED_EMBEDDER_FILE`], which `maskface run` puts there), or
+    /// dlib's network when there is none.
+    Default,
+    /// dlib's network as it is.
+    Dlib,
+    /// Fine-tuned weights (`maskface train`'s `embedder.bpk`).
+    Weights(&'a Path),
+}
 
 /// A gallery open for enrolling, with the pipeline of its network.
 pub struct Enrollment {
@@ -18,28 +33,43 @@ pub struct Enrollment {
     pub gallery: Gallery,
     /// Photo -> embedding with the gallery's network.
     pub pipeline: FacePipeline,
+    /// Whether a new gallery got dlib's network because no mask-robust
+    /// network is installed (worth saying once).
+    pub fell_back_to_dlib: bool,
 }
 
 impl Enrollment {
-    /// Opens the gallery at `path`, or makes it when missing: on dlib's
-    /// network, or on the fine-tuned `weights` (recorded by absolute path
-    /// and SHA-256), with `threshold` or the network's default
-    /// ([`DEFAULT_THRESHOLD`], [`DEFAULT_TUNED_THRESHOLD`]). An existing
-    /// gallery is read (and so checked) first and keeps its network and
-    /// threshold: `weights` or a `threshold` that differ from them are
-    /// errors, and its network's digest is checked. The detector, landmarks
-    /// and dlib's network come from `models`.
+    /// Opens the gallery at `path`, or makes it when missing with the
+    /// `network` chosen, at `threshold` or the network's default: the
+    /// threshold calibrated for the weights ([`Calibration`], kept beside
+    /// them), else [`DEFAULT_TUNED_THRESHOLD`] for fine-tuned weights and
+    /// [`DEFAULT_THRESHOLD`] for dlib's network. Fine-tuned weights are
+    /// recorded by absolute path and SHA-256.
+    ///
+    /// An existing gallery is read (and so checked) first and keeps its
+    /// network and threshold: another network asked for by name
+    /// ([`NetworkChoice::Dlib`] or [`NetworkChoice::Weights`]) or a
+    /// `threshold` that differs is an error, and its network's digest is
+    /// checked. The detector, landmarks and dlib's network come from
+    /// `models`.
     pub fn open(
         path: &Path,
         models: &Path,
-        weights: Option<&Path>,
+        network: NetworkChoice<'_>,
         threshold: Option<f32>,
     ) -> Result<Self, RecognizeError> {
-        let asked = match weights {
+        let installed = installed_embedder(models);
+        let fell_back_to_dlib = network == NetworkChoice::Default && installed.is_none();
+        let weights: Option<PathBuf> = match network {
+            NetworkChoice::Default => installed,
+            NetworkChoice::Dlib => None,
+            NetworkChoice::Weights(w) => Some(w.to_path_buf()),
+        };
+        let asked = match &weights {
             Some(w) => Some(
                 std::fs::canonicalize(w)
                     .map_err(|e| RecognizeError::File {
-                        path: w.to_path_buf(),
+                        path: w.clone(),
                         reason: format!("the fine-tuned weights: {e}"),
                     })?
                     .display()
@@ -52,18 +82,27 @@ impl Enrollment {
             Gallery::load(path)?
         } else {
             let embedder = asked.clone().unwrap_or_else(|| DLIB_RESNET_FILE.into());
-            let threshold = threshold.unwrap_or(if asked.is_some() {
+            let calibrated = match &weights {
+                Some(w) => Calibration::read_for(w)?.map(|c| c.threshold),
+                None => None,
+            };
+            let threshold = threshold.or(calibrated).unwrap_or(if asked.is_some() {
                 DEFAULT_TUNED_THRESHOLD
             } else {
                 DEFAULT_THRESHOLD
             });
             let mut g = Gallery::new(embedder, threshold);
-            if let Some(w) = weights {
+            if let Some(w) = &weights {
                 g.embedder_sha256 = Some(file_sha256(w)?);
             }
             g
         };
-        if let Some(asked) = asked.filter(|a| *a != gallery.embedder) {
+        let asked_by_name = match network {
+            NetworkChoice::Default => None,
+            NetworkChoice::Dlib => Some(DLIB_RESNET_FILE.to_string()),
+            NetworkChoice::Weights(_) => asked,
+        };
+        if let Some(asked) = asked_by_name.filter(|a| *a != gallery.embedder) {
             return Err(RecognizeError::File {
                 path: path.to_path_buf(),
                 reason: format!("holds embeddings of {}, not of {asked}", gallery.embedder),
@@ -90,6 +129,7 @@ impl Enrollment {
             path: path.to_path_buf(),
             gallery,
             pipeline,
+            fell_back_to_dlib: fell_back_to_dlib && !exists,
         })
     }
 

@@ -54,6 +54,7 @@ mod error;
 mod evaluation;
 mod gallery;
 mod heads;
+mod installed_network;
 mod masked_enrollment;
 mod masked_verification;
 mod people_draw;
@@ -67,7 +68,7 @@ pub use cohort::{CohortCentroids, CohortParams};
 pub use embedding_model::{
     embedder_name, load_embedder, EmbeddingModel, HeadKind, EMBEDDING_MODEL_KIND,
 };
-pub use enrollment::Enrollment;
+pub use enrollment::{Enrollment, NetworkChoice};
 pub use error::RecognizeError;
 pub use evaluation::{
     evaluate, EmbedProgress, NamedManifest, Recognition, RecognitionReport, RecognitionTask,
@@ -77,6 +78,9 @@ pub use gallery::{
     DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD, GALLERY_FORMAT, GALLERY_VERSION,
 };
 pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
+pub use installed_network::{
+    install_embedder, installed_embedder, Calibration, INSTALLED_EMBEDDER_FILE,
+};
 pub use masked_enrollment::{
     MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson,
 };

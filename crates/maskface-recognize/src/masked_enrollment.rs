@@ -100,6 +100,9 @@ pub struct MaskedEnrollmentReport {
     pub at_fpir_1: OperatingPoint,
     /// DIR at FPIR 5%.
     pub at_fpir_5: OperatingPoint,
+    /// Every probe: its similarity to the closest enrolled person, that
+    /// person and the truth (`None`: a stranger).
+    pub probes: Vec<Probe>,
 }
 
 impl MaskedEnrollment {
@@ -284,11 +287,18 @@ impl MaskedEnrollment {
             auroc: auroc(&score_of(&targets), &score_of(&strangers)),
             at_fpir_1: dir_at_fpir(&plain, 0.01),
             at_fpir_5: dir_at_fpir(&plain, 0.05),
+            probes: plain,
         })
     }
 }
 
 impl MaskedEnrollmentReport {
+    /// The operating point at the threshold that gives `fpir` on these
+    /// strangers.
+    pub fn at_fpir(&self, fpir: f64) -> OperatingPoint {
+        dir_at_fpir(&self.probes, fpir)
+    }
+
     /// One Markdown table row: network, mask, rank-1, named right and
     /// strangers accepted at the threshold, AUROC, DIR at FPIR 1% and 5%.
     pub fn table_row(&self, network: &str, mask: &str) -> String {
