@@ -86,8 +86,10 @@ enum Command {
     /// The whole job on the defaults: curate (the authors' split when
     /// available), split if needed, generate the masked dataset, augment it,
     /// fit the Eigenface baseline and dlib's ResNet with a softmax head,
-    /// fine-tune the ResNet (nearest centre), and test them against 1,000
-    /// strangers.
+    /// fine-tune the ResNet (nearest centre), test them against 1,000
+    /// strangers, then measure the fine-tuned network on people outside
+    /// training (enrolled unmasked, probed in unseen masks) and install it
+    /// in --models as the network new galleries use.
     Run(run::RunArgs),
 }
 

@@ -10,7 +10,8 @@ use maskface_recognize::HeadKind;
 use crate::augment::AugmentArgs;
 use crate::curate::CurateArgs;
 use crate::eigen::EigenArgs;
-use crate::generate::GenerateArgs;
+use crate::generate::{GenerateArgs, MaskArg};
+use crate::heldout::HeldoutArgs;
 use crate::openset::OpensetArgs;
 use crate::recognize::RecognizeArgs;
 use crate::split::SplitArgs;
@@ -34,7 +35,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
 
-    /// Folder with the MTCNN weights and the 68-point landmark model.
+    /// Folder with the MTCNN weights and the 68-point landmark model; the
+    /// fine-tuned network is installed there (maskface_embedder.bpk).
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
 
@@ -55,7 +57,7 @@ pub fn defaults<T: Args + FromArgMatches>() -> Result<T> {
 pub fn run(args: &RunArgs) -> Result<()> {
     let use_seed_split = args.seed_split.join("target_names.csv").is_file();
     println!(
-        "[1/9] curate: {}",
+        "[1/10] curate: {}",
         if use_seed_split {
             format!("the published split in {}", args.seed_split.display())
         } else {
@@ -82,7 +84,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         curated_dir.join("manifest.csv")
     };
-    println!("[2/9] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
+    println!("[2/10] generate: MTCNN crop, 68 landmarks, the paper's mask, upper part");
     let masked = args.data.join("masked");
     crate::generate::run(&GenerateArgs {
         manifest: split_manifest,
@@ -91,14 +93,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
         seed: args.seed,
         ..defaults()?
     })?;
-    println!("[3/9] augment: 3 rotated copies (+-20 degrees) of each masked training image");
+    println!("[3/10] augment: 3 rotated copies (+-20 degrees) of each masked training image");
     crate::augment::run(&AugmentArgs {
         manifest: masked.join("masked_upper/manifest.csv"),
         out: args.data.join("augmented"),
         seed: args.seed,
         ..defaults()?
     })?;
-    println!("[4/9] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
+    println!("[4/10] eigen: the Eigenface baseline on the masked upper faces (whitened, cosine)");
     let masked_upper = masked.join("masked_upper/manifest.csv");
     let eigen_dir = args.data.join("eigen");
     crate::eigen::run(&EigenArgs {
@@ -108,7 +110,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         metric: Metric::Cosine,
         ..defaults()?
     })?;
-    println!("[5/9] openset: the test faces against 1000 strangers from LFW, masked the same way");
+    println!("[5/10] openset: the test faces against 1000 strangers from LFW, masked the same way");
     let scores = vec![
         Score::Confidence,
         Score::MaxSoftmax,
@@ -123,7 +125,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         "openset",
     )?)?;
     println!(
-        "[6/9] recognize: dlib's ResNet (in burn) on the aligned masked faces, a softmax head"
+        "[6/10] recognize: dlib's ResNet (in burn) on the aligned masked faces, a softmax head"
     );
     let chips = masked.join("masked_chip/manifest.csv");
     crate::recognize::run(&RecognizeArgs {
@@ -134,7 +136,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         ..defaults()?
     })?;
     println!(
-        "[7/9] train: fine-tune dlib's ResNet on the masked training faces and extra LFW people (ArcFace)"
+        "[7/10] train: fine-tune dlib's ResNet on the masked training faces and extra LFW people (ArcFace)"
     );
     let train_dir = args.data.join("train");
     let trained = crate::train::run(&TrainArgs {
@@ -146,20 +148,20 @@ pub fn run(args: &RunArgs) -> Result<()> {
         ..defaults()?
     })?;
     println!(
-        "[8/9] recognize: the fine-tuned network, nearest centre, normalised against the extra people"
+        "[8/10] recognize: the fine-tuned network, nearest centre, normalised against the extra people"
     );
     let recognize_dir = args.data.join("recognize");
     crate::recognize::run(&RecognizeArgs {
         train: chips.clone(),
         head: HeadKind::Cohort,
         models: args.models.clone(),
-        weights: Some(trained.embedder),
+        weights: Some(trained.embedder.clone()),
         cohort: trained.extra,
         out: recognize_dir.clone(),
         ..defaults()?
     })?;
     println!(
-        "[9/9] openset: the same 1000 strangers, aligned and masked, against both recognizers"
+        "[9/10] openset: the same 1000 strangers, aligned and masked, against both recognizers"
     );
     crate::openset::run(&open_set(
         args,
@@ -175,6 +177,20 @@ pub fn run(args: &RunArgs) -> Result<()> {
         vec![Score::MaxLogit, Score::Confidence],
         "openset-resnet",
     )?)?;
+    println!(
+        "[10/10] heldout: enroll unmasked, identify masked, on people outside training in unseen masks; install the fine-tuned network as the default for new galleries"
+    );
+    crate::heldout::run(&HeldoutArgs {
+        lfw: args.lfw.clone(),
+        targets: curated_dir.join("manifest.csv"),
+        seed: args.seed,
+        masks: vec![MaskArg::HeldOut],
+        weights: Some(trained.embedder),
+        install: true,
+        models: args.models.clone(),
+        out: args.data.join("heldout"),
+        ..defaults()?
+    })?;
     Ok(())
 }
 
