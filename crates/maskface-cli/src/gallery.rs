@@ -6,7 +6,8 @@ use image::Rgb;
 use maskface_core::{load_rgb, save_image_atomic};
 use maskface_plot::{draw_labelled_boxes, LabelledBox};
 use maskface_recognize::{
-    Enrollment, FacePipeline, Gallery, IdentifiedFace, NetworkChoice, INSTALLED_EMBEDDER_FILE,
+    Enrollment, FacePipeline, Gallery, IdentifiedFace, NetworkChoice, DEFAULT_MASKED_TEMPLATES,
+    INSTALLED_EMBEDDER_FILE,
 };
 use serde::Serialize;
 
@@ -43,6 +44,12 @@ pub struct EnrollArgs {
     /// mask-robust network is installed.
     #[arg(long)]
     pub dlib: bool,
+
+    /// Synthetic templates per photo with a mask painted on (the training
+    /// mask family): masked faces are also compared with them, unmasked
+    /// ones are not affected. 0: none.
+    #[arg(long, default_value_t = DEFAULT_MASKED_TEMPLATES)]
+    pub masked_templates: usize,
 
     /// Folder with MTCNN, the landmark model and dlib's ResNet.
     #[arg(long, default_value = "models")]
@@ -90,12 +97,14 @@ pub fn enroll(args: &EnrollArgs) -> Result<()> {
             args.models.display()
         );
     }
+    enrollment.masked_templates = args.masked_templates;
     let done = enrollment.enroll(&args.name, &args.images)?;
     let gallery = &enrollment.gallery;
     println!(
-        "{}: {} image(s) added, {} already enrolled; the gallery has {} people -> {}",
+        "{}: {} image(s) added (with {} masked templates), {} already enrolled; the gallery has {} people -> {}",
         args.name,
         done.added,
+        done.synthetic,
         done.already,
         gallery.people.len(),
         args.gallery.display()

@@ -47,6 +47,11 @@ pub struct HeldoutArgs {
     )]
     pub masks: Vec<MaskArg>,
 
+    /// Also probe with the photos as they are (no mask), reported as mask
+    /// `none`: what the masked templates cost unmasked faces.
+    #[arg(long)]
+    pub unmasked_probes: bool,
+
     /// Fine-tuned weights (`maskface train`'s embedder.bpk); default:
     /// dlib's network.
     #[arg(long)]
@@ -60,6 +65,11 @@ pub struct HeldoutArgs {
     /// Unmasked photos enrolled per person.
     #[arg(long, default_value_t = MaskedEnrollment::default().enroll_images)]
     pub enroll_images: usize,
+
+    /// Synthetic masked templates enrolled per photo beside the photo's
+    /// own (masks of the training family, never a held-out style).
+    #[arg(long, default_value_t = MaskedEnrollment::default().masked_templates)]
+    pub masked_templates: usize,
 
     /// Masked probes per person, at most.
     #[arg(long, default_value_t = MaskedEnrollment::default().max_probes)]
@@ -105,6 +115,7 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
         enroll_images: args.enroll_images,
         max_probes: args.max_probes,
         seed: args.seed,
+        masked_templates: args.masked_templates,
     };
     let people = protocol.select(&index, &unseen)?;
     std::fs::create_dir_all(&args.out)
@@ -131,22 +142,29 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
     };
     let mut table = format!("{}\n", MaskedEnrollmentReport::TABLE_HEADER);
     let mut reports = Vec::new();
-    for &mask in &args.masks {
-        let name = mask_name(mask);
-        let spec = mask_spec(mask, &PaperColor::ALL);
-        let photos: usize = people
-            .enrolled
-            .iter()
-            .chain(&people.strangers)
-            .map(|p| p.enroll.len() + p.probes.len())
-            .sum();
+    // `None`: the probes as they are, when asked for.
+    let conditions: Vec<Option<MaskArg>> = args
+        .masks
+        .iter()
+        .map(|&m| Some(m))
+        .chain(args.unmasked_probes.then_some(None))
+        .collect();
+    let photos: usize = people
+        .enrolled
+        .iter()
+        .chain(&people.strangers)
+        .map(|p| p.enroll.len() + p.probes.len())
+        .sum();
+    for mask in conditions {
+        let name = mask.map_or_else(|| "none".to_string(), mask_name);
+        let spec = mask.map(|m| mask_spec(m, &PaperColor::ALL));
         let pb = crate::progress::bar(photos, &name);
         let report = protocol.run(
             &pipeline,
             &embedder,
             &args.lfw,
             &people,
-            &spec,
+            spec.as_ref(),
             threshold,
             &|n| pb.inc(n as u64),
         )?;

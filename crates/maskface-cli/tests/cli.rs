@@ -744,7 +744,9 @@ fn enroll_and_identify() {
         &photo("Aaron_Peirsol", 3),
     ]);
     assert!(
-        line.contains("Aaron: 3 image(s) added, 0 already enrolled; the gallery has 1 people"),
+        line.contains(
+            "Aaron: 3 image(s) added (with 9 masked templates), 0 already enrolled; the gallery has 1 people"
+        ),
         "{line}"
     );
     ok(&[
@@ -766,7 +768,7 @@ fn enroll_and_identify() {
         &photo("Aaron_Peirsol", 2),
     ]);
     assert!(
-        again.contains("0 image(s) added, 1 already enrolled; the gallery has 2 people"),
+        again.contains("0 image(s) added (with 0 masked templates), 1 already enrolled; the gallery has 2 people"),
         "{again}"
     );
     assert_eq!(

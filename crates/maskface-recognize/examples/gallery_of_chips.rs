@@ -48,11 +48,11 @@ fn main() -> Result<(), Error> {
     // One chip in, one template out: the embedding and what it came from.
     let template = |file: &str| -> Result<Template, Error> {
         let chip = load_rgb(&chips.join(file))?;
-        Ok(Template {
-            image: image_hash(&chip),
-            source: file.into(),
-            embedding: net.embed(std::slice::from_ref(&chip))?.remove(0),
-        })
+        Ok(Template::new(
+            image_hash(&chip),
+            file,
+            net.embed(std::slice::from_ref(&chip))?.remove(0),
+        ))
     };
 
     let people = [

@@ -9,7 +9,7 @@ use maskface_nets::face_resnet::DLIB_RESNET_FILE;
 use crate::INSTALLED_EMBEDDER_FILE;
 use crate::{
     file_sha256, installed_embedder, Calibration, Enrolled, FacePipeline, Gallery, RecognizeError,
-    DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
+    DEFAULT_MASKED_TEMPLATES, DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
 };
 
 /// Which network a new gallery is made with.
@@ -36,6 +36,11 @@ pub struct Enrollment {
     /// Whether a new gallery got dlib's network because no mask-robust
     /// network is installed (worth saying once).
     pub fell_back_to_dlib: bool,
+    /// Synthetic masked templates added per photo
+    /// ([`DEFAULT_MASKED_TEMPLATES`] unless changed).
+    pub masked_templates: usize,
+    /// Seed of the synthetic masks.
+    pub seed: u64,
 }
 
 impl Enrollment {
@@ -130,16 +135,21 @@ impl Enrollment {
             gallery,
             pipeline,
             fell_back_to_dlib: fell_back_to_dlib && !exists,
+            masked_templates: DEFAULT_MASKED_TEMPLATES,
+            seed: maskface_core::DEFAULT_SEED,
         })
     }
 
     /// Enrolls `name` from `photos` (one face each; a photo already in the
     /// gallery changes nothing) and saves the gallery, atomically.
     pub fn enroll(&mut self, name: &str, photos: &[PathBuf]) -> Result<Enrolled, RecognizeError> {
-        let templates = photos
-            .iter()
-            .map(|photo| self.pipeline.template(photo))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut templates = Vec::new();
+        for photo in photos {
+            templates.extend(
+                self.pipeline
+                    .templates(photo, self.masked_templates, self.seed)?,
+            );
+        }
         let done = self.gallery.enroll(name, templates)?;
         self.gallery.save(&self.path)?;
         Ok(done)

@@ -42,6 +42,22 @@ pub struct Template {
     pub source: String,
     /// Its embedding.
     pub embedding: Vec<f32>,
+    /// For a synthetic template (a mask painted on the enrollment photo),
+    /// the mask it got; `None` for a photo as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthetic: Option<String>,
+}
+
+impl Template {
+    /// A template of a photo as it is (not synthetic).
+    pub fn new(image: impl Into<String>, source: impl Into<String>, embedding: Vec<f32>) -> Self {
+        Template {
+            image: image.into(),
+            source: source.into(),
+            embedding,
+            synthetic: None,
+        }
+    }
 }
 
 /// An enrolled person.
@@ -54,17 +70,56 @@ pub struct Person {
 }
 
 impl Person {
-    /// The unit-length mean of the unit-length templates.
+    /// The unit-length mean of the unit-length templates of the photos as
+    /// they are (of all templates when there are only synthetic ones).
     pub fn centre(&self) -> Vec<f32> {
-        let dim = self.templates.first().map_or(0, |t| t.embedding.len());
-        let mut sum = vec![0f32; dim];
-        for t in &self.templates {
-            for (s, v) in sum.iter_mut().zip(l2_normalized(&t.embedding)) {
-                *s += v;
-            }
+        let real: Vec<&Template> = self
+            .templates
+            .iter()
+            .filter(|t| t.synthetic.is_none())
+            .collect();
+        if real.is_empty() {
+            return mean_direction(self.templates.iter());
         }
-        l2_normalized(&sum)
+        mean_direction(real.into_iter())
     }
+
+    /// The unit-length mean of the synthetic (masked) templates, when the
+    /// person has some: masked probes are compared with it as well as with
+    /// [`Person::centre`], so the masked copies do not pull the person's
+    /// centre away from their unmasked photos.
+    pub fn masked_centre(&self) -> Option<Vec<f32>> {
+        let mut synthetic = self
+            .templates
+            .iter()
+            .filter(|t| t.synthetic.is_some())
+            .peekable();
+        synthetic.peek()?;
+        Some(mean_direction(synthetic))
+    }
+
+    /// The similarity of a unit-length embedding to the person: the higher
+    /// of its cosines to the two centres.
+    pub fn similarity(&self, unit: &[f32]) -> f32 {
+        let real = dot(&self.centre(), unit);
+        match self.masked_centre() {
+            Some(m) => real.max(dot(&m, unit)),
+            None => real,
+        }
+    }
+}
+
+fn mean_direction<'a>(templates: impl Iterator<Item = &'a Template>) -> Vec<f32> {
+    let mut sum: Vec<f32> = Vec::new();
+    for t in templates {
+        if sum.is_empty() {
+            sum = vec![0f32; t.embedding.len()];
+        }
+        for (s, v) in sum.iter_mut().zip(l2_normalized(&t.embedding)) {
+            *s += v;
+        }
+    }
+    l2_normalized(&sum)
 }
 
 /// The answer for one face.
@@ -81,10 +136,12 @@ pub struct Identification {
 /// What [`Gallery::enroll`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enrolled {
-    /// Templates added.
+    /// Photos added.
     pub added: usize,
-    /// Images the person already had.
+    /// Photos the person already had.
     pub already: usize,
+    /// Synthetic (masked) templates added with them.
+    pub synthetic: usize,
 }
 
 /// Enrolled people and the threshold identification uses.
@@ -241,13 +298,19 @@ impl Gallery {
         let mut done = Enrolled {
             added: 0,
             already: 0,
+            synthetic: 0,
         };
         for t in templates {
+            let synthetic = t.synthetic.is_some();
             if person.templates.iter().any(|old| old.image == t.image) {
-                done.already += 1;
+                done.already += usize::from(!synthetic);
             } else {
                 person.templates.push(t);
-                done.added += 1;
+                if synthetic {
+                    done.synthetic += 1;
+                } else {
+                    done.added += 1;
+                }
             }
         }
         if person.templates.is_empty() {
@@ -263,7 +326,7 @@ impl Gallery {
         let nearest = self
             .people
             .iter()
-            .map(|p| (p.name.clone(), dot(&p.centre(), &q)))
+            .map(|p| (p.name.clone(), p.similarity(&q)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         Identification {
             name: nearest
@@ -281,11 +344,7 @@ mod tests {
     use super::*;
 
     fn template(source: &str, e: Vec<f32>) -> Template {
-        Template {
-            image: format!("hash-{source}"),
-            source: source.into(),
-            embedding: e,
-        }
+        Template::new(format!("hash-{source}"), source, e)
     }
 
     #[test]
@@ -304,7 +363,8 @@ mod tests {
             a,
             Enrolled {
                 added: 2,
-                already: 0
+                already: 0,
+                synthetic: 0
             }
         );
         let again = g
@@ -314,7 +374,8 @@ mod tests {
             again,
             Enrolled {
                 added: 0,
-                already: 1
+                already: 1,
+                synthetic: 0
             }
         );
         g.enroll("Bob", vec![template("b1", vec![0.0, 1.0])])
@@ -328,6 +389,38 @@ mod tests {
             .enroll("Cy", vec![template("c", vec![1.0, 2.0, 3.0])])
             .is_err());
         assert!(g.enroll(" ", vec![template("c", vec![1.0, 2.0])]).is_err());
+    }
+
+    /// Synthetic masked templates get a centre of their own: a probe is
+    /// compared with both, and they do not move the person's real centre.
+    #[test]
+    fn masked_templates_add_a_second_centre() {
+        let mut g = Gallery::new("test", 0.9);
+        let masked = Template {
+            synthetic: Some("surgical".into()),
+            ..template("a1-masked", vec![0.0, 1.0])
+        };
+        let done = g
+            .enroll("Ada", vec![template("a1", vec![1.0, 0.0]), masked])
+            .unwrap();
+        assert_eq!(
+            done,
+            Enrolled {
+                added: 1,
+                already: 0,
+                synthetic: 1
+            }
+        );
+        let ada = &g.people[0];
+        assert_eq!(ada.centre(), vec![1.0, 0.0]);
+        assert_eq!(ada.masked_centre(), Some(vec![0.0, 1.0]));
+        // Near the masked centre only: still Ada.
+        assert_eq!(g.identify(&[0.1, 1.0]).name.as_deref(), Some("Ada"));
+        // The file keeps the mark, and a template without it reads as real.
+        let json = serde_json::to_string(&g).unwrap();
+        assert_eq!(json.matches("\"synthetic\"").count(), 1);
+        let back: Gallery = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, g);
     }
 
     #[test]

@@ -39,7 +39,7 @@
 //! assert!(centres.scores(&[1.0, 0.0])[0] > 0.99);
 //!
 //! let mut gallery = Gallery::new("toy", 0.8);
-//! gallery.enroll("Ada", vec![Template { image: "h1".into(), source: "ada.png".into(), embedding: vec![1.0, 0.0] }])?;
+//! gallery.enroll("Ada", vec![Template::new("h1", "ada.png", vec![1.0, 0.0])])?;
 //! assert_eq!(gallery.identify(&[0.95, 0.05]).name.as_deref(), Some("Ada"));
 //! assert_eq!(gallery.identify(&[0.0, 1.0]).name, None);
 //! # Ok(()) }
@@ -83,6 +83,7 @@ pub use installed_network::{
 };
 pub use masked_enrollment::{
     MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson,
+    DEFAULT_MASKED_TEMPLATES,
 };
 pub use masked_verification::{
     pair_images, MaskedChips, MaskedVerification, PairCondition, PairMetric, VerificationRow,

@@ -5,8 +5,11 @@
 use std::path::Path;
 
 use image::RgbImage;
-use maskface_core::{load_rgb, Detection, FaceBox, FaceEmbedder, LandmarkPredictor, Landmarks68};
-use maskface_mask::{face_chip, landmark_box, ChipParams, ShapePredictor};
+use maskface_core::{
+    load_rgb, rng_for, Detection, FaceBox, FaceEmbedder, LandmarkPredictor, Landmarks68,
+    MaskRenderer,
+};
+use maskface_mask::{face_chip, landmark_box, ChipParams, MaskFamily, ShapePredictor};
 use maskface_nets::face_resnet::FaceEmbedderResNet;
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
@@ -219,14 +222,58 @@ impl FacePipeline {
             .ok_or_else(|| RecognizeError::Embedder("the network gave no embedding".into()))
     }
 
+    /// The photo's template and `masked` synthetic ones: its main face with
+    /// a mask of [`MaskFamily::training`] painted on (each drawn with `seed`,
+    /// the chip's hash and its number), each marked
+    /// [`Template::synthetic`].
+    pub fn templates(
+        &self,
+        path: &Path,
+        masked: usize,
+        seed: u64,
+    ) -> Result<Vec<Template>, RecognizeError> {
+        let image = load_rgb(path)?;
+        let Some(face) = self
+            .locate(std::slice::from_ref(&image), None)?
+            .pop()
+            .flatten()
+        else {
+            return Err(RecognizeError::NoFace {
+                path: path.to_path_buf(),
+            });
+        };
+        let points = face.landmarks.points();
+        let chip = face_chip(&image, points, &ChipParams::default())?;
+        let hash = image_hash(&chip);
+        let family = MaskFamily::training();
+        let mut chips = vec![chip];
+        let mut marks = vec![None];
+        for k in 1..=masked {
+            let key = format!("masked-template/{hash}/{k}");
+            let painted = family.render(&image, &face.landmarks, &mut rng_for(seed, &key))?;
+            chips.push(face_chip(&painted.image, points, &ChipParams::default())?);
+            marks.push(Some(painted.description));
+        }
+        let embeddings = self.net.embed(&chips)?;
+        Ok(chips
+            .iter()
+            .zip(embeddings)
+            .zip(marks)
+            .map(|((c, e), synthetic)| Template {
+                synthetic,
+                ..Template::new(image_hash(c), path.display().to_string(), e)
+            })
+            .collect())
+    }
+
     /// The gallery template of the photo at `path`: its chip's hash, the
     /// path, and the chip's embedding.
     pub fn template(&self, path: &Path) -> Result<Template, RecognizeError> {
         let chip = self.chip(path)?;
-        Ok(Template {
-            image: image_hash(&chip),
-            source: path.display().to_string(),
-            embedding: self.embed(&chip)?,
-        })
+        Ok(Template::new(
+            image_hash(&chip),
+            path.display().to_string(),
+            self.embed(&chip)?,
+        ))
     }
 }
