@@ -151,21 +151,27 @@ impl FacePipeline {
 
     /// The aligned chip (dlib's 150x150) of the photo's main face.
     pub fn chip(&self, path: &Path) -> Result<RgbImage, RecognizeError> {
-        let image = load_rgb(path)?;
-        let Some(face) = self
-            .locate(std::slice::from_ref(&image), None)?
-            .pop()
-            .flatten()
-        else {
-            return Err(RecognizeError::NoFace {
-                path: path.to_path_buf(),
-            });
-        };
+        let (image, face) = self.main_face(path)?;
         Ok(face_chip(
             &image,
             face.landmarks.points(),
             &ChipParams::default(),
         )?)
+    }
+
+    /// The photo at `path` and its main face; no face is an error naming it.
+    fn main_face(&self, path: &Path) -> Result<(RgbImage, LocatedFace), RecognizeError> {
+        let image = load_rgb(path)?;
+        match self
+            .locate(std::slice::from_ref(&image), None)?
+            .pop()
+            .flatten()
+        {
+            Some(face) => Ok((image, face)),
+            None => Err(RecognizeError::NoFace {
+                path: path.to_path_buf(),
+            }),
+        }
     }
 
     /// Every face MTCNN finds in `image`, left to right, each with its
@@ -232,16 +238,7 @@ impl FacePipeline {
         masked: usize,
         seed: u64,
     ) -> Result<Vec<Template>, RecognizeError> {
-        let image = load_rgb(path)?;
-        let Some(face) = self
-            .locate(std::slice::from_ref(&image), None)?
-            .pop()
-            .flatten()
-        else {
-            return Err(RecognizeError::NoFace {
-                path: path.to_path_buf(),
-            });
-        };
+        let (image, face) = self.main_face(path)?;
         let points = face.landmarks.points();
         let chip = face_chip(&image, points, &ChipParams::default())?;
         let hash = image_hash(&chip);
@@ -269,11 +266,8 @@ impl FacePipeline {
     /// The gallery template of the photo at `path`: its chip's hash, the
     /// path, and the chip's embedding.
     pub fn template(&self, path: &Path) -> Result<Template, RecognizeError> {
-        let chip = self.chip(path)?;
-        Ok(Template::new(
-            image_hash(&chip),
-            path.display().to_string(),
-            self.embed(&chip)?,
-        ))
+        self.templates(path, 0, 0)?
+            .pop()
+            .ok_or_else(|| RecognizeError::Embedder("the network gave no embedding".into()))
     }
 }

@@ -151,18 +151,15 @@ fn models() -> Option<PathBuf> {
     None
 }
 
-#[test]
-fn extra_identities_are_masked_like_generated_targets() {
-    let Some(models) = models() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
+/// Aaron Peirsol's chips, made by `generate_dataset` with the paper's mask
+/// into `out`: targets whose manifest records how they were made.
+fn generated_aaron(models: &Path, out: &Path) -> Manifest {
     let predictor = maskface_mask::ShapePredictor::from_file(
         models.join(maskface_mask::ShapePredictor::DLIB_68_FILE),
     )
     .unwrap();
     let mtcnn = Mtcnn::from_dir(
-        &models,
+        models,
         MtcnnConfig::default(),
         &Backend::Flex.device().unwrap(),
     )
@@ -171,18 +168,26 @@ fn extra_identities_are_masked_like_generated_targets() {
         variants: vec![Variant::MaskedChip],
         ..GenerateOptions::default()
     };
-    let mask = MaskSpec::Paper(PaperMask::default());
-    let report = generate_dataset(
+    let mut report = generate_dataset(
         &aaron(),
         &mtcnn,
         &predictor,
-        &mask,
-        &dir.path().join("t"),
+        &MaskSpec::Paper(PaperMask::default()),
+        out,
         &options,
         &|_| {},
     )
     .unwrap();
-    let targets = &report.manifests[&Variant::MaskedChip];
+    report.manifests.remove(&Variant::MaskedChip).unwrap()
+}
+
+#[test]
+fn extra_identities_are_masked_like_generated_targets() {
+    let Some(models) = models() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let targets = &generated_aaron(&models, &dir.path().join("t"));
 
     let drawn = PeopleDraw {
         lfw: &lfw(),
@@ -224,31 +229,7 @@ fn extra_identities_with_the_mask_family_and_unmasked_twins() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let predictor = maskface_mask::ShapePredictor::from_file(
-        models.join(maskface_mask::ShapePredictor::DLIB_68_FILE),
-    )
-    .unwrap();
-    let mtcnn = Mtcnn::from_dir(
-        &models,
-        MtcnnConfig::default(),
-        &Backend::Flex.device().unwrap(),
-    )
-    .unwrap();
-    let options = GenerateOptions {
-        variants: vec![Variant::MaskedChip],
-        ..GenerateOptions::default()
-    };
-    let report = generate_dataset(
-        &aaron(),
-        &mtcnn,
-        &predictor,
-        &MaskSpec::Paper(PaperMask::default()),
-        &dir.path().join("t"),
-        &options,
-        &|_| {},
-    )
-    .unwrap();
-    let targets = &report.manifests[&Variant::MaskedChip];
+    let targets = &generated_aaron(&models, &dir.path().join("t"));
     let family = MaskSpec::Family(MaskFamily::training());
     let drawn = PeopleDraw {
         lfw: &lfw(),
