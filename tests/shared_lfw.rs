@@ -402,3 +402,56 @@ fn pipeline_landmarks_agree_with_dlibs_own_pipeline() {
     assert!(m2 < 0.025 && p2 < 0.11, "{m2} {p2}");
     assert!(a3 > a2 && a2 > a1, "{a3} {a2} {a1}");
 }
+
+/// The mask classifier, fitted on 60 LFW people in masks of the training
+/// family, finds masks in the two held-out cloth patterns on 60 other
+/// people and leaves their unmasked faces unmasked.
+#[test]
+fn mask_classifier_finds_held_out_masks_on_other_people() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let Some(models) = common::models() else {
+        return;
+    };
+    use maskface::mask::MaskFamily;
+    use maskface::nets::face_resnet::DLIB_RESNET_FILE;
+    use maskface::recognize::{
+        FacePipeline, MaskClassifierParams, MaskedChips, MaskedEnrollment, LFW_CENTRE_BOX,
+    };
+    let lfw = shared.join("lfw");
+    let index = scan_lfw(&lfw, Verify::Header).unwrap();
+    // Every 40th person, one photo each: 143 people from A to Z.
+    let photos: Vec<std::path::PathBuf> = index
+        .identities
+        .iter()
+        .step_by(40)
+        .map(|p| p.images[0].clone())
+        .take(120)
+        .collect();
+    let (fit, test) = photos.split_at(60);
+    let pipeline = FacePipeline::load(&models, DLIB_RESNET_FILE).unwrap();
+    let classifier = MaskedEnrollment::default()
+        .fit_mask_classifier(
+            &MaskClassifierParams::default(),
+            &pipeline,
+            &lfw,
+            fit,
+            &|_| {},
+        )
+        .unwrap();
+    let held_out = MaskedChips::make_with(
+        &pipeline,
+        &lfw,
+        test,
+        &MaskFamily::held_out(),
+        7,
+        Some(LFW_CENTRE_BOX),
+        &|_| {},
+    )
+    .unwrap();
+    let (unmasked, masked) = classifier.accuracy(&held_out.unmasked, &held_out.masked);
+    eprintln!("unmasked left {unmasked:.3}, held-out masks found {masked:.3}");
+    assert!(unmasked >= 0.95, "{unmasked}");
+    assert!(masked >= 0.95, "{masked}");
+}

@@ -67,12 +67,15 @@ pub struct IdentifyArgs {
     pub images: Vec<PathBuf>,
 
     /// Folder with MTCNN, the landmark model and dlib's ResNet (the
-    /// network itself is the one the gallery names).
+    /// network itself is the one the gallery names), and the mask
+    /// classifier when `maskface run` installed one: a face it finds
+    /// unmasked is held to the gallery's unmasked threshold.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
 
     /// Print one JSON document (every photo, every face with its box,
-    /// answer, closest person and similarity) instead of lines of text.
+    /// whether it is masked, answer, closest person, similarity and the
+    /// threshold used) instead of lines of text.
     #[arg(long)]
     pub json: bool,
 
@@ -183,8 +186,13 @@ fn print_answer(answer: &PhotoAnswer) {
         } else {
             String::new()
         };
+        let mask = match (face.masked, face.mask_probability) {
+            (Some(true), Some(p)) => format!("masked ({p:.2}), "),
+            (Some(false), Some(p)) => format!("unmasked ({p:.2}), "),
+            _ => String::new(),
+        };
         println!(
-            "{}\t{text}\t{which}box {:.0},{:.0},{:.0},{:.0}",
+            "{}\t{text}\t{mask}{which}box {:.0},{:.0},{:.0},{:.0}",
             answer.photo, b.x0, b.y0, b.x1, b.y1
         );
     }
@@ -199,9 +207,14 @@ fn annotate(path: &Path, faces: &[IdentifiedFace], dir: &Path) -> Result<()> {
         .map(|f| {
             let id = &f.identification;
             let score = id.nearest.as_ref().map_or(0.0, |n| n.1);
+            let mask = if f.masked == Some(true) {
+                " (mask)"
+            } else {
+                ""
+            };
             let (label, color) = match &id.name {
-                Some(name) => (format!("{name} {score:.2}"), Rgb([20, 150, 40])),
-                None => (format!("unknown {score:.2}"), Rgb([200, 40, 30])),
+                Some(name) => (format!("{name}{mask} {score:.2}"), Rgb([20, 150, 40])),
+                None => (format!("unknown{mask} {score:.2}"), Rgb([200, 40, 30])),
             };
             LabelledBox {
                 corners: [f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1],

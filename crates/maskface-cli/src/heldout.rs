@@ -7,8 +7,9 @@ use maskface_core::{write_atomic, Manifest, DEFAULT_SEED};
 use maskface_dataset::{draw_strangers, scan_lfw, Verify, DEFAULT_STRANGERS};
 use maskface_mask::PaperColor;
 use maskface_recognize::{
-    embedder_name, install_embedder, Calibration, FacePipeline, MaskedEnrollment,
-    MaskedEnrollmentReport, DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
+    embedder_name, install_embedder, Calibration, FacePipeline, MaskClassifierParams,
+    MaskedEnrollment, MaskedEnrollmentReport, DEFAULT_THRESHOLD, DEFAULT_TUNED_THRESHOLD,
+    MASK_CLASSIFIER_FILE,
 };
 
 use crate::generate::{mask_name, mask_spec, MaskArg};
@@ -81,7 +82,9 @@ pub struct HeldoutArgs {
 
     /// With --weights: install them in --models as the network new
     /// galleries use by default (maskface_embedder.bpk), calibrated at
-    /// the threshold that gives --install-fpir on the first of --masks.
+    /// the threshold that gives --install-fpir on the first of --masks
+    /// (and, with --unmasked-probes, on unmasked faces), and the mask
+    /// classifier (mask_classifier.json) that picks between the two.
     #[arg(long, requires = "weights")]
     pub install: bool,
 
@@ -90,7 +93,8 @@ pub struct HeldoutArgs {
     #[arg(long, default_value_t = 0.01)]
     pub install_fpir: f64,
 
-    /// Output folder: heldout.md, people.json, report-<mask>.json.
+    /// Output folder: heldout.md, people.json, report-<mask>.json,
+    /// mask_classifier.json.
     #[arg(long, default_value = "data/heldout")]
     pub out: PathBuf,
 }
@@ -135,7 +139,29 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
     } else {
         DEFAULT_THRESHOLD
     });
-    let pipeline = FacePipeline::load(&args.models, &embedder)?;
+    let mut pipeline = FacePipeline::load(&args.models, &embedder)?;
+    // The mask classifier is fitted on the draw's other people (one photo
+    // each), so the probes measure it on faces and mask styles it never saw.
+    let others = protocol.others(&index, &unseen, &people);
+    let classifier = if others.is_empty() {
+        eprintln!(
+            "note: every person of the draw is in the protocol: no one left to fit the mask classifier on"
+        );
+        None
+    } else {
+        let pb = crate::progress::bar(others.len(), "mask classifier");
+        let fitted = protocol.fit_mask_classifier(
+            &MaskClassifierParams::default(),
+            &pipeline,
+            &args.lfw,
+            &others,
+            &|n| pb.inc(n as u64),
+        )?;
+        pb.finish_and_clear();
+        fitted.save(&args.out.join(MASK_CLASSIFIER_FILE))?;
+        Some(fitted)
+    };
+    pipeline.mask_classifier = classifier.clone();
     let network = match &args.weights {
         Some(w) => w.display().to_string(),
         None => "dlib's network".into(),
@@ -181,12 +207,19 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
     })?;
     if let (true, Some(weights), Some(first)) = (args.install, &args.weights, reports.first()) {
         let point = first.at_fpir(args.install_fpir);
+        // Measured with --unmasked-probes: the last report.
+        let unmasked = args
+            .unmasked_probes
+            .then(|| reports.last().map(|r| r.at_fpir(args.install_fpir)))
+            .flatten();
         let calibration = Calibration {
             // The gallery accepts a similarity equal to its threshold; the
             // operating point accepts only those above it.
             threshold: (point.threshold as f32).next_up(),
             fpir: args.install_fpir,
             dir: point.dir,
+            unmasked_threshold: unmasked.map(|p| (p.threshold as f32).next_up()),
+            unmasked_dir: unmasked.map(|p| p.dir),
             protocol: format!(
                 "maskface heldout: {} people outside training enrolled from {} unmasked photos, {} stranger probes, `{}` masks, seed {}",
                 people.enrolled.len(),
@@ -198,6 +231,9 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
             weights_sha256: String::new(),
         };
         let installed = install_embedder(weights, &args.models, &calibration)?;
+        if let Some(c) = &classifier {
+            c.save(&args.models.join(MASK_CLASSIFIER_FILE))?;
+        }
         println!(
             "installed {} as {} (threshold {:.3}: {:.1}% of the masked probes named right at {:.1}% FPIR)",
             weights.display(),
@@ -206,6 +242,18 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
             100.0 * point.dir,
             100.0 * args.install_fpir
         );
+        if let (Some(t), Some(d)) = (calibration.unmasked_threshold, calibration.unmasked_dir) {
+            println!(
+                "  unmasked faces: threshold {t:.3} ({:.1}% of the unmasked probes named right)",
+                100.0 * d
+            );
+        }
+        if classifier.is_some() {
+            println!(
+                "  the mask classifier -> {}",
+                args.models.join(MASK_CLASSIFIER_FILE).display()
+            );
+        }
     }
     println!(
         "{} people enrolled from {} unmasked photos each, {} strangers; people outside training (the {} strangers drawn with seed {}) -> {}",

@@ -178,13 +178,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
         "openset-resnet",
     )?)?;
     println!(
-        "[10/10] heldout: enroll unmasked, identify masked, on people outside training in unseen masks; install the fine-tuned network as the default for new galleries"
+        "[10/10] heldout: enroll unmasked, identify masked, on people outside training in unseen masks; install the fine-tuned network as the default for new galleries, with its thresholds for masked and unmasked faces and the mask classifier"
     );
     crate::heldout::run(&HeldoutArgs {
         lfw: args.lfw.clone(),
         targets: curated_dir.join("manifest.csv"),
         seed: args.seed,
         masks: vec![MaskArg::HeldOut],
+        unmasked_probes: true,
         weights: Some(trained.embedder),
         install: true,
         models: args.models.clone(),

@@ -788,7 +788,7 @@ fn enroll_and_identify() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
     assert!(lines[0].contains("\tAaron (similarity"), "{out}");
-    assert!(lines[0].ends_with("\tbox 90,63,178,189"), "{out}");
+    assert!(lines[0].ends_with("box 90,63,178,189"), "{out}");
     assert!(lines[1].contains("\tunknown (closest"), "{out}");
     assert!(lines[1].ends_with("face 1 of 2, box 54,32,111,93"), "{out}");
     assert!(
@@ -1166,7 +1166,15 @@ fn heldout_enrolls_unmasked_and_identifies_masked() {
         assert_eq!(report["named_right"], 0.0, "{mask}");
         assert_eq!(report["strangers_accepted"], 0.0, "{mask}");
         assert_eq!(report["auroc"], 1.0, "{mask}");
+        // Fitted on the draw's one person outside the protocol.
+        let found = report["found_masked"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&found), "{mask}: {found}");
     }
+    let classifier = std::fs::read_to_string(dir.path().join("o/mask_classifier.json")).unwrap();
+    assert!(
+        classifier.contains("1 LFW faces outside training"),
+        "{classifier}"
+    );
     let held: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("o/report-held-out.json")).unwrap(),
     )
@@ -1333,6 +1341,7 @@ fn heldout_installs_the_network_new_galleries_use() {
         "1",
         "--masks",
         "held-out",
+        "--unmasked-probes",
         "--weights",
         &format!("{d}/t/embedder.bpk"),
         "--install",
@@ -1372,6 +1381,31 @@ fn heldout_installs_the_network_new_galleries_use() {
             .unwrap()
     );
     assert_eq!(g["threshold"].as_f64().unwrap() as f32, threshold as f32);
+    // The threshold for unmasked faces, measured on the unmasked probes,
+    // and the mask classifier that chooses between them.
+    let unmasked = calibration["unmasked_threshold"].as_f64().unwrap();
+    assert_eq!(
+        g["unmasked_threshold"].as_f64().unwrap() as f32,
+        unmasked as f32
+    );
+    assert!(models.join("mask_classifier.json").is_file());
+    let answer = ok(&[
+        "identify",
+        "--gallery",
+        &g2,
+        "--models",
+        m,
+        "--json",
+        &photo("Aaron_Peirsol", 2),
+    ]);
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let face = &answer[0]["faces"][0];
+    let masked = face["masked"].as_bool().unwrap();
+    let p = face["mask_probability"].as_f64().unwrap();
+    assert_eq!(masked, p >= 0.5, "{face}");
+    let used = face["identification"]["threshold"].as_f64().unwrap() as f32;
+    let want = if masked { threshold } else { unmasked } as f32;
+    assert_eq!(used, want, "{face}");
     let g3 = format!("{d}/g3.json");
     ok(&[
         "enroll",

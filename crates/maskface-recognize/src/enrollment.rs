@@ -46,8 +46,8 @@ pub struct Enrollment {
 impl Enrollment {
     /// Opens the gallery at `path`, or makes it when missing with the
     /// `network` chosen, at `threshold` or the network's default: the
-    /// threshold calibrated for the weights ([`Calibration`], kept beside
-    /// them), else [`DEFAULT_TUNED_THRESHOLD`] for fine-tuned weights and
+    /// thresholds calibrated for the weights ([`Calibration`], kept beside
+    /// them: masked faces, and unmasked ones when measured), else [`DEFAULT_TUNED_THRESHOLD`] for fine-tuned weights and
     /// [`DEFAULT_THRESHOLD`] for dlib's network. Fine-tuned weights are
     /// recorded by absolute path and SHA-256.
     ///
@@ -88,15 +88,21 @@ impl Enrollment {
         } else {
             let embedder = asked.clone().unwrap_or_else(|| DLIB_RESNET_FILE.into());
             let calibrated = match &weights {
-                Some(w) => Calibration::read_for(w)?.map(|c| c.threshold),
+                Some(w) => Calibration::read_for(w)?,
                 None => None,
             };
-            let threshold = threshold.or(calibrated).unwrap_or(if asked.is_some() {
-                DEFAULT_TUNED_THRESHOLD
-            } else {
-                DEFAULT_THRESHOLD
-            });
-            let mut g = Gallery::new(embedder, threshold);
+            let chosen = threshold
+                .or(calibrated.as_ref().map(|c| c.threshold))
+                .unwrap_or(if asked.is_some() {
+                    DEFAULT_TUNED_THRESHOLD
+                } else {
+                    DEFAULT_THRESHOLD
+                });
+            let mut g = Gallery::new(embedder, chosen);
+            // A threshold asked for holds for every face.
+            if threshold.is_none() {
+                g.unmasked_threshold = calibrated.and_then(|c| c.unmasked_threshold);
+            }
             if let Some(w) = &weights {
                 g.embedder_sha256 = Some(file_sha256(w)?);
             }

@@ -160,8 +160,14 @@ pub struct Gallery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedder_sha256: Option<String>,
     /// Cosine similarity to a person's centre at or above which a face is
-    /// that person.
+    /// that person (for every face, or for masked ones when
+    /// `unmasked_threshold` is set).
     pub threshold: f32,
+    /// The threshold for faces a [`crate::MaskClassifier`] finds unmasked,
+    /// when the network was calibrated for them too; faces of unknown mask
+    /// state get `threshold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmasked_threshold: Option<f32>,
     /// The people, by name.
     pub people: Vec<Person>,
 }
@@ -198,6 +204,7 @@ impl Gallery {
             embedder: embedder.into(),
             embedder_sha256: None,
             threshold,
+            unmasked_threshold: None,
             people: Vec::new(),
         }
     }
@@ -223,6 +230,9 @@ impl Gallery {
                 "gallery version {} (this program reads {GALLERY_VERSION})",
                 g.version
             )));
+        }
+        if !g.threshold.is_finite() || g.unmasked_threshold.is_some_and(|t| !t.is_finite()) {
+            return Err(bad("a threshold that is not a number".into()));
         }
         let dim = g.dim();
         for p in &g.people {
@@ -322,6 +332,22 @@ impl Gallery {
     /// The person whose centre is most similar to `embedding`, if the
     /// similarity reaches the threshold.
     pub fn identify(&self, embedding: &[f32]) -> Identification {
+        self.identify_face(embedding, None)
+    }
+
+    /// The threshold for a face that wears a mask (`Some(true)`), does not
+    /// (`Some(false)`) or of unknown state (`None`).
+    pub fn threshold_for(&self, masked: Option<bool>) -> f32 {
+        match (masked, self.unmasked_threshold) {
+            (Some(false), Some(t)) => t,
+            _ => self.threshold,
+        }
+    }
+
+    /// [`Gallery::identify`] at the threshold for the face's mask state
+    /// ([`Gallery::threshold_for`]).
+    pub fn identify_face(&self, embedding: &[f32], masked: Option<bool>) -> Identification {
+        let threshold = self.threshold_for(masked);
         let q = l2_normalized(embedding);
         let nearest = self
             .people
@@ -331,10 +357,10 @@ impl Gallery {
         Identification {
             name: nearest
                 .as_ref()
-                .filter(|(_, s)| *s >= self.threshold)
+                .filter(|(_, s)| *s >= threshold)
                 .map(|(n, _)| n.clone()),
             nearest,
-            threshold: self.threshold,
+            threshold,
         }
     }
 }
@@ -389,6 +415,41 @@ mod tests {
             .enroll("Cy", vec![template("c", vec![1.0, 2.0, 3.0])])
             .is_err());
         assert!(g.enroll(" ", vec![template("c", vec![1.0, 2.0])]).is_err());
+    }
+
+    /// A face known to be unmasked is held to the unmasked threshold, a
+    /// masked one or one of unknown state to the gallery's threshold; a
+    /// gallery without an unmasked threshold uses its one threshold, and
+    /// one saved before the field existed reads as such.
+    #[test]
+    fn the_threshold_follows_the_mask_state() {
+        let mut g = Gallery::new("test", 0.9);
+        g.enroll("Ada", vec![template("a1", vec![1.0, 0.0])])
+            .unwrap();
+        // Cosine 0.8 to Ada's centre.
+        let probe = [0.8, 0.6];
+        for masked in [None, Some(true), Some(false)] {
+            assert_eq!(g.threshold_for(masked), 0.9);
+            assert_eq!(g.identify_face(&probe, masked).name, None);
+        }
+        g.unmasked_threshold = Some(0.7);
+        assert_eq!(g.threshold_for(Some(false)), 0.7);
+        let id = g.identify_face(&probe, Some(false));
+        assert_eq!(id.name.as_deref(), Some("Ada"));
+        assert_eq!(id.threshold, 0.7);
+        assert_eq!(g.identify_face(&probe, Some(true)).name, None);
+        assert_eq!(g.identify_face(&probe, None).name, None);
+        assert_eq!(g.identify(&probe).threshold, 0.9);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.json");
+        g.save(&path).unwrap();
+        assert_eq!(Gallery::load(&path).unwrap(), g);
+        g.unmasked_threshold = None;
+        g.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("unmasked_threshold"));
+        assert_eq!(Gallery::load(&path).unwrap(), g);
     }
 
     /// Synthetic masked templates get a centre of their own: a probe is

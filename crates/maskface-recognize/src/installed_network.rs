@@ -22,6 +22,14 @@ pub struct Calibration {
     pub fpir: f64,
     /// The share of enrolled people's masked probes named right at it.
     pub dir: f64,
+    /// The threshold for faces the [`crate::MaskClassifier`] finds
+    /// unmasked, measured the same way on the same people's unmasked
+    /// photos (at the same `fpir`), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmasked_threshold: Option<f32>,
+    /// The share of unmasked probes named right at `unmasked_threshold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmasked_dir: Option<f64>,
     /// What it was measured on, in words.
     pub protocol: String,
     /// SHA-256 of the weights it was measured for: a calibration of other
@@ -109,6 +117,8 @@ mod tests {
             threshold: 0.6,
             fpir: 0.01,
             dir: 0.9,
+            unmasked_threshold: Some(0.5),
+            unmasked_dir: Some(0.95),
             protocol: "test".into(),
             weights_sha256: String::new(),
         };
@@ -116,6 +126,12 @@ mod tests {
         assert_eq!(installed_embedder(&models), Some(installed.clone()));
         let read = Calibration::read_for(&installed).unwrap().unwrap();
         assert_eq!(read.threshold, 0.6);
+        assert_eq!(read.unmasked_threshold, Some(0.5));
+        // A calibration written before the unmasked threshold existed
+        // still reads.
+        let old = r#"{"threshold": 0.6, "fpir": 0.01, "dir": 0.9, "protocol": "t", "weights_sha256": "x"}"#;
+        let old: Calibration = serde_json::from_str(old).unwrap();
+        assert_eq!(old.unmasked_threshold, None);
         assert_eq!(read.weights_sha256, file_sha256(&weights).unwrap());
         // Other weights in place: the calibration is not theirs.
         std::fs::write(&installed, b"other weights").unwrap();

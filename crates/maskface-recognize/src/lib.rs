@@ -26,6 +26,9 @@
 //! - [`PeopleDraw`]: people drawn from LFW outside the targets (open-set
 //!   strangers, extra training identities), masked the way the targets
 //!   were;
+//! - [`MaskClassifier`]: whether an aligned face wears a mask, from the
+//!   pixels of its lower face, so a gallery can use the threshold measured
+//!   for masked or for unmasked faces;
 //! - [`Gallery`]: people enrolled from a few images each, without
 //!   retraining; one versioned file, written atomically; identification
 //!   answers a name or "unknown" against a threshold.
@@ -55,6 +58,7 @@ mod evaluation;
 mod gallery;
 mod heads;
 mod installed_network;
+mod mask_classifier;
 mod masked_enrollment;
 mod masked_verification;
 mod people_draw;
@@ -80,6 +84,10 @@ pub use gallery::{
 pub use heads::{Centroids, Head, SoftmaxHead, SoftmaxParams};
 pub use installed_network::{
     install_embedder, installed_embedder, Calibration, INSTALLED_EMBEDDER_FILE,
+};
+pub use mask_classifier::{
+    mask_features, MaskClassifier, MaskClassifierParams, MASK_CLASSIFIER_FILE,
+    MASK_CLASSIFIER_FORMAT, MASK_FEATURES,
 };
 pub use masked_enrollment::{
     MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson,

@@ -13,8 +13,8 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use crate::{
-    embed_all, image_hash, FacePipeline, Gallery, MaskedChips, RecognizeError, Template,
-    LFW_CENTRE_BOX,
+    embed_all, image_hash, FacePipeline, Gallery, MaskClassifier, MaskClassifierParams,
+    MaskedChips, RecognizeError, Template, LFW_CENTRE_BOX,
 };
 
 /// Synthetic masked templates `enroll` adds per photo by default: on
@@ -113,6 +113,10 @@ pub struct MaskedEnrollmentReport {
     pub at_fpir_1: OperatingPoint,
     /// DIR at FPIR 5%.
     pub at_fpir_5: OperatingPoint,
+    /// The share of probes the pipeline's [`MaskClassifier`] finds masked
+    /// (with no classifier, `None`): its accuracy on masked probes, one
+    /// minus it on unmasked ones.
+    pub found_masked: Option<f64>,
     /// Every probe: its similarity to the closest enrolled person, that
     /// person and the truth (`None`: a stranger).
     pub probes: Vec<Probe>,
@@ -177,6 +181,60 @@ impl MaskedEnrollment {
             enrolled,
             strangers,
         })
+    }
+
+    /// People of `people` the protocol does not use (too few photos), one
+    /// photo each: faces outside the protocol to fit a [`MaskClassifier`]
+    /// on, so its accuracy on the probes is measured on people it never saw.
+    pub fn others(
+        &self,
+        index: &LfwIndex,
+        people: &BTreeSet<String>,
+        protocol: &ProtocolPeople,
+    ) -> Vec<PathBuf> {
+        let used: BTreeSet<&str> = protocol
+            .enrolled
+            .iter()
+            .chain(&protocol.strangers)
+            .map(|p| p.name.as_str())
+            .collect();
+        index
+            .identities
+            .iter()
+            .filter(|p| people.contains(&p.name) && !used.contains(p.name.as_str()))
+            .filter_map(|p| p.images.first().cloned())
+            .collect()
+    }
+
+    /// A [`MaskClassifier`] fitted with `params` on `photos` (under `lfw`)
+    /// as they are and with a mask of [`MaskFamily::training`] painted on
+    /// (seeded by the settings' seed), so held-out mask styles stay unseen.
+    pub fn fit_mask_classifier(
+        &self,
+        params: &MaskClassifierParams,
+        pipeline: &FacePipeline,
+        lfw: &Path,
+        photos: &[PathBuf],
+        progress: &dyn Fn(usize),
+    ) -> Result<MaskClassifier, RecognizeError> {
+        let chips = MaskedChips::make_with(
+            pipeline,
+            lfw,
+            photos,
+            &MaskFamily::training(),
+            self.seed,
+            Some(LFW_CENTRE_BOX),
+            progress,
+        )?;
+        params.fit(
+            &chips.unmasked,
+            &chips.masked,
+            &format!(
+                "{} LFW faces outside training and outside the held-out protocol, unmasked and with masks of the training family (seed {})",
+                photos.len(),
+                self.seed
+            ),
+        )
     }
 
     /// Enrolls `people.enrolled` from their unmasked photos in a gallery of
@@ -251,6 +309,10 @@ impl MaskedEnrollment {
             .flat_map(|(_, p)| &p.probes)
             .map(|p| probe_chips[position(p)].clone())
             .collect();
+        let found_masked = pipeline.mask_classifier.as_ref().map(|c| {
+            masked.iter().filter(|chip| c.is_masked(chip)).count() as f64
+                / masked.len().max(1) as f64
+        });
         let bare_e = embed_all(&pipeline.net, &bare, EMBED_BATCH, &|_| {})?;
         let masked_e = embed_all(&pipeline.net, &masked, EMBED_BATCH, &|_| {})?;
 
@@ -348,6 +410,7 @@ impl MaskedEnrollment {
             auroc: auroc(&score_of(&targets), &score_of(&strangers)),
             at_fpir_1: dir_at_fpir(&plain, 0.01),
             at_fpir_5: dir_at_fpir(&plain, 0.05),
+            found_masked,
             probes: plain,
         })
     }
@@ -361,10 +424,14 @@ impl MaskedEnrollmentReport {
     }
 
     /// One Markdown table row: network, mask, rank-1, named right and
-    /// strangers accepted at the threshold, AUROC, DIR at FPIR 1% and 5%.
+    /// strangers accepted at the threshold, AUROC, DIR at FPIR 1% and 5%,
+    /// and the share of probes found masked.
     pub fn table_row(&self, network: &str, mask: &str) -> String {
+        let found = self
+            .found_masked
+            .map_or_else(|| "-".to_string(), |f| format!("{:.1}%", 100.0 * f));
         format!(
-            "| {network} | {mask} | {} / {} | {:.1}% | {:.1}% ({:.2}) | {:.1}% | {:.3} | {:.1}% ({:.3}) | {:.1}% |",
+            "| {network} | {mask} | {} / {} | {:.1}% | {:.1}% ({:.2}) | {:.1}% | {:.3} | {:.1}% ({:.3}) | {:.1}% | {found} |",
             self.target_probes,
             self.stranger_probes,
             100.0 * self.rank1,
@@ -379,7 +446,7 @@ impl MaskedEnrollmentReport {
     }
 
     /// The table's header, for [`MaskedEnrollmentReport::table_row`].
-    pub const TABLE_HEADER: &'static str = "| network | probe masks | targets / strangers | rank-1 | named right (threshold) | strangers accepted | AUROC | DIR@FPIR 1% (threshold) | DIR@FPIR 5% |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+    pub const TABLE_HEADER: &'static str = "| network | probe masks | targets / strangers | rank-1 | named right (threshold) | strangers accepted | AUROC | DIR@FPIR 1% (threshold) | DIR@FPIR 5% | found masked |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
     /// Writes the report as JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<(), RecognizeError> {

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
-    file_sha256, image_hash, load_embedder, Gallery, Identification, RecognizeError, Template,
+    file_sha256, image_hash, load_embedder, Gallery, Identification, MaskClassifier,
+    RecognizeError, Template,
 };
 
 /// MTCNN from `models` with `config`, on the CPU.
@@ -53,7 +54,13 @@ pub struct LocatedFace {
 pub struct IdentifiedFace {
     /// Where the face is (MTCNN's box and score).
     pub bbox: FaceBox,
-    /// The gallery's answer.
+    /// The probability that the face wears a mask, when a
+    /// [`MaskClassifier`] is installed.
+    pub mask_probability: Option<f32>,
+    /// Whether it wears one (probability 0.5 or more); `None`: no
+    /// classifier, so the gallery's masked threshold was used.
+    pub masked: Option<bool>,
+    /// The gallery's answer, at the threshold for the face's mask state.
     pub identification: Identification,
 }
 
@@ -66,12 +73,16 @@ pub struct FacePipeline {
     pub predictor: ShapePredictor,
     /// The embedding network.
     pub net: FaceEmbedderResNet,
+    /// Whether a face wears a mask, when one is installed in the models
+    /// folder ([`crate::MASK_CLASSIFIER_FILE`]).
+    pub mask_classifier: Option<MaskClassifier>,
 }
 
 impl FacePipeline {
     /// The detector and landmarks from `models`, and the network `embedder`
     /// names (see [`crate::load_embedder`]: dlib's file name, as a gallery
-    /// records it, or fine-tuned weights).
+    /// records it, or fine-tuned weights), and the mask classifier when
+    /// `models` has one (an unreadable one is an error naming it).
     pub fn load(models: &Path, embedder: &str) -> Result<Self, RecognizeError> {
         let mtcnn = load_mtcnn(models, MtcnnConfig::default())?;
         let predictor = load_predictor(models)?;
@@ -79,6 +90,7 @@ impl FacePipeline {
             mtcnn,
             predictor,
             net: load_embedder(models, embedder)?,
+            mask_classifier: MaskClassifier::installed(models)?,
         })
     }
 
@@ -195,7 +207,9 @@ impl FacePipeline {
     }
 
     /// Every face of the photo at `path` answered by `gallery`, left to
-    /// right; a photo without a face is an error naming it.
+    /// right, each at the threshold for its mask state (see
+    /// [`Gallery::threshold_for`]); a photo without a face is an error
+    /// naming it.
     pub fn identify_faces(
         &self,
         gallery: &Gallery,
@@ -213,9 +227,15 @@ impl FacePipeline {
         Ok(faces
             .iter()
             .zip(embeddings)
-            .map(|((bbox, _), e)| IdentifiedFace {
-                bbox: *bbox,
-                identification: gallery.identify(&e),
+            .map(|((bbox, chip), e)| {
+                let p = self.mask_classifier.as_ref().map(|c| c.probability(chip));
+                let masked = p.map(|p| p >= 0.5);
+                IdentifiedFace {
+                    bbox: *bbox,
+                    mask_probability: p,
+                    masked,
+                    identification: gallery.identify_face(&e, masked),
+                }
             })
             .collect())
     }
