@@ -72,6 +72,11 @@ pub struct HeldoutArgs {
     #[arg(long, default_value_t = MaskedEnrollment::default().masked_templates)]
     pub masked_templates: usize,
 
+    /// Embed faces without their mirror images (galleries that `enroll`
+    /// makes embed both).
+    #[arg(long)]
+    pub no_mirror: bool,
+
     /// Masked probes per person, at most.
     #[arg(long, default_value_t = MaskedEnrollment::default().max_probes)]
     pub max_probes: usize,
@@ -140,6 +145,7 @@ pub fn run(args: &HeldoutArgs) -> Result<Vec<MaskedEnrollmentReport>> {
         DEFAULT_THRESHOLD
     });
     let mut pipeline = FacePipeline::load(&args.models, &embedder)?;
+    pipeline.mirror = !args.no_mirror;
     // The mask classifier is fitted on the draw's other people (one photo
     // each), so the probes measure it on faces and mask styles it never saw.
     let others = protocol.others(&index, &unseen, &people);

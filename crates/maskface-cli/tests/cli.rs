@@ -759,6 +759,11 @@ fn enroll_and_identify() {
         &photo("Abel_Pacheco", 2),
     ]);
     let before = std::fs::read(g).unwrap();
+    let made: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    assert_eq!(
+        made["mirror"], true,
+        "new galleries embed mirror images too"
+    );
     let again = ok(&[
         "enroll",
         "--gallery",
@@ -1166,6 +1171,9 @@ fn heldout_enrolls_unmasked_and_identifies_masked() {
         assert_eq!(report["named_right"], 0.0, "{mask}");
         assert_eq!(report["strangers_accepted"], 0.0, "{mask}");
         assert_eq!(report["auroc"], 1.0, "{mask}");
+        // One stranger: every resample draws that one, so no spread.
+        assert_eq!(report["at_fpir_1_spread"]["draws"], 1000, "{mask}");
+        assert_eq!(report["at_fpir_1_spread"]["std"], 0.0, "{mask}");
         // Fitted on the draw's one person outside the protocol.
         let found = report["found_masked"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&found), "{mask}: {found}");

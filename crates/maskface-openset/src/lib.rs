@@ -54,8 +54,8 @@ pub use experiment::{OpenSetExperiment, OpenSetOutcome, StrangerSource};
 #[cfg(feature = "plot")]
 pub use image;
 pub use metrics::{
-    auroc, dir_at, dir_at_fpir, dir_curve, oscr, percentile, rank1, threshold_at_fpir,
-    OperatingPoint, Probe,
+    auroc, dir_at, dir_at_fpir, dir_at_fpir_bootstrap, dir_curve, oscr, percentile, rank1,
+    threshold_at_fpir, DirSpread, OperatingPoint, Probe,
 };
 pub use probes_csv::write_probes_csv;
 pub use report::{

@@ -135,6 +135,73 @@ pub fn dir_at_fpir(probes: &[Probe], fpir: f64) -> OperatingPoint {
     dir_at(probes, threshold_at_fpir(&nontargets, fpir))
 }
 
+/// How much DIR at one FPIR moves when other strangers are drawn: the mean
+/// and standard deviation over bootstrap resamples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DirSpread {
+    /// The FPIR the threshold is set at.
+    pub fpir: f64,
+    /// Resamples drawn.
+    pub draws: usize,
+    /// The mean DIR over them.
+    pub mean: f64,
+    /// Its standard deviation.
+    pub std: f64,
+}
+
+/// DIR at `fpir` over `draws` resamples of the strangers: the stranger
+/// probes belong to groups (`stranger_groups`, one per stranger probe in
+/// the order they appear in `probes`: the person each photo shows), and
+/// each resample draws as many groups as there are, with replacement
+/// (seeded by `seed`), so one stranger's photos stay together; the targets
+/// stay as they are. With no stranger or no draw it is the plain
+/// [`dir_at_fpir`] with a spread of 0; group ids need not be contiguous.
+pub fn dir_at_fpir_bootstrap(
+    probes: &[Probe],
+    stranger_groups: &[usize],
+    fpir: f64,
+    draws: usize,
+    seed: u64,
+) -> DirSpread {
+    use rand::Rng;
+    use std::collections::BTreeMap;
+    let plain = DirSpread {
+        fpir,
+        draws: 0,
+        mean: dir_at_fpir(probes, fpir).dir,
+        std: 0.0,
+    };
+    let mut groups: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for (p, g) in probes
+        .iter()
+        .filter(|p| p.truth.is_none())
+        .zip(stranger_groups)
+    {
+        groups.entry(*g).or_default().push(p.score);
+    }
+    if groups.is_empty() || draws == 0 {
+        return plain;
+    }
+    let groups: Vec<Vec<f64>> = groups.into_values().collect();
+    let mut rng = maskface_core::rng_for(seed, "dir-at-fpir-bootstrap");
+    let dirs: Vec<f64> = (0..draws)
+        .map(|_| {
+            let strangers: Vec<f64> = (0..groups.len())
+                .flat_map(|_| groups[rng.random_range(0..groups.len())].iter().copied())
+                .collect();
+            dir_at(probes, threshold_at_fpir(&strangers, fpir)).dir
+        })
+        .collect();
+    let mean = dirs.iter().sum::<f64>() / draws as f64;
+    let var = dirs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / draws as f64;
+    DirSpread {
+        fpir,
+        draws,
+        mean,
+        std: var.sqrt(),
+    }
+}
+
 /// The open-set ROC curve: an operating point at every distinct score, from
 /// accepting nothing (`threshold = +inf`) to accepting everything; a point's
 /// threshold is the lowest score it accepts (scores `>=` it). NaN scores are
@@ -201,6 +268,48 @@ mod tests {
             0.1, -0.9, -0.0, 0.7, -1.3, -0.5, -1.9, -1.3, -1.8, -0.2, -1.3, 0.3, 0.2, -0.2, -2.5,
         ];
         assert!((auroc(&t, &n) - 0.9361111111111111).abs() < 1e-12);
+    }
+
+    /// Four targets named right at .9, .7, .5, .3; strangers in groups.
+    fn grouped(strangers: &[f64]) -> Vec<Probe> {
+        let mut p: Vec<Probe> = [0.9, 0.7, 0.5, 0.3]
+            .iter()
+            .map(|&score| Probe {
+                score,
+                predicted: 0,
+                truth: Some(0),
+            })
+            .collect();
+        p.extend(strangers.iter().map(|&score| Probe {
+            score,
+            predicted: 0,
+            truth: None,
+        }));
+        p
+    }
+
+    #[test]
+    fn bootstrap_spread_comes_from_the_strangers_drawn() {
+        // Two strangers of two photos each, both at .1: every resample gives
+        // the same threshold, so no spread.
+        let calm = grouped(&[0.1, 0.1, 0.1, 0.1]);
+        let s = dir_at_fpir_bootstrap(&calm, &[7, 7, 9, 9], 0.0, 200, 1);
+        assert_eq!((s.mean, s.std, s.draws), (1.0, 0.0, 200));
+        // One stranger at .8 (two photos), one at .1: at FPIR 0 a resample
+        // holding the first names one target (DIR .25), one without it all
+        // four; three of four resamples hold it.
+        let wild = grouped(&[0.8, 0.8, 0.1, 0.1]);
+        let s = dir_at_fpir_bootstrap(&wild, &[0, 0, 1, 1], 0.0, 4000, 1);
+        assert!((s.mean - (0.75 * 0.25 + 0.25 * 1.0)).abs() < 0.03, "{s:?}");
+        let expected_std = 0.75f64.sqrt() * 0.25f64.sqrt() * 0.75;
+        assert!((s.std - expected_std).abs() < 0.03, "{s:?}");
+        // Seeded: the same seed, the same figures.
+        assert_eq!(s, dir_at_fpir_bootstrap(&wild, &[0, 0, 1, 1], 0.0, 4000, 1));
+        // No draw, or no stranger: the plain figure.
+        let none = dir_at_fpir_bootstrap(&wild, &[0, 0, 1, 1], 0.0, 0, 1);
+        assert_eq!((none.mean, none.std), (dir_at_fpir(&wild, 0.0).dir, 0.0));
+        let alone = grouped(&[]);
+        assert_eq!(dir_at_fpir_bootstrap(&alone, &[], 0.01, 10, 1).std, 0.0);
     }
 
     #[test]

@@ -55,8 +55,9 @@ impl Enrollment {
     /// network and threshold: another network asked for by name
     /// ([`NetworkChoice::Dlib`] or [`NetworkChoice::Weights`]) or a
     /// `threshold` that differs is an error, and its network's digest is
-    /// checked. The detector, landmarks and dlib's network come from
-    /// `models`.
+    /// checked. A new gallery embeds every face together with its mirror
+    /// image ([`Gallery::mirror`]); an existing one as it was made. The
+    /// detector, landmarks and dlib's network come from `models`.
     pub fn open(
         path: &Path,
         models: &Path,
@@ -99,6 +100,7 @@ impl Enrollment {
                     DEFAULT_THRESHOLD
                 });
             let mut g = Gallery::new(embedder, chosen);
+            g.mirror = true;
             // A threshold asked for holds for every face.
             if threshold.is_none() {
                 g.unmasked_threshold = calibrated.and_then(|c| c.unmasked_threshold);
@@ -134,7 +136,10 @@ impl Enrollment {
         let pipeline = if exists {
             FacePipeline::for_gallery(&gallery, path, models)?
         } else {
-            FacePipeline::load(models, &gallery.embedder)?
+            FacePipeline {
+                mirror: gallery.mirror,
+                ..FacePipeline::load(models, &gallery.embedder)?
+            }
         };
         Ok(Enrollment {
             path: path.to_path_buf(),

@@ -168,6 +168,12 @@ pub struct Gallery {
     /// state get `threshold`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmasked_threshold: Option<f32>,
+    /// Whether the templates, and so the faces compared with them, are
+    /// embedded together with their mirror images
+    /// ([`crate::FacePipeline::mirror`]). Galleries made before it existed
+    /// read as `false` and stay as they were made.
+    #[serde(default)]
+    pub mirror: bool,
     /// The people, by name.
     pub people: Vec<Person>,
 }
@@ -205,6 +211,7 @@ impl Gallery {
             embedder_sha256: None,
             threshold,
             unmasked_threshold: None,
+            mirror: false,
             people: Vec::new(),
         }
     }

@@ -90,7 +90,7 @@ pub use mask_classifier::{
     MASK_CLASSIFIER_FORMAT, MASK_FEATURES,
 };
 pub use masked_enrollment::{
-    MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson,
+    MaskedEnrollment, MaskedEnrollmentReport, ProtocolPeople, ProtocolPerson, BOOTSTRAP_DRAWS,
     DEFAULT_MASKED_TEMPLATES,
 };
 pub use masked_verification::{

@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use maskface_core::{rng_for, write_atomic, MaskRenderer};
 use maskface_dataset::LfwIndex;
 use maskface_mask::{MaskError, MaskFamily, PaperMask};
-use maskface_openset::{auroc, dir_at_fpir, OperatingPoint, Probe};
+use maskface_openset::{
+    auroc, dir_at_fpir, dir_at_fpir_bootstrap, DirSpread, OperatingPoint, Probe,
+};
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use crate::{
-    embed_all, image_hash, FacePipeline, Gallery, MaskClassifier, MaskClassifierParams,
-    MaskedChips, RecognizeError, Template, LFW_CENTRE_BOX,
+    image_hash, FacePipeline, Gallery, MaskClassifier, MaskClassifierParams, MaskedChips,
+    RecognizeError, Template, LFW_CENTRE_BOX,
 };
 
 /// Synthetic masked templates `enroll` adds per photo by default: on
@@ -22,6 +24,9 @@ use crate::{
 /// fine-tuned network's DIR at FPIR 1% from 44% to 63% and leave unmasked
 /// probes as they were (docs/results.md).
 pub const DEFAULT_MASKED_TEMPLATES: usize = 3;
+
+/// Resamples of the strangers behind [`MaskedEnrollmentReport::at_fpir_1_spread`].
+pub const BOOTSTRAP_DRAWS: usize = 1000;
 
 /// Chips embedded per network call.
 const EMBED_BATCH: usize = 32;
@@ -90,6 +95,9 @@ pub struct MaskedEnrollmentReport {
     pub mask: serde_json::Value,
     /// The settings.
     pub protocol: MaskedEnrollment,
+    /// Whether faces were embedded with their mirror images
+    /// ([`FacePipeline::mirror`]).
+    pub mirror: bool,
     /// People enrolled.
     pub enrolled_people: usize,
     /// Masked probes of enrolled people.
@@ -111,6 +119,10 @@ pub struct MaskedEnrollmentReport {
     /// DIR at FPIR 1%, with its threshold (measured after the fact on
     /// these strangers).
     pub at_fpir_1: OperatingPoint,
+    /// How much DIR at FPIR 1% moves when other strangers are drawn
+    /// ([`BOOTSTRAP_DRAWS`] resamples of the stranger people, seeded by
+    /// the settings' seed): the protocol's noise on that figure.
+    pub at_fpir_1_spread: DirSpread,
     /// DIR at FPIR 5%.
     pub at_fpir_5: OperatingPoint,
     /// The share of probes the pipeline's [`MaskClassifier`] finds masked
@@ -301,6 +313,13 @@ impl MaskedEnrollment {
             .enumerate()
             .map(|(i, p)| (Some(i as u32), p))
             .chain(people.strangers.iter().map(|p| (None, p)));
+        // The person each stranger probe shows, for the bootstrap.
+        let stranger_groups: Vec<usize> = people
+            .strangers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.probes.iter().map(move |_| i))
+            .collect();
         let truths: Vec<Option<u32>> = probe_people
             .clone()
             .flat_map(|(t, p)| p.probes.iter().map(move |_| t))
@@ -313,8 +332,8 @@ impl MaskedEnrollment {
             masked.iter().filter(|chip| c.is_masked(chip)).count() as f64
                 / masked.len().max(1) as f64
         });
-        let bare_e = embed_all(&pipeline.net, &bare, EMBED_BATCH, &|_| {})?;
-        let masked_e = embed_all(&pipeline.net, &masked, EMBED_BATCH, &|_| {})?;
+        let bare_e = embed_batches(pipeline, &bare)?;
+        let masked_e = embed_batches(pipeline, &masked)?;
 
         let mut gallery = Gallery::new(embedder, threshold);
         let mut next = bare.iter().zip(bare_e);
@@ -347,7 +366,7 @@ impl MaskedEnrollment {
                 Some(LFW_CENTRE_BOX),
                 &|_| {},
             )?;
-            let e = embed_all(&pipeline.net, &painted.masked, EMBED_BATCH, &|_| {})?;
+            let e = embed_batches(pipeline, &painted.masked)?;
             let mut next = enroll_images.iter().zip(painted.masked.iter().zip(e));
             for person in &people.enrolled {
                 let templates = next
@@ -387,6 +406,7 @@ impl MaskedEnrollment {
             embedder: embedder.to_string(),
             mask: mask.map_or(serde_json::Value::Null, |m| m.describe()),
             protocol: self.clone(),
+            mirror: pipeline.mirror,
             enrolled_people: people.enrolled.len(),
             target_probes: targets.len(),
             stranger_probes: strangers.len(),
@@ -409,11 +429,31 @@ impl MaskedEnrollment {
             strangers_accepted: share(strangers.iter().filter(|p| p.1).count(), strangers.len()),
             auroc: auroc(&score_of(&targets), &score_of(&strangers)),
             at_fpir_1: dir_at_fpir(&plain, 0.01),
+            at_fpir_1_spread: dir_at_fpir_bootstrap(
+                &plain,
+                &stranger_groups,
+                0.01,
+                BOOTSTRAP_DRAWS,
+                self.seed,
+            ),
             at_fpir_5: dir_at_fpir(&plain, 0.05),
             found_masked,
             probes: plain,
         })
     }
+}
+
+/// `chips` embedded by `pipeline` (its mirror setting included), a batch
+/// at a time.
+fn embed_batches(
+    pipeline: &FacePipeline,
+    chips: &[image::RgbImage],
+) -> Result<Vec<Vec<f32>>, RecognizeError> {
+    let mut out = Vec::with_capacity(chips.len());
+    for batch in chips.chunks(EMBED_BATCH) {
+        out.extend(pipeline.embed_chips(batch)?);
+    }
+    Ok(out)
 }
 
 impl MaskedEnrollmentReport {
@@ -424,14 +464,15 @@ impl MaskedEnrollmentReport {
     }
 
     /// One Markdown table row: network, mask, rank-1, named right and
-    /// strangers accepted at the threshold, AUROC, DIR at FPIR 1% and 5%,
-    /// and the share of probes found masked.
+    /// strangers accepted at the threshold, AUROC, DIR at FPIR 1% (± its
+    /// bootstrap standard deviation) and 5%, and the share of probes found
+    /// masked.
     pub fn table_row(&self, network: &str, mask: &str) -> String {
         let found = self
             .found_masked
             .map_or_else(|| "-".to_string(), |f| format!("{:.1}%", 100.0 * f));
         format!(
-            "| {network} | {mask} | {} / {} | {:.1}% | {:.1}% ({:.2}) | {:.1}% | {:.3} | {:.1}% ({:.3}) | {:.1}% | {found} |",
+            "| {network} | {mask} | {} / {} | {:.1}% | {:.1}% ({:.2}) | {:.1}% | {:.3} | {:.1}% ±{:.1} ({:.3}) | {:.1}% | {found} |",
             self.target_probes,
             self.stranger_probes,
             100.0 * self.rank1,
@@ -440,13 +481,14 @@ impl MaskedEnrollmentReport {
             100.0 * self.strangers_accepted,
             self.auroc,
             100.0 * self.at_fpir_1.dir,
+            100.0 * self.at_fpir_1_spread.std,
             self.at_fpir_1.threshold,
             100.0 * self.at_fpir_5.dir,
         )
     }
 
     /// The table's header, for [`MaskedEnrollmentReport::table_row`].
-    pub const TABLE_HEADER: &'static str = "| network | probe masks | targets / strangers | rank-1 | named right (threshold) | strangers accepted | AUROC | DIR@FPIR 1% (threshold) | DIR@FPIR 5% | found masked |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+    pub const TABLE_HEADER: &'static str = "| network | probe masks | targets / strangers | rank-1 | named right (threshold) | strangers accepted | AUROC | DIR@FPIR 1% ± sd (threshold) | DIR@FPIR 5% | found masked |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
     /// Writes the report as JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<(), RecognizeError> {

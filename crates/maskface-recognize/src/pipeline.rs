@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use image::RgbImage;
+use maskface_core::vector::l2_normalized;
 use maskface_core::{
     load_rgb, rng_for, Detection, FaceBox, FaceEmbedder, LandmarkPredictor, Landmarks68,
     MaskRenderer,
@@ -76,6 +77,11 @@ pub struct FacePipeline {
     /// Whether a face wears a mask, when one is installed in the models
     /// folder ([`crate::MASK_CLASSIFIER_FILE`]).
     pub mask_classifier: Option<MaskClassifier>,
+    /// Whether each chip is embedded together with its mirror image (the
+    /// sum of the two unit-length embeddings): a face's embedding then
+    /// depends less on which way it is turned. Galleries record it
+    /// ([`Gallery::mirror`]); [`FacePipeline::load`] leaves it off.
+    pub mirror: bool,
 }
 
 impl FacePipeline {
@@ -91,6 +97,7 @@ impl FacePipeline {
             predictor,
             net: load_embedder(models, embedder)?,
             mask_classifier: MaskClassifier::installed(models)?,
+            mirror: false,
         })
     }
 
@@ -115,7 +122,32 @@ impl FacePipeline {
                 });
             }
         }
-        Self::load(models, &gallery.embedder)
+        Ok(FacePipeline {
+            mirror: gallery.mirror,
+            ..Self::load(models, &gallery.embedder)?
+        })
+    }
+
+    /// The embeddings of aligned chips, each summed with its mirror
+    /// image's when [`FacePipeline::mirror`] is on (one network call).
+    pub fn embed_chips(&self, chips: &[RgbImage]) -> Result<Vec<Vec<f32>>, RecognizeError> {
+        if !self.mirror {
+            return Ok(self.net.embed(chips)?);
+        }
+        let mut both: Vec<RgbImage> = chips.to_vec();
+        both.extend(chips.iter().map(image::imageops::flip_horizontal));
+        let mut e = self.net.embed(&both)?;
+        let mirrored = e.split_off(chips.len());
+        Ok(e.iter()
+            .zip(&mirrored)
+            .map(|(a, b)| {
+                l2_normalized(a)
+                    .iter()
+                    .zip(l2_normalized(b))
+                    .map(|(x, y)| x + y)
+                    .collect()
+            })
+            .collect())
     }
 
     /// The main face of each photo, detected in one batch, with its
@@ -223,7 +255,7 @@ impl FacePipeline {
             });
         }
         let chips: Vec<RgbImage> = faces.iter().map(|(_, c)| c.clone()).collect();
-        let embeddings = self.net.embed(&chips)?;
+        let embeddings = self.embed_chips(&chips)?;
         Ok(faces
             .iter()
             .zip(embeddings)
@@ -242,8 +274,7 @@ impl FacePipeline {
 
     /// The embedding of one chip.
     pub fn embed(&self, chip: &RgbImage) -> Result<Vec<f32>, RecognizeError> {
-        self.net
-            .embed(std::slice::from_ref(chip))?
+        self.embed_chips(std::slice::from_ref(chip))?
             .pop()
             .ok_or_else(|| RecognizeError::Embedder("the network gave no embedding".into()))
     }
@@ -271,7 +302,7 @@ impl FacePipeline {
             chips.push(face_chip(&painted.image, points, &ChipParams::default())?);
             marks.push(Some(painted.description));
         }
-        let embeddings = self.net.embed(&chips)?;
+        let embeddings = self.embed_chips(&chips)?;
         Ok(chips
             .iter()
             .zip(embeddings)
