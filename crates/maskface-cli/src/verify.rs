@@ -91,11 +91,11 @@ pub fn run(args: &VerifyArgs) -> Result<Vec<f64>> {
         &PairCondition::MASKED
     };
     let pb = crate::progress::bar(images.len() * (1 + usize::from(!args.as_is)), "embed");
-    let eu = embed_all(&pipeline.net, &chips.unmasked, 32, &|n| pb.inc(n as u64))?;
+    let eu = embed_all(&pipeline, &chips.unmasked, 32, &|n| pb.inc(n as u64))?;
     let em = if args.as_is {
         Vec::new()
     } else {
-        embed_all(&pipeline.net, &chips.masked, 32, &|n| pb.inc(n as u64))?
+        embed_all(&pipeline, &chips.masked, 32, &|n| pb.inc(n as u64))?
     };
     pb.finish_and_clear();
 

@@ -47,7 +47,8 @@ impl Enrollment {
     /// Opens the gallery at `path`, or makes it when missing with the
     /// `network` chosen, at `threshold` or the network's default: the
     /// thresholds calibrated for the weights ([`Calibration`], kept beside
-    /// them: masked faces, and unmasked ones when measured), else [`DEFAULT_TUNED_THRESHOLD`] for fine-tuned weights and
+    /// them: masked faces, and unmasked ones when measured), else
+    /// [`DEFAULT_TUNED_THRESHOLD`] for fine-tuned weights and
     /// [`DEFAULT_THRESHOLD`] for dlib's network. Fine-tuned weights are
     /// recorded by absolute path and SHA-256.
     ///

@@ -265,12 +265,7 @@ impl Gallery {
 
     /// Writes the gallery atomically (a crash leaves the old file).
     pub fn save(&self, path: &Path) -> Result<(), RecognizeError> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| RecognizeError::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        maskface_core::write_atomic(path, |w| w.write_all(&bytes))?;
-        Ok(())
+        crate::json_file::write_json(path, self)
     }
 
     /// Adds `templates` to `name` (creating the person); images already

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_file::{read_json, write_json};
 use crate::{file_sha256, RecognizeError};
 
 /// The installed network's file in the models folder.
@@ -50,25 +51,13 @@ impl Calibration {
         if !path.is_file() {
             return Ok(None);
         }
-        let bad = |reason: String| RecognizeError::File {
-            path: path.clone(),
-            reason,
-        };
-        let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
-        let c: Calibration =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not a calibration: {e}")))?;
+        let c: Calibration = read_json(&path, "calibration")?;
         Ok((c.weights_sha256 == file_sha256(weights)?).then_some(c))
     }
 
     /// Writes the calibration beside `weights`, atomically.
     pub fn write_for(&self, weights: &Path) -> Result<(), RecognizeError> {
-        let path = Self::path_for(weights);
-        let json = serde_json::to_vec_pretty(self).map_err(|e| RecognizeError::File {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        maskface_core::write_atomic(&path, |w| w.write_all(&json))?;
-        Ok(())
+        write_json(&Self::path_for(weights), self)
     }
 }
 

@@ -58,6 +58,7 @@ mod evaluation;
 mod gallery;
 mod heads;
 mod installed_network;
+mod json_file;
 mod mask_classifier;
 mod masked_enrollment;
 mod masked_verification;
@@ -86,7 +87,7 @@ pub use installed_network::{
     install_embedder, installed_embedder, Calibration, INSTALLED_EMBEDDER_FILE,
 };
 pub use mask_classifier::{
-    mask_features, MaskClassifier, MaskClassifierParams, MASK_CLASSIFIER_FILE,
+    mask_features, MaskClassifier, MaskClassifierParams, MASKED_AT, MASK_CLASSIFIER_FILE,
     MASK_CLASSIFIER_FORMAT, MASK_FEATURES,
 };
 pub use masked_enrollment::{

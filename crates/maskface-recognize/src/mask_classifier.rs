@@ -6,13 +6,18 @@
 use std::path::Path;
 
 use image::RgbImage;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::json_file::{read_json, write_json};
 use crate::RecognizeError;
 
 /// The classifier's file in the models folder (`maskface heldout --install`
 /// writes it; `identify` reads it when present).
 pub const MASK_CLASSIFIER_FILE: &str = "mask_classifier.json";
+
+/// The probability from which a face counts as masked.
+pub const MASKED_AT: f32 = 0.5;
 
 /// What [`MaskClassifier`] files hold in `format`.
 pub const MASK_CLASSIFIER_FORMAT: &str = "maskface-mask-classifier";
@@ -185,7 +190,6 @@ impl MaskClassifierParams {
                 ),
             });
         }
-        use rayon::prelude::*;
         let rows: Vec<Vec<f32>> = unmasked
             .par_iter()
             .chain(masked.par_iter())
@@ -269,9 +273,10 @@ impl MaskClassifier {
         sigmoid(logit) as f32
     }
 
-    /// Whether the face on `chip` wears a mask (probability 0.5 or more).
+    /// Whether the face on `chip` wears a mask (probability [`MASKED_AT`]
+    /// or more).
     pub fn is_masked(&self, chip: &RgbImage) -> bool {
-        self.probability(chip) >= 0.5
+        self.probability(chip) >= MASKED_AT
     }
 
     /// The share of `unmasked` chips called unmasked and of `masked` chips
@@ -291,9 +296,7 @@ impl MaskClassifier {
             path: path.to_path_buf(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let c: MaskClassifier =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not a mask classifier: {e}")))?;
+        let c: MaskClassifier = read_json(path, "mask classifier")?;
         if c.format != MASK_CLASSIFIER_FORMAT {
             return Err(bad(format!("format `{}`, not a mask classifier", c.format)));
         }
@@ -324,12 +327,7 @@ impl MaskClassifier {
 
     /// Writes the classifier as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), RecognizeError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| RecognizeError::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        maskface_core::write_atomic(path, |w| w.write_all(&json))?;
-        Ok(())
+        write_json(path, self)
     }
 }
 

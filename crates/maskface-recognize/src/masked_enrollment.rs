@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use maskface_core::{rng_for, write_atomic, MaskRenderer};
+use maskface_core::{rng_for, MaskRenderer};
 use maskface_dataset::LfwIndex;
 use maskface_mask::{MaskError, MaskFamily, PaperMask};
 use maskface_openset::{
@@ -15,8 +15,8 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use crate::{
-    image_hash, FacePipeline, Gallery, MaskClassifier, MaskClassifierParams, MaskedChips,
-    RecognizeError, Template, LFW_CENTRE_BOX,
+    embed_all, image_hash, FacePipeline, Gallery, MaskClassifier, MaskClassifierParams,
+    MaskedChips, RecognizeError, Template, LFW_CENTRE_BOX,
 };
 
 /// Synthetic masked templates `enroll` adds per photo by default: on
@@ -332,8 +332,8 @@ impl MaskedEnrollment {
             masked.iter().filter(|chip| c.is_masked(chip)).count() as f64
                 / masked.len().max(1) as f64
         });
-        let bare_e = embed_batches(pipeline, &bare)?;
-        let masked_e = embed_batches(pipeline, &masked)?;
+        let bare_e = embed_all(pipeline, &bare, EMBED_BATCH, &|_| {})?;
+        let masked_e = embed_all(pipeline, &masked, EMBED_BATCH, &|_| {})?;
 
         let mut gallery = Gallery::new(embedder, threshold);
         let mut next = bare.iter().zip(bare_e);
@@ -366,7 +366,7 @@ impl MaskedEnrollment {
                 Some(LFW_CENTRE_BOX),
                 &|_| {},
             )?;
-            let e = embed_batches(pipeline, &painted.masked)?;
+            let e = embed_all(pipeline, &painted.masked, EMBED_BATCH, &|_| {})?;
             let mut next = enroll_images.iter().zip(painted.masked.iter().zip(e));
             for person in &people.enrolled {
                 let templates = next
@@ -443,19 +443,6 @@ impl MaskedEnrollment {
     }
 }
 
-/// `chips` embedded by `pipeline` (its mirror setting included), a batch
-/// at a time.
-fn embed_batches(
-    pipeline: &FacePipeline,
-    chips: &[image::RgbImage],
-) -> Result<Vec<Vec<f32>>, RecognizeError> {
-    let mut out = Vec::with_capacity(chips.len());
-    for batch in chips.chunks(EMBED_BATCH) {
-        out.extend(pipeline.embed_chips(batch)?);
-    }
-    Ok(out)
-}
-
 impl MaskedEnrollmentReport {
     /// The operating point at the threshold that gives `fpir` on these
     /// strangers.
@@ -492,12 +479,7 @@ impl MaskedEnrollmentReport {
 
     /// Writes the report as JSON, atomically.
     pub fn write(&self, path: &Path) -> Result<(), RecognizeError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| RecognizeError::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        write_atomic(path, |w| w.write_all(&json))?;
-        Ok(())
+        crate::json_file::write_json(path, self)
     }
 }
 

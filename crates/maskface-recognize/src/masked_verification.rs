@@ -383,20 +383,16 @@ impl MaskedVerification {
             csv.push('\n');
         }
         write_atomic(&out.join("pairs.csv"), |w| w.write_all(csv.as_bytes()))?;
-        let report = out.join("report.json");
-        let json = serde_json::to_vec_pretty(&serde_json::json!({
-            "pairs": pairs.len(),
-            "images": images,
-            "no_face_found": fallbacks,
-            "seconds": seconds,
-            "metric": self.metric,
-            "rows": self.rows,
-        }))
-        .map_err(|e| RecognizeError::File {
-            path: report.clone(),
-            reason: e.to_string(),
-        })?;
-        write_atomic(&report, |w| w.write_all(&json))?;
-        Ok(())
+        crate::json_file::write_json(
+            &out.join("report.json"),
+            &serde_json::json!({
+                "pairs": pairs.len(),
+                "images": images,
+                "no_face_found": fallbacks,
+                "seconds": seconds,
+                "metric": self.metric,
+                "rows": self.rows,
+            }),
+        )
     }
 }

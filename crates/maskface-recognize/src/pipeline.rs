@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::{
     file_sha256, image_hash, load_embedder, Gallery, Identification, MaskClassifier,
-    RecognizeError, Template,
+    RecognizeError, Template, MASKED_AT,
 };
 
 /// MTCNN from `models` with `config`, on the CPU.
@@ -58,7 +58,7 @@ pub struct IdentifiedFace {
     /// The probability that the face wears a mask, when a
     /// [`MaskClassifier`] is installed.
     pub mask_probability: Option<f32>,
-    /// Whether it wears one (probability 0.5 or more); `None`: no
+    /// Whether it wears one (probability [`MASKED_AT`] or more); `None`: no
     /// classifier, so the gallery's masked threshold was used.
     pub masked: Option<bool>,
     /// The gallery's answer, at the threshold for the face's mask state.
@@ -129,15 +129,14 @@ impl FacePipeline {
     }
 
     /// The embeddings of aligned chips, each summed with its mirror
-    /// image's when [`FacePipeline::mirror`] is on (one network call).
+    /// image's when [`FacePipeline::mirror`] is on.
     pub fn embed_chips(&self, chips: &[RgbImage]) -> Result<Vec<Vec<f32>>, RecognizeError> {
         if !self.mirror {
             return Ok(self.net.embed(chips)?);
         }
-        let mut both: Vec<RgbImage> = chips.to_vec();
-        both.extend(chips.iter().map(image::imageops::flip_horizontal));
-        let mut e = self.net.embed(&both)?;
-        let mirrored = e.split_off(chips.len());
+        let flipped: Vec<RgbImage> = chips.iter().map(image::imageops::flip_horizontal).collect();
+        let e = self.net.embed(chips)?;
+        let mirrored = self.net.embed(&flipped)?;
         Ok(e.iter()
             .zip(&mirrored)
             .map(|(a, b)| {
@@ -261,7 +260,7 @@ impl FacePipeline {
             .zip(embeddings)
             .map(|((bbox, chip), e)| {
                 let p = self.mask_classifier.as_ref().map(|c| c.probability(chip));
-                let masked = p.map(|p| p >= 0.5);
+                let masked = p.map(|p| p >= MASKED_AT);
                 IdentifiedFace {
                     bbox: *bbox,
                     mask_probability: p,
@@ -320,5 +319,20 @@ impl FacePipeline {
         self.templates(path, 0, 0)?
             .pop()
             .ok_or_else(|| RecognizeError::Embedder("the network gave no embedding".into()))
+    }
+}
+
+/// The pipeline as an embedder of aligned chips, its mirror setting
+/// included, so batch helpers such as [`crate::embed_all`] embed the way
+/// its galleries do.
+impl FaceEmbedder for FacePipeline {
+    type Error = RecognizeError;
+
+    fn dim(&self) -> usize {
+        self.net.dim()
+    }
+
+    fn embed(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>, RecognizeError> {
+        self.embed_chips(faces)
     }
 }
