@@ -7,10 +7,14 @@ mod augment;
 mod curate;
 mod detect;
 mod eigen;
+mod evaluate;
 mod gallery;
 mod generate;
 mod heldout;
+mod json_report;
 mod openset;
+mod paper_train;
+mod pretrain;
 mod progress;
 mod recognize;
 mod run;
@@ -66,10 +70,20 @@ enum Command {
     /// Face recognition with dlib's ResNet (run in burn): embeds aligned
     /// chips, fits a head on the training split, reports the test accuracy.
     Recognize(recognize::RecognizeArgs),
-    /// Fine-tune dlib's ResNet on the masked training faces (and extra LFW
-    /// identities outside the targets and strangers): ArcFace, Adam,
-    /// validation each epoch, best and last checkpoints, resumable.
+    /// Train a network: by default fine-tune dlib's ResNet on the masked
+    /// training faces (and extra LFW identities outside the targets and
+    /// strangers) with ArcFace; with --model one of the paper's three CNNs
+    /// (inception-resnet-v1, resnet50, vgg16) with the paper's recipe.
+    /// Validation each epoch, best and last checkpoints, resumable.
     Train(train::TrainArgs),
+    /// Face weights for the paper's networks made here: distillation from
+    /// dlib's network (on the unmasked chip) into the network (on the
+    /// paper's masked upper face) over LFW people outside the experiment;
+    /// `train --init distilled` starts from them.
+    Pretrain(pretrain::PretrainArgs),
+    /// Score a saved model on a split: accuracy per person, predictions,
+    /// the confusion matrix, the faces it gets wrong, the loss curves.
+    Evaluate(evaluate::EvaluateArgs),
     /// Add a person to a gallery from a few photos (masked or not), without
     /// retraining anything; enrolling the same photo twice changes nothing.
     Enroll(gallery::EnrollArgs),
@@ -114,6 +128,8 @@ fn main() -> ExitCode {
         Command::Openset(a) => openset::run(&a).map(|_| ()),
         Command::Recognize(a) => recognize::run(&a).map(|_| ()),
         Command::Train(a) => train::run(&a).map(|_| ()),
+        Command::Evaluate(a) => evaluate::run(&a).map(|_| ()),
+        Command::Pretrain(a) => pretrain::run(&a).map(|_| ()),
         Command::Enroll(a) => gallery::enroll(&a),
         Command::Identify(a) => gallery::identify(&a),
         Command::Heldout(a) => heldout::run(&a).map(|_| ()),

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use maskface_recognize::DrawProgress;
+use maskface_train::Progress;
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
 pub fn bar(len: usize, what: &str) -> ProgressBar {
@@ -45,4 +46,35 @@ pub fn draw<T>(run: impl FnOnce(&(dyn Fn(DrawProgress) + Sync)) -> T, what: &str
     let out = run(&show);
     pb.finish_and_clear();
     out
+}
+
+/// A training run's progress on `pb`: the feature pass and each epoch's
+/// batches on the bar, each finished epoch printed above it (the bar is
+/// hidden when stderr is not a terminal; the lines are not).
+pub fn training(pb: &ProgressBar) -> impl Fn(&Progress) + Send + Sync + 'static {
+    let bar = pb.clone();
+    move |p| {
+        match p {
+        Progress::Features { done, total } => {
+            bar.set_length(*total as u64);
+            bar.set_position(*done as u64);
+        }
+        Progress::Batch { epoch, done, total } => {
+            bar.set_message(format!("epoch {epoch}"));
+            bar.set_length(*total as u64);
+            bar.set_position(*done as u64);
+        }
+        Progress::Epoch(m) => bar.suspend(|| {
+            println!(
+                "epoch {}: train loss {:.4} (accuracy {:.1}%), validation loss {:.4}, accuracy {:.1}% ({:.0} s)",
+                m.epoch,
+                m.train_loss,
+                100.0 * m.train_accuracy,
+                m.valid_loss,
+                100.0 * m.valid_accuracy,
+                m.seconds
+            )
+        }),
+    }
+    }
 }

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, FromArgMatches};
 use maskface_core::{Split, DEFAULT_SEED};
 use maskface_eigen::Metric;
@@ -140,13 +140,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
     );
     let train_dir = args.data.join("train");
     let trained = crate::train::run(&TrainArgs {
-        train: chips.clone(),
+        train: Some(chips.clone()),
         lfw: args.lfw.clone(),
         seed: args.seed,
         models: args.models.clone(),
-        out: train_dir,
+        out: Some(train_dir),
         ..defaults()?
-    })?;
+    })?
+    .context("the dlib fine-tune made no network")?;
     println!(
         "[8/10] recognize: the fine-tuned network, nearest centre, normalised against the extra people"
     );

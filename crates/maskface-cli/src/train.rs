@@ -12,8 +12,8 @@ use maskface_recognize::{DrawnPeople, PeopleDraw, EXTRA_MIN_IMAGES};
 
 use crate::generate::{mask_spec, MaskArg};
 use maskface_train::{
-    FineTuneData, FineTuneParams, FitReport, LossKind, ManifestSet, Progress, TrainConfig,
-    TrainRunReport, ARCFACE_MARGIN, ARCFACE_SCALE,
+    FineTuneData, FineTuneParams, FitReport, LossKind, LrSchedule, ManifestSet, OptimizerKind,
+    PaperNet, TrainConfig, TrainRunReport, ARCFACE_MARGIN, ARCFACE_SCALE,
 };
 
 /// The file `maskface train` writes the fine-tuned network to.
@@ -21,11 +21,55 @@ pub const EMBEDDER_FILE: &str = "embedder.bpk";
 
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Manifest of aligned masked chips (a `*_chip` variant of `maskface
-    /// generate`): its train split trains (with mirrored copies), its val
-    /// split picks the best epoch.
-    #[arg(long, default_value = "data/masked/masked_chip/manifest.csv")]
-    pub train: PathBuf,
+    /// The network: dlib's face ResNet fine-tuned as an embedder (the
+    /// default), or one of the paper's three classifiers trained with the
+    /// paper's recipe.
+    #[arg(long, value_enum, default_value_t = ModelArg::DlibResnet)]
+    pub model: ModelArg,
+
+    /// Manifest to train on: its train split trains, its val split picks
+    /// the best epoch. Default for dlib-resnet: the aligned masked chips
+    /// (data/masked/masked_chip/manifest.csv, trained with mirrored
+    /// copies); for the paper's networks: the augmented masked upper faces
+    /// (data/augmented/manifest.csv).
+    #[arg(long)]
+    pub train: Option<PathBuf>,
+
+    /// The paper's networks: how the weights start. `random`; `distilled`
+    /// (the face pretraining of `maskface pretrain`, from
+    /// models/<model>-distilled.bpk); or a file: a PyTorch state dict of
+    /// the reference implementation (facenet-pytorch's
+    /// 20180402-114759-vggface2.pt, torchvision's resnet50-*.pth or
+    /// vgg16-*.pth) or a .bpk backbone.
+    #[arg(long, default_value = "random")]
+    pub init: String,
+
+    /// The paper's networks: the optimiser.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
+    pub optimizer: OptimizerArg,
+
+    /// The paper's networks: weight decay (L2 for Adam and SGD, decoupled
+    /// for AdamW).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+
+    /// The paper's networks: the learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Constant)]
+    pub schedule: ScheduleArg,
+
+    /// The paper's networks: label smoothing of the training loss.
+    #[arg(long, default_value_t = 0.0)]
+    pub label_smoothing: f64,
+
+    /// The paper's networks: epochs that train the new classifier alone
+    /// (default: the paper's, 2; 0 for inception-resnet-v1).
+    #[arg(long)]
+    pub head_only_epochs: Option<usize>,
+
+    /// Backend the training runs on (GPU backends need their cargo
+    /// feature).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
 
     /// Images per extra identity: LFW people with two or more images,
     /// outside the targets and the open-set strangers (--strangers,
@@ -69,21 +113,24 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = TrainConfig::new().seed)]
     pub seed: u64,
 
-    /// Passes over the training set.
-    #[arg(long, default_value_t = TrainConfig::new().epochs)]
-    pub epochs: usize,
+    /// Passes over the training set (default: 6 for dlib-resnet; the
+    /// paper's 35 for inception-resnet-v1 and 50 for the others).
+    #[arg(long)]
+    pub epochs: Option<usize>,
 
-    /// Samples per step.
-    #[arg(long, default_value_t = TrainConfig::new().batch_size)]
-    pub batch_size: usize,
+    /// Samples per step (default: 32 for dlib-resnet, the paper's 8 for
+    /// the others).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
 
-    /// Adam's learning rate for the network's trained blocks.
-    #[arg(long, default_value_t = TrainConfig::new().backbone_lr)]
-    pub backbone_lr: f64,
+    /// Learning rate for the network's trained blocks (default: 3e-5 for
+    /// dlib-resnet, the paper's 1e-3 for the others).
+    #[arg(long)]
+    pub backbone_lr: Option<f64>,
 
-    /// Adam's learning rate for the head.
-    #[arg(long, default_value_t = TrainConfig::new().head_lr)]
-    pub head_lr: f64,
+    /// Learning rate for the head (default 1e-3).
+    #[arg(long)]
+    pub head_lr: Option<f64>,
 
     /// The loss.
     #[arg(long, value_enum, default_value_t = LossKind::Arcface)]
@@ -109,10 +156,104 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 40)]
     pub min_face: u32,
 
-    /// Output folder: embedder.bpk, best.bpk, last.ckpt (resumed when
-    /// present), metrics.csv, loss.png, report.json, extra/.
-    #[arg(long, default_value = "data/train")]
-    pub out: PathBuf,
+    /// Output folder (default: data/train for dlib-resnet, data/train-<model>
+    /// for the others): best.bpk, last.bpk, last.ckpt (resumed when
+    /// present), metrics.csv, loss.png, report.json; embedder.bpk and
+    /// extra/ for dlib-resnet; model.json (the best epoch) and
+    /// model-last.json (the last) for the paper's networks.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The networks `maskface train` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelArg {
+    /// dlib's face-recognition ResNet, fine-tuned as an embedder.
+    DlibResnet,
+    /// facenet-pytorch's InceptionResnetV1 (the paper's recipe).
+    InceptionResnetV1,
+    /// torchvision's ResNet50 (the paper's recipe).
+    Resnet50,
+    /// torchvision's VGG16 with the paper's surgery (the paper's recipe).
+    Vgg16,
+}
+
+impl ModelArg {
+    /// The paper's network, for the three that are.
+    pub fn paper_net(self) -> Option<PaperNet> {
+        match self {
+            ModelArg::DlibResnet => None,
+            ModelArg::InceptionResnetV1 => Some(PaperNet::InceptionResnetV1),
+            ModelArg::Resnet50 => Some(PaperNet::Resnet50),
+            ModelArg::Vgg16 => Some(PaperNet::Vgg16),
+        }
+    }
+}
+
+/// `--optimizer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptimizerArg {
+    /// Adam.
+    Adam,
+    /// AdamW (decoupled weight decay).
+    Adamw,
+    /// SGD with momentum 0.9.
+    Sgd,
+}
+
+/// `--schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScheduleArg {
+    /// The same rates every epoch.
+    Constant,
+    /// Half a cosine down to 0 over the epochs.
+    Cosine,
+}
+
+impl TrainArgs {
+    /// The manifest trained on.
+    pub fn train_manifest(&self) -> PathBuf {
+        self.train.clone().unwrap_or_else(|| match self.model {
+            ModelArg::DlibResnet => "data/masked/masked_chip/manifest.csv".into(),
+            _ => "data/augmented/manifest.csv".into(),
+        })
+    }
+
+    /// The output folder.
+    pub fn out_dir(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| match self.model.paper_net() {
+                None => "data/train".into(),
+                Some(net) => format!("data/train-{net}").into(),
+            })
+    }
+
+    /// The training settings: `base` (the model's defaults) with what the
+    /// command line sets.
+    pub fn config(&self, base: TrainConfig) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs.unwrap_or(base.epochs),
+            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            backbone_lr: self.backbone_lr.unwrap_or(base.backbone_lr),
+            head_lr: self.head_lr.unwrap_or(base.head_lr),
+            head_only_epochs: self.head_only_epochs.unwrap_or(base.head_only_epochs),
+            seed: self.seed,
+            distill_weight: self.distill,
+            optimizer: match self.optimizer {
+                OptimizerArg::Adam => OptimizerKind::Adam,
+                OptimizerArg::Adamw => OptimizerKind::AdamW,
+                OptimizerArg::Sgd => OptimizerKind::Sgd,
+            },
+            weight_decay: self.weight_decay,
+            schedule: match self.schedule {
+                ScheduleArg::Constant => LrSchedule::Constant,
+                ScheduleArg::Cosine => LrSchedule::Cosine,
+            },
+            label_smoothing: self.label_smoothing,
+            ..base
+        }
+    }
 }
 
 /// What `maskface train` made.
@@ -123,18 +264,29 @@ pub struct Trained {
     pub extra: Option<PathBuf>,
 }
 
+/// Trains the network `--model` names; for dlib's ResNet, what it made.
+pub fn run(args: &TrainArgs) -> Result<Option<Trained>> {
+    match args.model.paper_net() {
+        Some(net) => crate::paper_train::run(args, net).map(|_| None),
+        None => run_dlib(args).map(Some),
+    }
+}
+
 /// Fine-tunes dlib's ResNet.
-pub fn run(args: &TrainArgs) -> Result<Trained> {
+fn run_dlib(args: &TrainArgs) -> Result<Trained> {
     let start = Instant::now();
+    let train_path = args.train_manifest();
+    let out = args.out_dir();
+    let config = args.config(TrainConfig::new());
     let targets =
-        Manifest::read(&args.train).with_context(|| format!("reading {}", args.train.display()))?;
+        Manifest::read(&train_path).with_context(|| format!("reading {}", train_path.display()))?;
     let classes = class_names(&targets)?;
     let mut train = ManifestSet::new(&targets, Split::Train, true);
     let valid = ManifestSet::new(&targets, Split::Val, false);
     if train.items().is_empty() || valid.items().is_empty() {
         bail!(
             "{} needs images in both its train and val splits",
-            args.train.display()
+            train_path.display()
         );
     }
     let distill = args.distill > 0.0;
@@ -170,13 +322,7 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
     let params = FineTuneParams {
         frozen_blocks: args.frozen_blocks,
         loss: args.loss.with_params(args.scale, args.margin),
-        train: TrainConfig::new()
-            .with_epochs(args.epochs)
-            .with_batch_size(args.batch_size)
-            .with_backbone_lr(args.backbone_lr)
-            .with_head_lr(args.head_lr)
-            .with_seed(args.seed)
-            .with_distill_weight(args.distill),
+        train: config.clone(),
     };
     let data = FineTuneData {
         train,
@@ -194,40 +340,23 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
         data.train.items().len(),
         data.classes,
         classes.len(),
-        args.epochs
+        config.epochs
     );
     let pb = crate::progress::bar(
         data.train.items().len() + data.valid.items().len(),
         "features",
     );
-    let bar = pb.clone();
-    let fitted = params.fit(&dlib, &data, &args.out, &Backend::Flex.device()?, move |p| match p {
-        Progress::Features { done, total } => {
-            bar.set_length(*total as u64);
-            bar.set_position(*done as u64);
-        }
-        Progress::Batch { epoch, done, total } => {
-            bar.set_message(format!("epoch {epoch}"));
-            bar.set_length(*total as u64);
-            bar.set_position(*done as u64);
-        }
-        // Printed around the bar, which is hidden when stderr is not a terminal.
-        Progress::Epoch(m) => bar.suspend(|| {
-            println!(
-                "epoch {}: train loss {:.4} (accuracy {:.1}%), validation loss {:.4}, accuracy {:.1}% ({:.0} s)",
-                m.epoch,
-                m.train_loss,
-                100.0 * m.train_accuracy,
-                m.valid_loss,
-                100.0 * m.valid_accuracy,
-                m.seconds
-            )
-        }),
-    })?;
+    let fitted = params.fit(
+        &dlib,
+        &data,
+        &out,
+        &args.backend.device()?,
+        crate::progress::training(&pb),
+    )?;
     pb.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     write_report(args, &fitted.report, extra_people, seconds)?;
-    let embedder = args.out.join(EMBEDDER_FILE);
+    let embedder = out.join(EMBEDDER_FILE);
     let best = &fitted.report.history[fitted.report.best_epoch.saturating_sub(1)];
     println!(
         "best epoch {} of {} (validation accuracy {:.1}%){} in {seconds:.0} s -> {}",
@@ -250,7 +379,8 @@ pub fn run(args: &TrainArgs) -> Result<Trained> {
 /// `--unmasked`, or `unmasked_chip/manifest.csv` beside --train's folder.
 fn unmasked_manifest(args: &TrainArgs) -> PathBuf {
     args.unmasked.clone().unwrap_or_else(|| {
-        let variant_dir = args.train.parent().unwrap_or(Path::new("."));
+        let train = args.train_manifest();
+        let variant_dir = train.parent().unwrap_or(Path::new("."));
         variant_dir
             .parent()
             .unwrap_or(Path::new("."))
@@ -261,7 +391,7 @@ fn unmasked_manifest(args: &TrainArgs) -> PathBuf {
 /// The extra identities, masked like the targets (or with --extra-mask),
 /// in `out/extra`, with their unmasked twins when distilling.
 fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<DrawnPeople> {
-    let dir = args.out.join("extra");
+    let dir = args.out_dir().join("extra");
     let mask = args.extra_mask.map(|m| mask_spec(m, &PaperColor::ALL));
     let drawn = crate::progress::draw(
         |on_progress| {
@@ -288,10 +418,10 @@ fn extra_set(args: &TrainArgs, targets: &Manifest) -> Result<DrawnPeople> {
     if !drawn.masked {
         bail!(
             "{} was not made by `maskface generate`, so the extra identities cannot be masked the same way (use --extra-images 0)",
-            args.train.display()
+            args.train_manifest().display()
         );
     }
-    crate::openset::warn_unrecorded_mask(&drawn, &args.train, "extra");
+    crate::openset::warn_unrecorded_mask(&drawn, &args.train_manifest(), "extra");
     Ok(drawn)
 }
 
@@ -317,9 +447,9 @@ fn write_report(
         seconds,
         seed: args.seed,
         strangers_excluded: args.strangers,
-        train: args.train.display().to_string(),
+        train: args.train_manifest().display().to_string(),
         unmasked: (args.distill > 0.0).then(|| unmasked_manifest(args).display().to_string()),
     }
-    .write(&args.out.join("report.json"))?;
+    .write(&args.out_dir().join("report.json"))?;
     Ok(())
 }

@@ -1431,3 +1431,219 @@ fn heldout_installs_the_network_new_galleries_use() {
         "dlib_face_recognition_resnet_model_v1.dat"
     );
 }
+
+/// `train --model inception-resnet-v1`: the paper's recipe on the fixture
+/// photos writes the best and the last epoch's models; `evaluate` scores
+/// them with every file the paper shows; `openset` takes the model like
+/// any other; a run asked for more epochs resumes; bad `--init` values
+/// are refused with what to do.
+#[test]
+fn paper_network_trains_evaluates_and_faces_strangers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    split_fixtures_with(d, 4, "0.5,0.25,0.25");
+    let manifest = format!("{d}/s/manifest.csv");
+    let out = format!("{d}/t");
+    let train = |epochs: &str| {
+        ok(&[
+            "train",
+            "--model",
+            "inception-resnet-v1",
+            "--train",
+            &manifest,
+            "--epochs",
+            epochs,
+            "--batch-size",
+            "4",
+            "--out",
+            &out,
+        ])
+    };
+    let text = train("2");
+    assert!(text.contains("training inception-resnet-v1 (160x160 input, from random weights) on 6 images of 3 people, validating on 3"), "{text}");
+    assert!(text.contains("epoch 2: train loss"), "{text}");
+    for f in [
+        "model.json",
+        "model-last.json",
+        "best.bpk",
+        "last.bpk",
+        "last.ckpt",
+        "metrics.csv",
+        "loss.png",
+        "report.json",
+    ] {
+        assert!(dir.path().join("t").join(f).is_file(), "{f}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("t/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["net"], "inception-resnet-v1");
+    assert_eq!(report["config"]["head_only_epochs"], 0);
+    assert_eq!(report["config"]["select_by"], "loss");
+    assert!(report["seconds_per_epoch"].as_f64().unwrap() > 0.0);
+
+    // Asked for a third epoch, it resumes after the second.
+    train("3");
+    let csv = std::fs::read_to_string(dir.path().join("t/metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    let text = ok(&[
+        "evaluate",
+        "--model",
+        &format!("{out}/model-last.json"),
+        "--manifest",
+        &manifest,
+    ]);
+    assert!(
+        text.contains("inception-resnet-v1 fine-tuned (epoch 3, 3 classes)"),
+        "{text}"
+    );
+    let eval = dir.path().join("t/eval-test-last");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(eval.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["images"], 3);
+    let correct = report["correct"].as_u64().unwrap();
+    let predictions = std::fs::read_to_string(eval.join("predictions.csv")).unwrap();
+    assert_eq!(predictions.lines().count(), 4);
+    assert_eq!(
+        predictions
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(5) == Some("1"))
+            .count() as u64,
+        correct
+    );
+    assert_eq!(
+        std::fs::read_to_string(eval.join("per_class.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        4
+    );
+    for f in ["confusion.png", "loss.png", "evaluation.md"] {
+        assert!(eval.join(f).is_file(), "{f}");
+    }
+    assert_eq!(eval.join("errors.png").is_file(), correct < 3);
+
+    let table = ok(&[
+        "openset",
+        "--model",
+        &format!("{out}/model.json"),
+        "--targets",
+        &manifest,
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--strangers",
+        "4",
+        "--scores",
+        "confidence,max-logit",
+        "--out",
+        &format!("{d}/o"),
+    ]);
+    assert!(table.contains("3 target probes, 4 strangers"), "{table}");
+
+    let err = fails(&[
+        "train",
+        "--model",
+        "resnet50",
+        "--train",
+        &manifest,
+        "--init",
+        "nowhere.pth",
+    ]);
+    assert!(err.contains("--init nowhere.pth: no such file"), "{err}");
+    let err = fails(&[
+        "train",
+        "--model",
+        "vgg16",
+        "--train",
+        &manifest,
+        "--init",
+        "distilled",
+        "--models",
+        d,
+    ]);
+    assert!(err.contains("maskface pretrain --model vgg16"), "{err}");
+}
+
+/// `pretrain`: people outside the targets, their masked upper faces
+/// pulled onto dlib's embeddings of their unmasked chips; the installed
+/// backbone is what `train --init distilled` starts from.
+#[test]
+fn pretrain_then_train_from_the_distilled_backbone() {
+    if !have_models()
+        || !repo()
+            .join("models/dlib_face_recognition_resnet_model_v1.dat")
+            .is_file()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    split_fixtures_with(d, 4, "0.5,0.25,0.25");
+    let models = format!("{d}/models");
+    std::fs::create_dir_all(&models).unwrap();
+    for f in [
+        "pnet.pt",
+        "rnet.pt",
+        "onet.pt",
+        "shape_predictor_68_face_landmarks.dat",
+        "dlib_face_recognition_resnet_model_v1.dat",
+    ] {
+        std::fs::copy(
+            repo().join("models").join(f),
+            dir.path().join("models").join(f),
+        )
+        .unwrap();
+    }
+    let text = ok(&[
+        "pretrain",
+        "--model",
+        "inception-resnet-v1",
+        "--targets",
+        &format!("{d}/c/manifest.csv"),
+        "--lfw",
+        "fixtures/lfw-mini",
+        "--min-images",
+        "1",
+        "--strangers",
+        "0",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--models",
+        &models,
+        "--out",
+        &format!("{d}/p"),
+        "--install",
+    ]);
+    assert!(text.contains("of 2 people"), "{text}");
+    assert!(dir
+        .path()
+        .join("models/inception-resnet-v1-distilled.bpk")
+        .is_file());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("p/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["people"], 2);
+    assert_eq!(report["fit"]["history"].as_array().unwrap().len(), 1);
+    let text = ok(&[
+        "train",
+        "--model",
+        "inception-resnet-v1",
+        "--train",
+        &format!("{d}/s/manifest.csv"),
+        "--init",
+        "distilled",
+        "--models",
+        &models,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--out",
+        &format!("{d}/t"),
+    ]);
+    assert!(text.contains("inception-resnet-v1-distilled.bpk"), "{text}");
+}

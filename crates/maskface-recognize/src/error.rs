@@ -59,6 +59,9 @@ pub enum RecognizeError {
     /// A network failed on images.
     #[error(transparent)]
     Nets(#[from] maskface_nets::NetsError),
+    /// A fine-tuned paper network failed to load or run.
+    #[error(transparent)]
+    Train(#[from] maskface_train::TrainError),
     /// Landmarks, a mask or a chip failed.
     #[error(transparent)]
     Mask(#[from] maskface_mask::MaskError),

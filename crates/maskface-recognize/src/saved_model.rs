@@ -1,5 +1,7 @@
 //! Any saved recognizer, read by the `kind` its file records: the
-//! Eigenface model of `maskface-eigen` or an [`EmbeddingModel`].
+//! Eigenface model of `maskface-eigen`, an [`EmbeddingModel`], or one of
+//! the paper's networks fine-tuned by `maskface-train`
+//! ([`PaperClassifier`]).
 
 use std::path::Path;
 
@@ -7,6 +9,8 @@ use image::RgbImage;
 use maskface_core::{load_rgb, Classifier, Manifest, Sample};
 use maskface_eigen::EigenModel;
 use maskface_nets::face_resnet::FaceEmbedderResNet;
+use maskface_nets::Backend;
+use maskface_train::{PaperClassifier, PAPER_MODEL_KIND};
 use rayon::prelude::*;
 
 use crate::{EmbeddingClassifier, EmbeddingModel, RecognizeError, EMBEDDING_MODEL_KIND};
@@ -22,6 +26,8 @@ pub enum SavedModel {
         /// Its network, loaded.
         net: Box<FaceEmbedderResNet>,
     },
+    /// One of the paper's networks with its classifier.
+    Paper(Box<PaperClassifier>),
 }
 
 impl SavedModel {
@@ -43,6 +49,12 @@ impl SavedModel {
         let kind = serde_json::from_slice::<Kind>(&bytes)
             .map(|k| k.kind)
             .unwrap_or_default();
+        if kind == PAPER_MODEL_KIND {
+            let device = Backend::default().device()?;
+            return Ok(SavedModel::Paper(Box::new(PaperClassifier::load(
+                path, &device,
+            )?)));
+        }
         if kind == EMBEDDING_MODEL_KIND {
             let model = EmbeddingModel::from_slice(&bytes, path)?;
             let net = model.embedder(models)?;
@@ -61,6 +73,7 @@ impl SavedModel {
         match self {
             SavedModel::Eigen(m) => &m.classes,
             SavedModel::Embedding { model, .. } => &model.classes,
+            SavedModel::Paper(m) => m.classes(),
         }
     }
 
@@ -69,6 +82,7 @@ impl SavedModel {
         match self {
             SavedModel::Eigen(m) => m.describe(),
             SavedModel::Embedding { model, .. } => model.describe(),
+            SavedModel::Paper(m) => m.describe(),
         }
     }
 
@@ -133,6 +147,7 @@ impl Classifier for SavedModel {
                 head: &model.head,
             }
             .logits(faces),
+            SavedModel::Paper(m) => Ok(m.logits(faces)?),
         }
     }
 }

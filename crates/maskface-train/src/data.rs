@@ -342,9 +342,12 @@ impl Dataset<ImageItem, TrainError> for ManifestSet {
 }
 
 /// Reads a batch of [`ImageItem`]s in parallel (mirroring those marked) and
-/// turns them into a network's input with `normalize`.
+/// turns them into a network's input with `normalize`; with
+/// [`ImageBatcher::with_teachers`], each batch also carries its images'
+/// teacher embeddings (for distillation).
 pub struct ImageBatcher<F> {
     normalize: F,
+    teachers: Option<std::collections::HashMap<PathBuf, Vec<f32>>>,
 }
 
 impl<F> ImageBatcher<F>
@@ -353,7 +356,46 @@ where
 {
     /// A batcher with the network's input normalisation.
     pub fn new(normalize: F) -> Self {
-        ImageBatcher { normalize }
+        ImageBatcher {
+            normalize,
+            teachers: None,
+        }
+    }
+
+    /// Gives each image file its teacher embedding (all rows of one
+    /// length); batching an image without one is an error naming it.
+    pub fn with_teachers(self, rows: std::collections::HashMap<PathBuf, Vec<f32>>) -> Self {
+        ImageBatcher {
+            teachers: Some(rows),
+            ..self
+        }
+    }
+
+    fn teacher_rows(
+        &self,
+        items: &[ImageItem],
+        device: &Device,
+    ) -> Result<Option<Tensor<2>>, TrainError> {
+        let Some(rows) = &self.teachers else {
+            return Ok(None);
+        };
+        let mut values = Vec::new();
+        let mut dim = 0;
+        for item in items {
+            let row = rows
+                .get(&item.path)
+                .filter(|r| !r.is_empty() && (dim == 0 || r.len() == dim))
+                .ok_or_else(|| TrainError::Data {
+                    what: item.path.display().to_string(),
+                    reason: "no teacher embedding of the batch's length".into(),
+                })?;
+            dim = row.len();
+            values.extend_from_slice(row);
+        }
+        Ok(Some(Tensor::from_data(
+            TensorData::new(values, [items.len(), dim]),
+            device,
+        )))
     }
 }
 
@@ -382,7 +424,7 @@ where
         Ok(TrainBatch {
             inputs: (self.normalize)(&images, device)?,
             labels: labels_tensor(&labels, device),
-            teachers: None,
+            teachers: self.teacher_rows(&items, device)?,
         })
     }
 }
@@ -476,5 +518,25 @@ mod tests {
         };
         let err = batcher.batch(vec![missing], &Device::flex()).unwrap_err();
         assert!(err.to_string().contains("gone.png"), "{err}");
+
+        // Teacher rows follow their files; a file without one is named.
+        let rows = [(path.clone(), vec![0.5f32, -1.0])].into_iter().collect();
+        let batcher = batcher.with_teachers(rows);
+        let b = batcher
+            .batch(vec![item(true), item(false)], &Device::flex())
+            .unwrap();
+        let t: Vec<f32> = b.teachers.unwrap().try_into_vec_as::<f32>().unwrap();
+        assert_eq!(t, vec![0.5, -1.0, 0.5, -1.0]);
+        let other = dir.path().join("b.png");
+        img.save(&other).unwrap();
+        let stranger = ImageItem {
+            path: other,
+            label: 1,
+            flip: false,
+        };
+        let err = batcher
+            .batch(vec![item(false), stranger], &Device::flex())
+            .unwrap_err();
+        assert!(err.to_string().contains("b.png"), "{err}");
     }
 }

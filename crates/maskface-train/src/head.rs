@@ -213,8 +213,24 @@ impl MarginHead {
 
     /// The mean cross-entropy of `logits` against `labels`.
     pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+        Self::smoothed_cross_entropy(logits, labels, 0.0)
+    }
+
+    /// The mean cross-entropy of `logits` against `labels` with label
+    /// smoothing: the target puts `1 - smoothing` on the label and spreads
+    /// `smoothing` evenly over all classes.
+    pub fn smoothed_cross_entropy(
+        logits: Tensor<2>,
+        labels: Tensor<1, Int>,
+        smoothing: f64,
+    ) -> Tensor<1> {
         let [n, classes] = logits.dims();
-        let target = labels.one_hot(classes).float();
+        let mut target = labels.one_hot(classes).float();
+        if smoothing > 0.0 {
+            target = target
+                .mul_scalar(1.0 - smoothing)
+                .add_scalar(smoothing / classes as f64);
+        }
         log_softmax(logits, 1)
             .mul(target)
             .sum()

@@ -63,6 +63,7 @@ mod distillation;
 mod error;
 mod face_resnet;
 mod head;
+mod paper_nets;
 mod run_report;
 mod trainer;
 
@@ -78,9 +79,14 @@ pub use face_resnet::{
 };
 pub use head::{LossKind, ARCFACE_MARGIN, ARCFACE_SCALE};
 pub use head::{MarginHead, MarginHeadConfig, MarginLoss};
+pub use paper_nets::{
+    fit_paper_net, pretrain_paper_net, save_backbone, PaperBackbone, PaperClassifier, PaperData,
+    PaperInit, PaperModelFile, PaperNet, PaperRun, PretrainData, Projected, PAPER_MODEL_KIND,
+};
 pub use run_report::TrainRunReport;
 pub use trainer::{
-    Backbone, BackboneWithHead, EpochMetrics, FitReport, Progress, TrainConfig, Trainer,
+    Backbone, BackboneWithHead, EpochMetrics, FitReport, LrSchedule, OptimizerKind, Progress,
+    Selection, TrainConfig, Trainer,
 };
 
 /// Re-exported because burn is pinned to an exact version and [`Backbone`],

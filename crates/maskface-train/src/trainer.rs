@@ -4,14 +4,18 @@ use std::time::Instant;
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::module::ModuleDisplay;
-use burn::optim::{AdamConfig, GradientsParams, OptimizerRecord};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, OptimizerRecord, SgdConfig,
+};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use maskface_core::write_atomic;
 use maskface_plot::LineChart;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::data::TrainBatch;
@@ -72,6 +76,102 @@ pub struct TrainConfig {
     /// carry teacher embeddings ([`TrainBatch::teachers`]).
     #[config(default = 0.0)]
     pub distill_weight: f64,
+    /// The optimiser (both the backbone's and the head's).
+    #[config(default = "OptimizerKind::Adam")]
+    pub optimizer: OptimizerKind,
+    /// Weight decay: an L2 term for Adam and SGD, decoupled for AdamW; 0:
+    /// none.
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+    /// How the learning rates change over the epochs.
+    #[config(default = "LrSchedule::Constant")]
+    pub schedule: LrSchedule,
+    /// Label smoothing of the training loss (the validation loss is
+    /// measured without it); 0: none.
+    #[config(default = 0.0)]
+    pub label_smoothing: f64,
+    /// The first epochs train the head alone, the backbone frozen (the
+    /// paper's first stage); 0: all layers from the start; all of them: a
+    /// linear probe of the backbone's features.
+    #[config(default = 0)]
+    pub head_only_epochs: usize,
+    /// What makes an epoch the best one, kept as `best.bpk`.
+    #[config(default = "Selection::Accuracy")]
+    pub select_by: Selection,
+}
+
+/// The optimisers [`TrainConfig::optimizer`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Adam (betas 0.9 and 0.999).
+    Adam,
+    /// Adam with decoupled weight decay.
+    AdamW,
+    /// Stochastic gradient descent with momentum 0.9.
+    Sgd,
+}
+
+impl OptimizerKind {
+    fn init(self, weight_decay: f64) -> ModuleOptimizer {
+        let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay as f32));
+        match self {
+            OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+            OptimizerKind::AdamW => AdamWConfig::new()
+                .with_weight_decay(weight_decay as f32)
+                .init(),
+            OptimizerKind::Sgd => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_dampening(0.0)))
+                .with_weight_decay(decay)
+                .init(),
+        }
+    }
+}
+
+/// Learning-rate schedules: the factor on both rates in each epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// The rates as given, every epoch.
+    Constant,
+    /// Half a cosine from the rates down to 0 over the run's epochs.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// The factor in `epoch` (from 1) of `epochs`.
+    pub fn factor(self, epoch: usize, epochs: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Cosine => {
+                let t = epoch.saturating_sub(1) as f64 / epochs.max(1) as f64;
+                0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+}
+
+/// What makes an epoch the best one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// The highest validation accuracy, then the lowest validation loss.
+    Accuracy,
+    /// The lowest validation loss (the paper's choice).
+    Loss,
+}
+
+impl Selection {
+    fn better(self, new: &EpochMetrics, best: &EpochMetrics) -> bool {
+        match self {
+            Selection::Accuracy => {
+                (new.valid_accuracy, -new.valid_loss) > (best.valid_accuracy, -best.valid_loss)
+            }
+            Selection::Loss => {
+                (-new.valid_loss, new.valid_accuracy) > (-best.valid_loss, best.valid_accuracy)
+            }
+        }
+    }
 }
 
 impl TrainConfig {
@@ -83,10 +183,18 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return bad("batch_size", "at least one sample per batch".into());
         }
-        if !(self.distill_weight >= 0.0 && self.distill_weight.is_finite()) {
+        for (name, value) in [
+            ("distill_weight", self.distill_weight),
+            ("weight_decay", self.weight_decay),
+        ] {
+            if !(value >= 0.0 && value.is_finite()) {
+                return bad(name, format!("{value}: must be a finite value >= 0"));
+            }
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
             return bad(
-                "distill_weight",
-                format!("{}: must be a finite value >= 0", self.distill_weight),
+                "label_smoothing",
+                format!("{}: must be in [0, 1)", self.label_smoothing),
             );
         }
         for (name, lr) in [("backbone_lr", self.backbone_lr), ("head_lr", self.head_lr)] {
@@ -145,6 +253,8 @@ pub struct FitReport {
     pub best_epoch: usize,
     /// The best weights (`best.bpk`).
     pub best: PathBuf,
+    /// The last epoch's weights (`last.bpk`).
+    pub last: PathBuf,
     /// Epochs taken from an earlier run's checkpoint.
     pub resumed_epochs: usize,
 }
@@ -259,8 +369,9 @@ impl Trainer {
         let classes = model.head.classes();
         let autodiff = device.clone().autodiff();
         let mut model = model.to_device(device).train();
-        let mut opt_backbone = AdamConfig::new().init();
-        let mut opt_head = AdamConfig::new().init();
+        let config = &self.config;
+        let mut opt_backbone = config.optimizer.init(config.weight_decay);
+        let mut opt_head = config.optimizer.init(config.weight_decay);
         let mut state = TrainState {
             format: STATE_FORMAT,
             config: self.config.clone(),
@@ -271,6 +382,7 @@ impl Trainer {
         };
         let ckpt = self.out.join("last.ckpt");
         let best_path = self.out.join("best.bpk");
+        let last_path = self.out.join("last.bpk");
         if ckpt.is_file() {
             let (saved, m, ob, oh) = read_checkpoint(&ckpt)?;
             if !self.config.continues(&saved.config)
@@ -305,16 +417,30 @@ impl Trainer {
                 self.config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
             );
             order.shuffle(&mut rng);
+            // Random layers (dropout) draw from the backend's generator:
+            // seeded per epoch, so a resumed run draws what an uninterrupted
+            // one would have.
+            autodiff.seed(rng.next_u64());
             let (mut loss_sum, mut correct, mut done) = (0.0f64, 0usize, 0usize);
+            let rate = config.schedule.factor(epoch, config.epochs);
+            let head_only = epoch <= config.head_only_epochs;
             for chunk in order.chunks(self.config.batch_size) {
                 let batch = batcher.batch(train.get_many(chunk.to_vec())?, &autodiff)?;
                 let n = chunk.len();
-                let embeddings = model.backbone.embed(batch.inputs);
+                let mut embeddings = model.backbone.embed(batch.inputs);
+                if head_only {
+                    // No gradient reaches the backbone, so no backward pass runs through it.
+                    embeddings = embeddings.detach();
+                }
                 let logits = model
                     .head
                     .forward_train(embeddings.clone(), batch.labels.clone());
                 correct += count_correct(logits.clone(), batch.labels.clone())?;
-                let mut loss = MarginHead::cross_entropy(logits, batch.labels);
+                let mut loss = MarginHead::smoothed_cross_entropy(
+                    logits,
+                    batch.labels,
+                    config.label_smoothing,
+                );
                 let w = self.config.distill_weight;
                 if w > 0.0 {
                     let Some(teachers) = batch.teachers else {
@@ -333,11 +459,13 @@ impl Trainer {
                 }
                 loss_sum += value * n as f64;
                 let mut grads = loss.backward();
-                let g_backbone = GradientsParams::from_module(&mut grads, &model.backbone);
+                if !head_only {
+                    let g_backbone = GradientsParams::from_module(&mut grads, &model.backbone);
+                    model.backbone =
+                        opt_backbone.step(config.backbone_lr * rate, model.backbone, g_backbone);
+                }
                 let g_head = GradientsParams::from_module(&mut grads, &model.head);
-                model.backbone =
-                    opt_backbone.step(self.config.backbone_lr, model.backbone, g_backbone);
-                model.head = opt_head.step(self.config.head_lr, model.head, g_head);
+                model.head = opt_head.step(config.head_lr * rate, model.head, g_head);
                 done += n;
                 self.report(Progress::Batch {
                     epoch,
@@ -360,18 +488,17 @@ impl Trainer {
                 .history
                 .iter()
                 .find(|m| m.epoch == state.best_epoch)
-                .is_none_or(|best| {
-                    (valid_accuracy, -valid_loss) > (best.valid_accuracy, -best.valid_loss)
-                });
+                .is_none_or(|best| config.select_by.better(&metrics, best));
             state.history.push(metrics.clone());
             let weights = snapshot
                 .into_record()
                 .into_bytes()
                 .map_err(|e| record_error(&ckpt, e))?;
+            // Both written before the checkpoint that records them: a crash
+            // in between redoes this epoch, which rewrites them.
+            write_atomic(&last_path, |w| w.write_all(&weights))?;
             if improved {
                 state.best_epoch = epoch;
-                // Written before the checkpoint that records it: a crash in
-                // between redoes this epoch, which rewrites it.
                 write_atomic(&best_path, |w| w.write_all(&weights))?;
             }
             write_checkpoint(
@@ -402,6 +529,7 @@ impl Trainer {
                 history: state.history,
                 best_epoch: state.best_epoch,
                 best: best_path,
+                last: last_path,
                 resumed_epochs,
             },
         ))

@@ -16,30 +16,13 @@ fn zero_rate_fine_tuning_saves_dlibs_network_centred_on_the_training_mean() {
     let Some(models) = common::models() else {
         return;
     };
-    let root = common::tests_dir().join("fixtures/face_chips");
-    let faces = [
-        "aaron_peirsol_0001",
-        "abel_pacheco_0001_rot25",
-        "barbra_streisand_0001",
-        "clare_short_0002",
-    ];
-    let mut manifest = Manifest::new(&root);
-    for (label, face) in faces.iter().enumerate() {
-        for kind in ["chip68", "chip5"] {
-            manifest.samples.push(Sample::new(
-                format!("{face}_{kind}.png"),
-                face.to_string(),
-                label as u32,
-                Split::Train,
-            ));
-        }
-    }
+    let manifest = common::fixture_chips();
     let train = ManifestSet::new(&manifest, Split::Train, true);
     assert_eq!(train.items().len(), 16);
     let data = FineTuneData {
         valid: train.clone(),
         train,
-        classes: faces.len(),
+        classes: common::FIXTURE_FACES.len(),
         teachers: None,
     };
     let params = FineTuneParams {

@@ -6,8 +6,8 @@
 use burn::prelude::*;
 use maskface_nets::face_resnet::{FaceResNetConfig, TunedFaceResNet};
 use maskface_train::{
-    Backbone, BackboneWithHead, MarginHeadConfig, MarginLoss, TensorBatcher, TensorSet,
-    TrainConfig, TrainError, Trainer,
+    Backbone, BackboneWithHead, LrSchedule, MarginHeadConfig, MarginLoss, OptimizerKind, Selection,
+    TensorBatcher, TensorSet, TrainConfig, TrainError, Trainer,
 };
 
 /// A learnable linear map from the flattened input.
@@ -246,4 +246,111 @@ fn fine_tuning_the_face_resnet_leaves_the_frozen_blocks_and_the_centre_alone() {
     assert_ne!(tail_after, tail_before);
     let centre_after: Vec<f32> = best.backbone.centre.val().try_into_vec_as::<f32>().unwrap();
     assert_eq!(centre_after, centre);
+}
+
+#[test]
+fn head_only_epochs_leave_the_backbone_as_it_was() {
+    let (train, valid) = (blobs(6, 0), blobs(3, 5));
+    let start = model(&Device::flex(), MarginLoss::Softmax);
+    let backbone = |m: &BackboneWithHead<Linear2>| -> Vec<f32> {
+        m.backbone
+            .inner
+            .weight
+            .val()
+            .try_into_vec_as::<f32>()
+            .unwrap()
+    };
+    let head = |m: &BackboneWithHead<Linear2>| -> Vec<f32> {
+        m.head.weight.val().try_into_vec_as::<f32>().unwrap()
+    };
+    // Every epoch head-only (a linear probe): the backbone is untouched.
+    let dir = tempfile::tempdir().unwrap();
+    let (probe, _) = fit(
+        config(2).with_head_only_epochs(2),
+        dir.path(),
+        Some(start.clone()),
+        &train,
+        &valid,
+    )
+    .unwrap();
+    assert_eq!(backbone(&probe), backbone(&start));
+    assert_ne!(head(&probe), head(&start));
+    // One head-only epoch, then all layers: the backbone moves.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, report) = fit(
+        config(2).with_head_only_epochs(1),
+        dir.path(),
+        Some(start.clone()),
+        &train,
+        &valid,
+    )
+    .unwrap();
+    let record = maskface_train::burn::store::ModuleRecord::load(&report.last).unwrap();
+    let last = start.clone().try_load_record(record).unwrap();
+    assert_ne!(backbone(&last), backbone(&start));
+}
+
+#[test]
+fn selection_by_loss_keeps_the_lowest_validation_loss() {
+    let (train, valid) = (blobs(6, 0), blobs(3, 5));
+    let dir = tempfile::tempdir().unwrap();
+    let (_, report) = fit(
+        config(8).with_select_by(Selection::Loss),
+        dir.path(),
+        None,
+        &train,
+        &valid,
+    )
+    .unwrap();
+    let lowest = report
+        .history
+        .iter()
+        .map(|m| m.valid_loss)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(report.history[report.best_epoch - 1].valid_loss, lowest);
+    assert!(report.last.is_file() && report.best.is_file());
+}
+
+#[test]
+fn other_optimisers_schedules_and_smoothing_train_and_bad_values_are_refused() {
+    let (train, valid) = (blobs(8, 0), blobs(4, 5));
+    for (i, cfg) in [
+        config(20)
+            .with_optimizer(OptimizerKind::AdamW)
+            .with_weight_decay(1e-3),
+        config(20)
+            .with_optimizer(OptimizerKind::Sgd)
+            .with_backbone_lr(0.05)
+            .with_head_lr(0.05),
+        config(20)
+            .with_schedule(LrSchedule::Cosine)
+            .with_label_smoothing(0.1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, report) = fit(cfg, dir.path(), None, &train, &valid).unwrap();
+        let (first, best) = (&report.history[0], &report.history[report.best_epoch - 1]);
+        assert!(
+            best.train_loss < first.train_loss,
+            "{i}: {:?}",
+            report.history
+        );
+        assert_eq!(best.valid_accuracy, 1.0, "{i}: {:?}", report.history);
+    }
+    assert_eq!(LrSchedule::Cosine.factor(1, 10), 1.0);
+    assert!((LrSchedule::Cosine.factor(6, 10) - 0.5).abs() < 1e-12);
+    assert_eq!(LrSchedule::Constant.factor(9, 10), 1.0);
+    let dir = tempfile::tempdir().unwrap();
+    for (cfg, name) in [
+        (config(2).with_label_smoothing(1.0), "label_smoothing"),
+        (config(2).with_weight_decay(-1.0), "weight_decay"),
+    ] {
+        let err = fit(cfg, dir.path(), None, &train, &valid).unwrap_err();
+        assert!(
+            matches!(err, TrainError::InvalidParameter { name: n, .. } if n == name),
+            "{err}"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::boxes::{crop_rect, nms, regress, regress_pnet, square, Cand, Overlap};
 use super::nets::{ONet, ONetConfig, PNet, PNetConfig, RNet, RNetConfig};
 use super::resample::{area_resize_normalized, Planar, Rect};
-use super::weights::load_state_dict;
+use crate::torch_weights::load_state_dict;
 use crate::NetsError;
 use maskface_core::{crop_face, CropConfig, FaceCrop, FaceSelection};
 
@@ -46,6 +46,9 @@ impl Default for MtcnnConfig {
         }
     }
 }
+
+/// PyTorch calls a PReLU's slopes `weight`, burn calls them `alpha`.
+const PRELU_KEYS: &[(&str, &str)] = &[(r"^(prelu\d+)\.weight$", "$1.alpha")];
 
 impl MtcnnConfig {
     fn validate(&self) -> Result<(), NetsError> {
@@ -108,11 +111,26 @@ impl Mtcnn {
     ) -> Result<Self, NetsError> {
         config.validate()?;
         let mut p = PNetConfig::new().init(device);
-        load_state_dict(&mut p, pnet, "facenet-pytorch's P-Net (pnet.pt)")?;
+        load_state_dict(
+            &mut p,
+            pnet,
+            PRELU_KEYS,
+            "facenet-pytorch's P-Net (pnet.pt; run scripts/setup.sh)",
+        )?;
         let mut r = RNetConfig::new().init(device);
-        load_state_dict(&mut r, rnet, "facenet-pytorch's R-Net (rnet.pt)")?;
+        load_state_dict(
+            &mut r,
+            rnet,
+            PRELU_KEYS,
+            "facenet-pytorch's R-Net (rnet.pt; run scripts/setup.sh)",
+        )?;
         let mut o = ONetConfig::new().init(device);
-        load_state_dict(&mut o, onet, "facenet-pytorch's O-Net (onet.pt)")?;
+        load_state_dict(
+            &mut o,
+            onet,
+            PRELU_KEYS,
+            "facenet-pytorch's O-Net (onet.pt; run scripts/setup.sh)",
+        )?;
         Ok(Mtcnn {
             pnet: p,
             rnet: r,

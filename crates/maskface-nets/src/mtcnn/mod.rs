@@ -13,7 +13,6 @@ mod detections_file;
 mod detector;
 mod nets;
 mod resample;
-mod weights;
 
 pub use detections_file::{CropOutput, DetectedFace, DetectionEntry};
 pub use detector::{Mtcnn, MtcnnConfig};

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod torch_state_dict;
+
 use std::path::PathBuf;
 
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};

@@ -29,3 +29,29 @@ pub fn models() -> Option<PathBuf> {
     eprintln!("skipped: models/ not found (run scripts/setup.sh)");
     None
 }
+
+/// The fixture face chips as a manifest: four people, two chips each
+/// (`chip68` and `chip5` alignments of one photo), all in the train split.
+pub fn fixture_chips() -> maskface_core::Manifest {
+    let root = tests_dir().join("fixtures/face_chips");
+    let mut manifest = maskface_core::Manifest::new(&root);
+    for (label, face) in FIXTURE_FACES.iter().enumerate() {
+        for kind in ["chip68", "chip5"] {
+            manifest.samples.push(maskface_core::Sample::new(
+                format!("{face}_{kind}.png"),
+                face.to_string(),
+                label as u32,
+                maskface_core::Split::Train,
+            ));
+        }
+    }
+    manifest
+}
+
+/// The people of [`fixture_chips`], by label.
+pub const FIXTURE_FACES: [&str; 4] = [
+    "aaron_peirsol_0001",
+    "abel_pacheco_0001_rot25",
+    "barbra_streisand_0001",
+    "clare_short_0002",
+];
