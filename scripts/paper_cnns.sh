@@ -6,8 +6,8 @@
 # / 50 epochs, best by validation loss), each evaluated at its best and its
 # last epoch, and each against 1,000 masked strangers.
 #
-# Meant for a GPU machine: two CPU cores take about 9 minutes an epoch for
-# InceptionResnetV1, 36 for ResNet50 and over an hour for VGG16 (see
+# Meant for a GPU machine: two CPU cores take about 20 minutes an epoch for
+# InceptionResnetV1, 55 for ResNet50 and 2.2 hours for VGG16 (see
 # docs/results.md). Build first with the backend's feature:
 #
 #   cargo build --release -p maskface-cli --features cuda   # or wgpu
