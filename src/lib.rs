@@ -9,6 +9,7 @@
 //! | [`dataset`] | `maskface-dataset` | LFW scanning, identity selection, seeded stratified splits |
 //! | [`augment`] | `maskface-augment` | seeded rotation / colour / flip augmentation over manifests |
 //! | [`plot`] | `maskface-plot` | PNG bar charts and image grids |
+//! | [`kernels`] | `maskface-kernels` | CPU convolution forward and backward (im2col + GEMM) |
 //! | [`nets`] | `maskface-nets` | networks on burn: MTCNN face detection, dlib's face ResNet |
 //! | [`mask`] | `maskface-mask` | landmarks, masks, face chips, the masked-dataset pipeline |
 //! | [`eigen`] | `maskface-eigen` | the Eigenface (PCA) baseline |
@@ -38,6 +39,7 @@ pub use maskface_augment as augment;
 pub use maskface_core as core;
 pub use maskface_dataset as dataset;
 pub use maskface_eigen as eigen;
+pub use maskface_kernels as kernels;
 pub use maskface_mask as mask;
 pub use maskface_nets as nets;
 pub use maskface_openset as openset;
