@@ -94,7 +94,9 @@ fn env_list(name: &str, default: &str) -> Vec<String> {
 fn backends() -> Vec<(&'static str, Device)> {
     #[allow(unused_mut)]
     let mut all = vec![("flex", Device::flex())];
+    // Deprecated in burn 0.22; kept as the comparison the project started from.
     #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
     all.push(("ndarray", Device::ndarray()));
     #[cfg(feature = "wgpu")]
     all.push((
