@@ -19,44 +19,27 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use maskface::kernels::{conv2d_backward, conv2d_forward, Conv2dShape};
 use maskface::nets::burn::tensor::module::conv2d;
 use maskface::nets::burn::tensor::ops::ConvOptions;
 use maskface::nets::burn::tensor::{Device, Distribution, Tensor};
 
-/// One row of `benches/conv_shapes.csv`.
+/// One row of `benches/conv_shapes.csv`: its name and the convolution
+/// for one image.
 #[derive(Debug, Clone)]
 struct Shape {
     name: String,
-    in_channels: usize,
-    out_channels: usize,
-    height: usize,
-    width: usize,
-    kernel: [usize; 2],
-    stride: usize,
-    padding: [usize; 2],
+    conv: Conv2dShape,
 }
 
 impl Shape {
-    fn output(&self) -> [usize; 2] {
-        let out = |len: usize, k: usize, p: usize| (len + 2 * p - k) / self.stride + 1;
-        [
-            out(self.height, self.kernel[0], self.padding[0]),
-            out(self.width, self.kernel[1], self.padding[1]),
-        ]
-    }
-
-    /// Floating-point operations of one forward pass over `batch` images.
-    fn forward_flop(&self, batch: usize) -> u64 {
-        let [oh, ow] = self.output();
-        (2 * batch
-            * self.out_channels
-            * oh
-            * ow
-            * self.in_channels
-            * self.kernel[0]
-            * self.kernel[1]) as u64
+    /// The convolution over `batch` images.
+    fn batch(&self, batch: usize) -> Conv2dShape {
+        Conv2dShape { batch, ..self.conv }
     }
 }
 
@@ -70,16 +53,20 @@ fn shapes() -> Vec<Shape> {
             let n = |i: usize| -> usize { f[i].trim().parse().unwrap() };
             Shape {
                 name: f[0].to_string(),
-                in_channels: n(1),
-                out_channels: n(2),
-                height: n(3),
-                width: n(4),
-                kernel: [n(5), n(6)],
-                stride: n(7),
-                padding: [n(8), n(9)],
+                conv: Conv2dShape::new(1, n(1), [n(3), n(4)], n(2), [n(5), n(6)])
+                    .with_stride([n(7); 2])
+                    .with_padding([n(8), n(9)]),
             }
         })
         .collect()
+}
+
+/// Ten samples after half a second of warm-up, over two seconds: every
+/// group alike.
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
 }
 
 fn env_list(name: &str, default: &str) -> Vec<String> {
@@ -113,22 +100,14 @@ struct Operands {
     options: ConvOptions<2>,
 }
 
-fn operands(shape: &Shape, batch: usize, device: &Device) -> Operands {
+fn operands(s: &Conv2dShape, device: &Device) -> Operands {
     let normal = Distribution::Normal(0.0, 1.0);
-    let [kh, kw] = shape.kernel;
+    let [kh, kw] = s.kernel;
     Operands {
-        x: Tensor::random(
-            [batch, shape.in_channels, shape.height, shape.width],
-            normal,
-            device,
-        ),
-        weight: Tensor::random(
-            [shape.out_channels, shape.in_channels, kh, kw],
-            normal,
-            device,
-        ),
-        bias: Tensor::random([shape.out_channels], normal, device),
-        options: ConvOptions::new([shape.stride; 2], shape.padding, [1, 1], 1),
+        x: Tensor::random([s.batch, s.in_channels, s.height, s.width], normal, device),
+        weight: Tensor::random([s.out_channels, s.in_channels, kh, kw], normal, device),
+        bias: Tensor::random([s.out_channels], normal, device),
+        options: ConvOptions::new(s.stride, s.padding, s.dilation, s.groups),
     }
 }
 
@@ -160,20 +139,10 @@ fn forward_backward(ops: &Operands, device: &Device) {
 fn bench_kernels(c: &mut Criterion, shapes: &[Shape], batches: &[usize], modes: &[String]) {
     for mode in modes {
         let mut group = c.benchmark_group(format!("conv_{mode}_maskface"));
-        group.sample_size(10);
-        group.warm_up_time(Duration::from_millis(500));
-        group.measurement_time(Duration::from_secs(2));
+        configure(&mut group);
         for s in shapes {
             for &batch in batches {
-                let shape = Conv2dShape::new(
-                    batch,
-                    s.in_channels,
-                    [s.height, s.width],
-                    s.out_channels,
-                    s.kernel,
-                )
-                .with_stride([s.stride; 2])
-                .with_padding(s.padding);
+                let shape = s.batch(batch);
                 let fill = |len: usize| -> Vec<f32> {
                     (0..len)
                         .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.5)
@@ -181,7 +150,7 @@ fn bench_kernels(c: &mut Criterion, shapes: &[Shape], batches: &[usize], modes: 
                 };
                 let x = fill(shape.input_len());
                 let w = fill(shape.weight_len());
-                let b = fill(s.out_channels);
+                let b = fill(shape.out_channels);
                 let dy = fill(shape.output_len().unwrap());
                 let flop = shape.forward_flop().unwrap();
                 let id = BenchmarkId::new(&s.name, batch);
@@ -225,14 +194,13 @@ fn bench(c: &mut Criterion) {
                 other => panic!("MASKFACE_CONV_MODES: unknown mode {other}"),
             };
             let mut group = c.benchmark_group(format!("conv_{mode}_{backend}"));
-            group.sample_size(10);
-            group.warm_up_time(Duration::from_millis(500));
-            group.measurement_time(Duration::from_secs(2));
-            for shape in &shapes {
+            configure(&mut group);
+            for s in &shapes {
                 for &batch in &batches {
-                    let ops = operands(shape, batch, &device);
-                    group.throughput(Throughput::Elements(factor * shape.forward_flop(batch)));
-                    group.bench_with_input(BenchmarkId::new(&shape.name, batch), &ops, |b, ops| {
+                    let shape = s.batch(batch);
+                    let ops = operands(&shape, &device);
+                    group.throughput(Throughput::Elements(factor * shape.forward_flop().unwrap()));
+                    group.bench_with_input(BenchmarkId::new(&s.name, batch), &ops, |b, ops| {
                         match mode.as_str() {
                             "forward" => b.iter(|| forward(ops, &device)),
                             _ => b.iter(|| forward_backward(ops, &device)),

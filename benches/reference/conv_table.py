@@ -6,12 +6,14 @@ of the machine's fp32 peak.
 
     python3 benches/reference/conv_table.py [--criterion target/criterion]
         [--reference target/conv-reference/onnxruntime.json] [--batches 8]
+        [--drift target/conv-reference/onnxruntime-after.json]
 
 Run both benchmarks in one sitting: the machine's load moves both.
 """
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 from conv_onnxruntime import ROOT, forward_flop, shapes
@@ -30,6 +32,11 @@ def main():
     p.add_argument("--criterion", type=Path, default=ROOT / "target" / "criterion")
     p.add_argument("--reference", type=Path, default=ROOT / "target" / "conv-reference" / "onnxruntime.json")
     p.add_argument("--batches", default="1,8,32")
+    p.add_argument(
+        "--drift",
+        type=Path,
+        help="a second ONNX Runtime run: print how far the machine moved between the two",
+    )
     a = p.parse_args()
     ref = json.loads(a.reference.read_text())
     peak = ref["machine"]["peak_gflops"]
@@ -62,6 +69,15 @@ def main():
                     f"{100 * gb / peak:.0f}%" if gb else "-",
                 ]
             print("| " + " | ".join(row) + " |")
+    if a.drift:
+        other = json.loads(a.drift.read_text())
+        moved = [r["gflops"] / ort[(r["shape"], r["batch"])] for r in other["results"]
+                 if (r["shape"], r["batch"]) in ort]
+        print()
+        print(
+            f"ONNX Runtime, {a.drift.name} against {a.reference.name}: median {statistics.median(moved):.2f}x, "
+            f"from {min(moved):.2f}x to {max(moved):.2f}x over {len(moved)} rows."
+        )
     m = ref["machine"]
     print()
     print(

@@ -327,6 +327,48 @@ impl Plan {
         }
     }
 
+    /// Runs `f` on each image's slice of `src` (`src_len` elements) and of
+    /// `dst` (`dst_len`), with a column buffer of its own and the threads
+    /// one product may use: images in parallel when there are enough of
+    /// them, otherwise one after the other with every product threaded.
+    fn each_image<F>(
+        &self,
+        src: &[f32],
+        src_len: usize,
+        dst: &mut [f32],
+        dst_len: usize,
+        f: F,
+    ) -> Result<(), KernelError>
+    where
+        F: Fn(&[f32], &mut [f32], &mut Vec<f32>, Threads) -> Result<(), KernelError> + Sync,
+    {
+        let threads = self.threads();
+        if self.images_in_parallel() {
+            src.par_chunks_exact(src_len)
+                .zip(dst.par_chunks_exact_mut(dst_len))
+                .try_for_each_init(
+                    || vec![0f32; self.col_len()],
+                    |col, (s, d)| f(s, d, col, threads),
+                )
+        } else {
+            let mut col = vec![0f32; self.col_len()];
+            src.chunks_exact(src_len)
+                .zip(dst.chunks_exact_mut(dst_len))
+                .try_for_each(|(s, d)| f(s, d, &mut col, threads))
+        }
+    }
+
+    /// The column matrix of one group of one image: the image itself for a
+    /// pointwise convolution, otherwise `xg` unrolled into `col`.
+    fn columns<'a>(&self, xg: &'a [f32], col: &'a mut [f32]) -> &'a [f32] {
+        if self.shape.is_pointwise() {
+            xg
+        } else {
+            self.im2col(xg, col);
+            col
+        }
+    }
+
     /// `y` of one image (`out_channels x p`) from its input `x`.
     fn forward_image(
         &self,
@@ -344,12 +386,7 @@ impl Plan {
         }
         for g in 0..self.shape.groups {
             let xg = &x[g * self.icg * self.plane..(g + 1) * self.icg * self.plane];
-            let cols = if self.shape.is_pointwise() {
-                xg
-            } else {
-                self.im2col(xg, col);
-                &*col
-            };
+            let cols = self.columns(xg, col);
             let w = &weight[g * self.ocg * self.k..(g + 1) * self.ocg * self.k];
             let yg = &mut y[g * self.ocg * self.p..(g + 1) * self.ocg * self.p];
             matmul(
@@ -407,12 +444,7 @@ impl Plan {
     ) -> Result<(), KernelError> {
         for g in 0..self.shape.groups {
             let xg = &x[g * self.icg * self.plane..(g + 1) * self.icg * self.plane];
-            let cols = if self.shape.is_pointwise() {
-                xg
-            } else {
-                self.im2col(xg, col);
-                &*col
-            };
+            let cols = self.columns(xg, col);
             let dyg = View::rows(
                 &dy[g * self.ocg * self.p..(g + 1) * self.ocg * self.p],
                 self.ocg,
@@ -463,20 +495,9 @@ pub fn conv2d_forward(
     if in_image == 0 || out_image == 0 {
         return Ok(y);
     }
-    let threads = plan.threads();
-    if plan.images_in_parallel() {
-        x.par_chunks_exact(in_image)
-            .zip(y.par_chunks_exact_mut(out_image))
-            .try_for_each_init(
-                || vec![0f32; plan.col_len()],
-                |col, (xi, yi)| plan.forward_image(xi, weight, bias, yi, col, threads),
-            )?;
-    } else {
-        let mut col = vec![0f32; plan.col_len()];
-        for (xi, yi) in x.chunks_exact(in_image).zip(y.chunks_exact_mut(out_image)) {
-            plan.forward_image(xi, weight, bias, yi, &mut col, threads)?;
-        }
-    }
+    plan.each_image(x, in_image, &mut y, out_image, |xi, yi, col, threads| {
+        plan.forward_image(xi, weight, bias, yi, col, threads)
+    })?;
     Ok(y)
 }
 
@@ -508,23 +529,13 @@ pub fn conv2d_input_grad(
     if in_image == 0 || out_image == 0 {
         return Ok(dx);
     }
-    let threads = plan.threads();
-    if plan.images_in_parallel() {
-        dy.par_chunks_exact(out_image)
-            .zip(dx.par_chunks_exact_mut(in_image))
-            .try_for_each_init(
-                || vec![0f32; plan.col_len()],
-                |dcol, (dyi, dxi)| plan.input_grad_image(dyi, weight, dxi, dcol, threads),
-            )?;
-    } else {
-        let mut dcol = vec![0f32; plan.col_len()];
-        for (dyi, dxi) in dy
-            .chunks_exact(out_image)
-            .zip(dx.chunks_exact_mut(in_image))
-        {
-            plan.input_grad_image(dyi, weight, dxi, &mut dcol, threads)?;
-        }
-    }
+    plan.each_image(
+        dy,
+        out_image,
+        &mut dx,
+        in_image,
+        |dyi, dxi, dcol, threads| plan.input_grad_image(dyi, weight, dxi, dcol, threads),
+    )?;
     Ok(dx)
 }
 
