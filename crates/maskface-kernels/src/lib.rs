@@ -13,6 +13,14 @@
 //! is one product of the shape a GEMM is fast at, and images run on all
 //! threads. `docs/benchmarks.md` has the figures (`cargo bench --bench conv`).
 //!
+//! With the `burn` feature (on by default) the convolution also runs under
+//! burn's tensors, forward and backward: [`conv2d`] for
+//! `burn::tensor::module::conv2d` and [`ForwardFast::forward_fast`] for
+//! burn's `Conv2d::forward`, a backend extension ([`KernelBackend`]) on
+//! burn's CPU backend with and without autodiff, burn's own convolution
+//! elsewhere. [`prelu`] and [`max_pool2d_ceil`] are MTCNN's steps after each
+//! convolution on host buffers.
+//!
 //! ```
 //! use maskface_kernels::{conv2d_backward, conv2d_forward, Conv2dShape};
 //!
@@ -28,8 +36,16 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "burn")]
+mod burn_conv2d;
 mod conv2d;
 mod matmul;
+mod prelu_pool;
+
+pub use prelu_pool::{ceil_pool_len, max_pool2d_ceil, prelu};
+
+#[cfg(feature = "burn")]
+pub use burn_conv2d::{conv2d, conv_route, set_conv_route, ConvRoute, ForwardFast, KernelBackend};
 
 pub use conv2d::{
     conv2d_backward, conv2d_bias_grad, conv2d_forward, conv2d_input_grad, conv2d_weight_grad,
@@ -52,6 +68,16 @@ pub enum KernelError {
     Length {
         /// The convolution.
         shape: Box<Conv2dShape>,
+        /// Which buffer.
+        name: &'static str,
+        /// Its length.
+        len: usize,
+        /// The length the shape needs.
+        expected: usize,
+    },
+    /// A buffer outside a convolution (PReLU, pooling) has the wrong length.
+    #[error("the {name} has {len} elements, the shape needs {expected}")]
+    Buffer {
         /// Which buffer.
         name: &'static str,
         /// Its length.

@@ -125,6 +125,13 @@ fn the_networks_kinds_of_convolution_match_burn() {
             .with_padding([2, 1]),
         10,
     );
+    // Stride 2 with padding on rows only, the last padded row unused.
+    check(
+        Conv2dShape::new(2, 4, [10, 7], 5, [3, 3])
+            .with_stride([2, 2])
+            .with_padding([1, 0]),
+        12,
+    );
     // More images than threads and fewer: both schedules.
     check(
         Conv2dShape::new(9, 4, [6, 6], 5, [3, 3]).with_padding([1, 1]),

@@ -28,6 +28,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use maskface_kernels::ForwardFast;
 
 use crate::classifier_output::ClassifierOutput;
 use crate::torch_weights::load_state_dict;
@@ -90,7 +91,7 @@ impl BasicConv2d {
     /// - input: `[n, c_in, h, w]`
     /// - output: `[n, c_out, (h + 2 ph - kh) / s + 1, (w + 2 pw - kw) / s + 1]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.bn.forward(self.conv.forward(x)))
+        relu(self.bn.forward(self.conv.forward_fast(x)))
     }
 }
 
@@ -222,7 +223,7 @@ impl ResidualInception {
                 branches.push(chain(branch, x.clone()));
             }
         }
-        let out = self.conv2d.forward(Tensor::cat(branches, 1)) * self.scale + x;
+        let out = self.conv2d.forward_fast(Tensor::cat(branches, 1)) * self.scale + x;
         if self.relu {
             relu(out)
         } else {

@@ -24,6 +24,7 @@ use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxP
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use maskface_kernels::ForwardFast;
 
 use crate::classifier_output::ClassifierOutput;
 use crate::torch_weights::load_state_dict;
@@ -106,11 +107,11 @@ impl Bottleneck {
     /// - input: `[n, input, h, w]`
     /// - output: `[n, 4 planes, (h - 1) / stride + 1, (w - 1) / stride + 1]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = relu(self.bn1.forward(self.conv1.forward(x.clone())));
-        let y = relu(self.bn2.forward(self.conv2.forward(y)));
-        let y = self.bn3.forward(self.conv3.forward(y));
+        let y = relu(self.bn1.forward(self.conv1.forward_fast(x.clone())));
+        let y = relu(self.bn2.forward(self.conv2.forward_fast(y)));
+        let y = self.bn3.forward(self.conv3.forward_fast(y));
         let shortcut = match &self.downsample {
-            Some(d) => d.bn.forward(d.conv.forward(x)),
+            Some(d) => d.bn.forward(d.conv.forward_fast(x)),
             None => x,
         };
         relu(y + shortcut)
@@ -212,7 +213,7 @@ impl ResNet {
     pub fn embed(&self, x: Tensor<4>) -> Tensor<2> {
         let x = self
             .maxpool
-            .forward(relu(self.bn1.forward(self.conv1.forward(x))));
+            .forward(relu(self.bn1.forward(self.conv1.forward_fast(x))));
         let x = [&self.layer1, &self.layer2, &self.layer3, &self.layer4]
             .into_iter()
             .flatten()

@@ -27,6 +27,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use maskface_kernels::ForwardFast;
 
 use crate::classifier_output::ClassifierOutput;
 use crate::torch_weights::load_state_dict;
@@ -177,7 +178,7 @@ impl Vgg {
     pub fn embed(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = x;
         for (i, conv) in self.features.iter().enumerate() {
-            x = relu(conv.forward(x));
+            x = relu(conv.forward_fast(x));
             if self.pool_after.contains(&i) {
                 x = self.pool.forward(x);
             }

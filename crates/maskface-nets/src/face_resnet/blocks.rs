@@ -8,6 +8,7 @@ use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::ops::PadMode;
+use maskface_kernels::ForwardFast;
 
 /// Configuration of an [`Affine`] layer.
 #[derive(Config, Debug)]
@@ -119,8 +120,8 @@ impl ResidualBlock {
     ///   `h' = max((h - 3) / s + 1, h / s)` at stride `s` (the larger of the
     ///   two branches, the smaller zero-padded as dlib does); likewise `w'`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = relu(self.affine1.forward(self.conv1.forward(x.clone())));
-        let y = self.affine2.forward(self.conv2.forward(y));
+        let y = relu(self.affine1.forward(self.conv1.forward_fast(x.clone())));
+        let y = self.affine2.forward(self.conv2.forward_fast(y));
         let shortcut = match &self.shortcut_pool {
             Some(pool) => pool.forward(x),
             None => x,

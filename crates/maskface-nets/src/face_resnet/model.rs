@@ -9,6 +9,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use image::RgbImage;
+use maskface_kernels::ForwardFast;
 
 use super::blocks::{Affine, AffineConfig, ResidualBlock, ResidualBlockConfig};
 use super::reader::{DlibLayer, DlibNet};
@@ -157,7 +158,7 @@ impl FaceResNet {
     /// The output of the stem and the first `blocks` residual blocks: the
     /// frozen part when only the last stages are fine-tuned.
     pub fn features(&self, x: Tensor<4>, blocks: usize) -> Tensor<4> {
-        let x = relu(self.affine.forward(self.conv.forward(x)));
+        let x = relu(self.affine.forward(self.conv.forward_fast(x)));
         let x = self.pool.forward(x);
         self.blocks.iter().take(blocks).fold(x, |x, b| b.forward(x))
     }

@@ -7,6 +7,7 @@ use burn::nn::{Linear, LinearConfig, PRelu, PReluConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::Slice;
+use maskface_kernels::{conv2d_forward, Conv2dShape, ForwardFast};
 
 fn conv(c_in: usize, c_out: usize, k: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([c_in, c_out], [k, k]).init(device)
@@ -40,12 +41,7 @@ impl CeilMaxPool {
 
     /// Output length along an axis of `len`: PyTorch's ceil-mode rule.
     fn out_len(&self, len: usize) -> usize {
-        let (k, s) = (self.k as i64, self.s as i64);
-        let mut out = (len as i64 - k + s - 1).div_euclid(s) + 1;
-        if (out - 1) * s >= len as i64 {
-            out -= 1;
-        }
-        out.max(1) as usize
+        maskface_kernels::ceil_pool_len(len, self.k, self.s)
     }
 
     fn pool_axis(&self, x: Tensor<4>, axis: usize, len: usize) -> Tensor<4> {
@@ -125,7 +121,7 @@ fn conv_chain(x: Tensor<4>, layers: &[Layer<'_>]) -> Tensor<4> {
         }
     }
     layers.iter().fold(x, |x, (conv, prelu, pool)| {
-        prelu_pool(conv.forward(x), prelu, *pool)
+        prelu_pool(conv.forward_fast(x), prelu, *pool)
     })
 }
 
@@ -134,64 +130,35 @@ fn conv_chain_host(x: Tensor<4>, layers: &[Layer<'_>], device: &Device) -> Optio
     let mut data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
     for (conv, prelu, pool) in layers {
         let alpha: Vec<f32> = prelu.alpha.val().try_into_vec_as::<f32>().ok()?;
-        let (d, dm) = conv_host(conv, &data, dims, device)?;
+        let (d, dm) = conv_host(conv, &data, dims)?;
         (data, dims) = prelu_pool_data(d, dm, &alpha, *pool)?;
     }
     Some(Tensor::from_data(TensorData::new(data, dims), device))
 }
 
-/// A stride-1, unpadded convolution (all of MTCNN's) as one matrix product
-/// over the whole batch: the input unrolled to `[c*kh*kw, n*oh*ow]` on the
-/// host, multiplied by the weights `[oc, c*kh*kw]`, the bias added while
-/// the result is put back in `[n, oc, oh, ow]` order.
-///
-/// burn-flex 0.22.1 runs these small convolutions as a direct loop on one
-/// thread (a quarter of MTCNN's time); its matrix product is several times
-/// faster per operation. `None` for the convolutions this does not cover.
+/// An unpadded convolution (all of MTCNN's) on a host buffer, by
+/// maskface-kernels. `None` for the convolutions this does not cover.
 fn conv_host(
     conv: &Conv2d,
     data: &[f32],
     [n, c, h, w]: [usize; 4],
-    device: &Device,
 ) -> Option<(Vec<f32>, [usize; 4])> {
-    if conv.stride != [1, 1]
-        || conv.dilation != [1, 1]
-        || conv.groups != 1
-        || !matches!(conv.padding, PaddingConfig2d::Valid)
-    {
+    if !matches!(conv.padding, PaddingConfig2d::Valid) {
         return None;
     }
-    let [oc, ic, kh, kw] = conv.weight.val().dims();
-    if ic != c || h < kh || w < kw || n == 0 || data.len() != n * c * h * w {
-        return None;
-    }
-    let (oh, ow) = (h - kh + 1, w - kw + 1);
-    let (p, k) = (oh * ow, c * kh * kw);
-    // Filled in order, so without zeroing it first.
-    let mut cols = Vec::with_capacity(k * n * p);
-    for r in 0..k {
-        let (ci, ky, kx) = (r / (kh * kw), (r / kw) % kh, r % kw);
-        for img in 0..n {
-            let plane = &data[(img * c + ci) * h * w..][..h * w];
-            for oy in 0..oh {
-                cols.extend_from_slice(&plane[(oy + ky) * w + kx..][..ow]);
-            }
-        }
-    }
-    let weights = conv.weight.val().reshape([oc, k]);
-    let cols = Tensor::<2>::from_data(TensorData::new(cols, [k, n * p]), device);
-    let y: Vec<f32> = weights.matmul(cols).try_into_vec_as::<f32>().ok()?;
-    let bias: Vec<f32> = match &conv.bias {
-        Some(b) => b.val().try_into_vec_as::<f32>().ok()?,
-        None => vec![0.0; oc],
+    let [oc, _, kh, kw] = conv.weight.val().dims();
+    let shape = Conv2dShape::new(n, c, [h, w], oc, [kh, kw])
+        .with_stride(conv.stride)
+        .with_dilation(conv.dilation)
+        .with_groups(conv.groups);
+    let [oh, ow] = shape.output().ok()?;
+    let weight: Vec<f32> = conv.weight.val().try_into_vec_as::<f32>().ok()?;
+    let bias: Option<Vec<f32>> = match &conv.bias {
+        Some(b) => Some(b.val().try_into_vec_as::<f32>().ok()?),
+        None => None,
     };
-    let mut out = Vec::with_capacity(n * oc * p);
-    for img in 0..n {
-        for (o, b) in bias.iter().enumerate() {
-            out.extend(y[(o * n + img) * p..][..p].iter().map(|v| v + b));
-        }
-    }
-    Some((out, [n, oc, oh, ow]))
+    let y = conv2d_forward(&shape, data, &weight, bias.as_deref()).ok()?;
+    Some((y, [n, oc, oh, ow]))
 }
 
 fn prelu_pool_host(
@@ -207,55 +174,21 @@ fn prelu_pool_host(
     Some(Tensor::from_data(TensorData::new(data, dims), device))
 }
 
-/// PReLU and pooling on a host buffer `[n, c, h, w]`.
+/// PReLU and pooling on a host buffer `[n, c, h, w]`, by maskface-kernels.
 fn prelu_pool_data(
     mut data: Vec<f32>,
     [n, c, h, w]: [usize; 4],
     alpha: &[f32],
     pool: Option<&CeilMaxPool>,
 ) -> Option<(Vec<f32>, [usize; 4])> {
-    let plane = h * w;
-    if alpha.len() != c || data.len() != n * c * plane {
+    if data.len() != n * c * h * w {
         return None;
     }
-    // Written as selects, not branches or `f32::max`, so that they vectorise.
-    for (i, values) in data.chunks_exact_mut(plane).enumerate() {
-        let a = alpha[i % c];
-        for v in values {
-            *v = if *v < 0.0 { *v * a } else { *v };
-        }
+    maskface_kernels::prelu(&mut data, c, h * w, alpha).ok()?;
+    match pool {
+        Some(p) => maskface_kernels::max_pool2d_ceil(&data, [n, c, h, w], p.k, p.s).ok(),
+        None => Some((data, [n, c, h, w])),
     }
-    let Some(p) = pool else {
-        return Some((data, [n, c, h, w]));
-    };
-    let (oh, ow) = (p.out_len(h), p.out_len(w));
-    let mut out = vec![0f32; n * c * oh * ow];
-    // Separable: the maxima along each row first, then down the columns.
-    let mut rows = vec![0f32; h * ow];
-    for (src, dst) in data.chunks_exact(plane).zip(out.chunks_exact_mut(oh * ow)) {
-        for y in 0..h {
-            let line = &src[y * w..(y + 1) * w];
-            for ox in 0..ow {
-                let (x0, x1) = (ox * p.s, (ox * p.s + p.k).min(w));
-                let mut m = line[x0];
-                for &v in &line[x0 + 1..x1] {
-                    m = if v > m { v } else { m };
-                }
-                rows[y * ow + ox] = m;
-            }
-        }
-        for oy in 0..oh {
-            let (y0, y1) = (oy * p.s, (oy * p.s + p.k).min(h));
-            let out_row = &mut dst[oy * ow..(oy + 1) * ow];
-            out_row.copy_from_slice(&rows[y0 * ow..(y0 + 1) * ow]);
-            for y in y0 + 1..y1 {
-                for (o, &v) in out_row.iter_mut().zip(&rows[y * ow..(y + 1) * ow]) {
-                    *o = if v > *o { v } else { *o };
-                }
-            }
-        }
-    }
-    Some((out, [n, c, oh, ow]))
 }
 
 fn pool(k: usize, s: usize) -> CeilMaxPool {
@@ -319,8 +252,8 @@ impl PNet {
                 (&self.conv3, &self.prelu3, None),
             ],
         );
-        let prob = softmax(self.conv4_1.forward(x.clone()), 1);
-        (self.conv4_2.forward(x), prob)
+        let prob = softmax(self.conv4_1.forward_fast(x.clone()), 1);
+        (self.conv4_2.forward_fast(x), prob)
     }
 }
 
@@ -504,7 +437,7 @@ mod tests {
                 .collect();
             let x = Tensor::<4>::from_data(TensorData::new(v, [n, c_in, h, w]), &device);
             let host = x.clone().try_into_vec_as::<f32>().unwrap();
-            let (a, dims) = conv_host(&conv, &host, [n, c_in, h, w], &device).unwrap();
+            let (a, dims) = conv_host(&conv, &host, [n, c_in, h, w]).unwrap();
             let burn = conv.forward(x);
             assert_eq!(dims, burn.dims());
             let b = burn.try_into_vec_as::<f32>().unwrap();
