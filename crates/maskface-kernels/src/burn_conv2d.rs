@@ -219,11 +219,9 @@ fn forward_host(
 ) -> Option<FlexTensor> {
     let shape = shape_of(x, weight, options)?;
     let [oh, ow] = shape.output().ok()?;
-    let y = with_values(x, |xv| {
-        with_values(weight, |wv| match bias {
-            Some(b) => with_values(b, |bv| conv2d_forward(&shape, xv, wv, Some(bv)).ok()),
-            None => conv2d_forward(&shape, xv, wv, None).ok(),
-        })
+    let y = with_both(x, weight, |xv, wv| match bias {
+        Some(b) => with_values(b, |bv| conv2d_forward(&shape, xv, wv, Some(bv)).ok()),
+        None => conv2d_forward(&shape, xv, wv, None).ok(),
     })?;
     Some(flex_tensor(y, &[shape.batch, shape.out_channels, oh, ow]))
 }

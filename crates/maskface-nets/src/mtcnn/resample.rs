@@ -1,57 +1,35 @@
 //! Area resampling ("adaptive average pooling"), the resize MTCNN's
 //! pyramid and crops use (PyTorch's `interpolate(mode="area")`).
 
-/// An RGB image as three planes of `f32` in `0..=255`, channel-major, with
-/// the planes' summed-area tables when they fit in `u32` (images up to
-/// 16.8 megapixels).
+/// An RGB image as the summed-area tables of its three channels.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Planar {
     pub w: usize,
     pub h: usize,
-    pub data: Vec<f32>,
     /// Per channel, `(h + 1) x (w + 1)`: the sum of the pixels above and
     /// left of each corner. The pixels are integers, so a rectangle's sum
     /// is exact and an area average costs four reads whatever its size.
-    sums: Option<Vec<u32>>,
+    sums: Vec<u64>,
 }
 
 impl Planar {
     pub fn from_rgb(img: &image::RgbImage) -> Self {
         let (w, h) = (img.width() as usize, img.height() as usize);
-        let mut data = vec![0f32; 3 * w * h];
-        let (r, rest) = data.split_at_mut(w * h);
-        let (g, b) = rest.split_at_mut(w * h);
-        for (k, px) in img.as_raw().chunks_exact(3).enumerate() {
-            r[k] = f32::from(px[0]);
-            g[k] = f32::from(px[1]);
-            b[k] = f32::from(px[2]);
-        }
-        let sums = summed_areas(img);
-        Planar { w, h, data, sums }
-    }
-}
-
-/// The summed-area tables of `img`'s three channels; `None` when a sum could
-/// overflow `u32`.
-fn summed_areas(img: &image::RgbImage) -> Option<Vec<u32>> {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    if (w * h).checked_mul(255)? > u32::MAX as usize {
-        return None;
-    }
-    let stride = w + 1;
-    let table = stride * (h + 1);
-    let mut sums = vec![0u32; 3 * table];
-    let raw = img.as_raw();
-    for (c, t) in sums.chunks_exact_mut(table).enumerate() {
-        for y in 0..h {
-            let mut row = 0u32;
-            for x in 0..w {
-                row += u32::from(raw[(y * w + x) * 3 + c]);
-                t[(y + 1) * stride + x + 1] = t[y * stride + x + 1] + row;
+        let stride = w + 1;
+        let table = stride * (h + 1);
+        let mut sums = vec![0u64; 3 * table];
+        let raw = img.as_raw();
+        for (c, t) in sums.chunks_exact_mut(table).enumerate() {
+            for y in 0..h {
+                let mut row = 0u64;
+                for x in 0..w {
+                    row += u64::from(raw[(y * w + x) * 3 + c]);
+                    t[(y + 1) * stride + x + 1] = t[y * stride + x + 1] + row;
+                }
             }
         }
+        Planar { w, h, sums }
     }
-    Some(sums)
 }
 
 /// A rectangle of source pixels: columns `x0..x1`, rows `y0..y1`.
@@ -78,10 +56,8 @@ fn ranges(n: usize, out: usize) -> Vec<(usize, usize)> {
 
 /// Resizes the `rect` of `src` to `out_w` x `out_h` by area averaging,
 /// writing channel-major planes into `out` (length `3 * out_w * out_h`), with
-/// `(v - 127.5) / 128` applied: MTCNN's input normalisation.
-///
-/// The average over a rectangle is separable, so rows are pooled first,
-/// then columns: `O(w*h + out_w*h)` per channel instead of per window.
+/// `(v - 127.5) / 128` applied: MTCNN's input normalisation. Each output
+/// pixel is four reads of the summed-area tables.
 pub(crate) fn area_resize_normalized(
     src: &Planar,
     rect: Rect,
@@ -92,48 +68,20 @@ pub(crate) fn area_resize_normalized(
     let (rw, rh) = (rect.x1 - rect.x0, rect.y1 - rect.y0);
     let xr = ranges(rw, out_w);
     let yr = ranges(rh, out_h);
-    if let Some(sums) = &src.sums {
-        let stride = src.w + 1;
-        let table = stride * (src.h + 1);
-        for (t, dst) in sums
-            .chunks_exact(table)
-            .zip(out.chunks_exact_mut(out_w * out_h))
-        {
-            for (&(ys, ye), dst_row) in yr.iter().zip(dst.chunks_exact_mut(out_w)) {
-                let (top, bottom) = ((rect.y0 + ys) * stride, (rect.y0 + ye) * stride);
-                for (&(xs, xe), d) in xr.iter().zip(dst_row.iter_mut()) {
-                    let (l, r) = (rect.x0 + xs, rect.x0 + xe);
-                    // Modulo 2^32: the corners' sums may overflow, the
-                    // rectangle's (what remains) does not.
-                    let sum = t[bottom + r]
-                        .wrapping_add(t[top + l])
-                        .wrapping_sub(t[bottom + l])
-                        .wrapping_sub(t[top + r]);
-                    let v = (f64::from(sum) / ((ye - ys) * (xe - xs)) as f64) as f32;
-                    *d = (v - 127.5) * 0.0078125;
-                }
-            }
-        }
-        return;
-    }
-    let mut rows = vec![0f32; rh * out_w];
-    for c in 0..3 {
-        let plane = &src.data[c * src.w * src.h..(c + 1) * src.w * src.h];
-        for y in 0..rh {
-            let line = &plane[(rect.y0 + y) * src.w + rect.x0..(rect.y0 + y) * src.w + rect.x1];
-            for (ox, &(s, e)) in xr.iter().enumerate() {
-                rows[y * out_w + ox] = line[s..e].iter().sum::<f32>() / (e - s) as f32;
-            }
-        }
-        let dst = &mut out[c * out_w * out_h..(c + 1) * out_w * out_h];
-        for (oy, &(s, e)) in yr.iter().enumerate() {
-            for ox in 0..out_w {
-                let mut acc = 0f32;
-                for y in s..e {
-                    acc += rows[y * out_w + ox];
-                }
-                let v = acc / (e - s) as f32;
-                dst[oy * out_w + ox] = (v - 127.5) * 0.0078125;
+    let stride = src.w + 1;
+    let table = stride * (src.h + 1);
+    for (t, dst) in src
+        .sums
+        .chunks_exact(table)
+        .zip(out.chunks_exact_mut(out_w * out_h))
+    {
+        for (&(ys, ye), dst_row) in yr.iter().zip(dst.chunks_exact_mut(out_w)) {
+            let (top, bottom) = ((rect.y0 + ys) * stride, (rect.y0 + ye) * stride);
+            for (&(xs, xe), d) in xr.iter().zip(dst_row.iter_mut()) {
+                let (l, r) = (rect.x0 + xs, rect.x0 + xe);
+                let sum = t[bottom + r] + t[top + l] - t[bottom + l] - t[top + r];
+                let v = (sum as f64 / ((ye - ys) * (xe - xs)) as f64) as f32;
+                *d = (v - 127.5) * 0.0078125;
             }
         }
     }
@@ -152,13 +100,11 @@ mod tests {
     }
 
     #[test]
-    fn summed_areas_match_separable_pooling() {
+    fn summed_areas_match_window_averages() {
         let img = image::RgbImage::from_fn(37, 29, |x, y| {
             image::Rgb([(x * 7 + y * 3) as u8, (x * y) as u8, 255 - (x + y) as u8])
         });
-        let fast = Planar::from_rgb(&img);
-        let mut plain = fast.clone();
-        plain.sums = None;
+        let planar = Planar::from_rgb(&img);
         for (rect, ow, oh) in [
             (
                 Rect {
@@ -192,9 +138,24 @@ mod tests {
             ),
         ] {
             let mut a = vec![0f32; 3 * ow * oh];
-            let mut b = a.clone();
-            area_resize_normalized(&fast, rect, ow, oh, &mut a);
-            area_resize_normalized(&plain, rect, ow, oh, &mut b);
+            area_resize_normalized(&planar, rect, ow, oh, &mut a);
+            // Each output cell: the plain average of its window.
+            let (xr, yr) = (ranges(rect.x1 - rect.x0, ow), ranges(rect.y1 - rect.y0, oh));
+            let mut b = Vec::with_capacity(a.len());
+            for c in 0..3 {
+                for &(ys, ye) in &yr {
+                    for &(xs, xe) in &xr {
+                        let mut sum = 0f64;
+                        for y in rect.y0 + ys..rect.y0 + ye {
+                            for x in rect.x0 + xs..rect.x0 + xe {
+                                sum += f64::from(img.get_pixel(x as u32, y as u32)[c]);
+                            }
+                        }
+                        let v = (sum / ((ye - ys) * (xe - xs)) as f64) as f32;
+                        b.push((v - 127.5) / 128.0);
+                    }
+                }
+            }
             for (x, y) in a.iter().zip(&b) {
                 assert!((x - y).abs() < 1e-5, "{rect:?} {ow}x{oh}: {x} against {y}");
             }
