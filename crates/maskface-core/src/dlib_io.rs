@@ -135,7 +135,7 @@ impl<'a> DlibReader<'a> {
             32002 => f32::NAN,
             // dlib converts the mantissa to float first, then scales by a
             // power of two (std::ldexp), which is exact.
-            e => ((mantissa as f32) as f64 * 2f64.powi(e as i32)) as f32,
+            e => ((mantissa as f32) as f64 * pow2(e)) as f32,
         })
     }
 
@@ -146,7 +146,7 @@ impl<'a> DlibReader<'a> {
             32000 => f64::INFINITY,
             32001 => f64::NEG_INFINITY,
             32002 => f64::NAN,
-            e => mantissa as f64 * 2f64.powi(e as i32),
+            e => mantissa as f64 * pow2(e),
         })
     }
 
@@ -288,9 +288,38 @@ impl<'a> DlibReader<'a> {
     }
 }
 
+/// `2^e` for the normal doubles, `2^-1022` first.
+const POW2: [f64; 2046] = {
+    let mut table = [0f64; 2046];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = f64::from_bits((i as u64 + 1) << 52);
+        i += 1;
+    }
+    table
+};
+
+/// `2^e` (the exponents [`DlibReader::float_parts`] lets through), exact
+/// like `powi`. A table: `powi` is a loop of products, the most of a
+/// model's load time, and LLVM turns the bit pattern of `2^e` computed
+/// inline back into a call to it.
+fn pow2(e: i64) -> f64 {
+    match usize::try_from(e + 1022).ok().and_then(|i| POW2.get(i)) {
+        Some(&p) => p,
+        None => 2f64.powi(e as i32),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pow2_is_powi() {
+        for e in -2000..2000 {
+            assert_eq!(pow2(e).to_bits(), 2f64.powi(e as i32).to_bits(), "2^{e}");
+        }
+    }
 
     #[test]
     fn integers_floats_and_matrices_decode() {

@@ -72,12 +72,7 @@ pub fn crop_face(
         });
     }
     let view = imageops::crop_imm(image, left, top, right - left, bottom - top).to_image();
-    let crop = imageops::resize(
-        &view,
-        config.size,
-        config.size,
-        imageops::FilterType::Triangle,
-    );
+    let crop = crate::resize_triangle(&view, config.size, config.size);
     Ok((crop, [left, top, right, bottom]))
 }
 

@@ -31,6 +31,7 @@ mod geometry;
 mod image_io;
 mod job;
 mod manifest;
+mod resize;
 mod sample;
 mod seed;
 mod traits;
@@ -46,6 +47,7 @@ pub use job::{
     OutputFormatKind,
 };
 pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
+pub use resize::resize_triangle;
 pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for, DEFAULT_SEED};
 pub use traits::{

@@ -21,23 +21,27 @@ use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex, Tensor
 use burn::nn::conv::Conv2d;
 use burn::nn::PaddingConfig2d;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Shape, Tensor, TensorData};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::{conv2d_bias_grad, conv2d_forward, conv2d_input_grad, conv2d_weight_grad, Conv2dShape};
 
 /// The convolution as a burn backend operation, implemented for `Flex` and
-/// for `Autodiff<Flex, C>` (with its own backward pass). Call it through
-/// [`conv2d`], which routes other backends to burn.
-#[backend_extension(Flex, Autodiff)]
+/// for `Autodiff<Flex, C>` (with its own backward pass), and with the
+/// features `wgpu` or `cuda` for burn's GPU backend (`Cube`), where the
+/// fused convolution, bias and PReLU is a CubeCL kernel. Call it through
+/// [`conv2d`] and [`conv2d_prelu`], which route other backends to burn.
+#[backend_extension(Flex, Autodiff, Cube: cfg(any(feature = "wgpu", feature = "cuda")))]
 pub trait KernelBackend: Backend {
     /// `burn::tensor::module::conv2d` on this crate's kernels, without a
-    /// bias.
+    /// bias (burn's own convolution on backends without them).
     fn kernel_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         options: ConvOptions<2>,
-    ) -> FloatTensor<Self>;
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, None, options)
+    }
 
     /// `burn::tensor::module::conv2d` on this crate's kernels, with a bias
     /// (burn's extension macro takes no optional tensors, hence two).
@@ -46,7 +50,42 @@ pub trait KernelBackend: Backend {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         options: ConvOptions<2>,
-    ) -> FloatTensor<Self>;
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, Some(bias), options)
+    }
+
+    /// The convolution with a bias followed by a per-channel PReLU
+    /// (`alpha` holds one slope per output channel), in one pass where a
+    /// backend has the fused kernel: on host buffers for `Flex`, in CubeCL
+    /// for `Cube`. Elsewhere (under autodiff) the convolution and burn's
+    /// own tensor operations, so gradients flow through both.
+    fn kernel_conv2d_bias_prelu(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        let y = Self::kernel_conv2d_bias(x, weight, bias, options);
+        prelu_composed::<Self>(y, alpha)
+    }
+}
+
+/// PReLU over the channels (dimension 1) of `y` from burn's own operations:
+/// `max(y, 0) + alpha * min(y, 0)`.
+pub(crate) fn prelu_composed<B: Backend>(
+    y: FloatTensor<B>,
+    alpha: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let dims = y.shape();
+    let mut slope_shape = vec![1; dims.num_dims()];
+    if let Some(c) = slope_shape.get_mut(1) {
+        *c = alpha.shape().num_elements();
+    }
+    let slope = B::float_reshape(alpha, Shape::from(slope_shape));
+    let positive = B::relu(y.clone());
+    let negative = B::float_sub(y, positive.clone());
+    B::float_add(positive, B::float_mul(negative, slope))
 }
 
 /// Which convolution [`conv2d`] runs on burn's CPU backend.
@@ -127,10 +166,77 @@ pub fn conv2d(
     })
 }
 
+/// Whether `device` belongs to burn's GPU backend (`Cube`) and this build
+/// has the fused kernel for it.
+fn on_cube(device: &Device) -> bool {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    {
+        matches!(
+            device.as_dispatch().clone().inner(),
+            burn::backend::DispatchDevice::Cube(_)
+        )
+    }
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    {
+        let _ = device;
+        false
+    }
+}
+
+/// A 2-D convolution followed by a per-channel PReLU (`alpha`: one slope
+/// per output channel), as `activation::prelu(module::conv2d(..), alpha)`:
+/// one fused pass on burn's CPU backend (this crate's kernels, then the
+/// slope on the same buffer) and, with the features `wgpu` or `cuda`, on
+/// burn's GPU backend (a CubeCL kernel); burn's own operations elsewhere.
+///
+/// ```
+/// use burn::tensor::{ops::ConvOptions, Device, Tensor};
+///
+/// let device = Device::flex();
+/// let x = Tensor::<4>::ones([1, 1, 3, 3], &device);
+/// let w = Tensor::<4>::ones([2, 1, 1, 1], &device);
+/// let b = Tensor::<1>::from_floats([-3.0, 1.0], &device);
+/// let alpha = Tensor::<1>::from_floats([0.25, 0.25], &device);
+/// let options = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+/// let y = maskface_kernels::conv2d_prelu(x, w, Some(b), alpha, options);
+/// // Channel 0: 1 - 3 = -2, times the slope; channel 1: 1 + 1 = 2.
+/// let v: Vec<f32> = y.into_data().to_vec().unwrap();
+/// assert_eq!(&v[..1], &[-0.5]);
+/// assert_eq!(&v[9..10], &[2.0]);
+/// ```
+pub fn conv2d_prelu(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    alpha: Tensor<1>,
+    options: ConvOptions<2>,
+) -> Tensor<4> {
+    let device = x.device();
+    let fused =
+        (device == Device::flex() && conv_route() == ConvRoute::Kernels) || on_cube(&device);
+    if !fused {
+        let y = burn::tensor::module::conv2d(x, weight, bias, options);
+        return burn::tensor::activation::prelu(y, alpha);
+    }
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([weight.dims()[0]], &device));
+    Tensor::from_dispatch(<Dispatch as KernelBackend>::kernel_conv2d_bias_prelu(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        alpha.into_dispatch(),
+        options,
+    ))
+}
+
 /// `forward` on this crate's kernels for burn's convolution module.
 pub trait ForwardFast {
     /// The module's `forward`, through [`conv2d`].
     fn forward_fast(&self, x: Tensor<4>) -> Tensor<4>;
+
+    /// The module's `forward` followed by a per-channel PReLU with the
+    /// slopes `alpha` (burn's `PRelu` module keeps them in `alpha`), fused
+    /// where [`conv2d_prelu`] can.
+    fn forward_prelu(&self, x: Tensor<4>, alpha: Tensor<1>) -> Tensor<4>;
 }
 
 impl ForwardFast for Conv2d {
@@ -150,17 +256,7 @@ impl ForwardFast for Conv2d {
     /// ours.into_data().assert_approx_eq::<f32>(&burns.into_data(), Default::default());
     /// ```
     fn forward_fast(&self, x: Tensor<4>) -> Tensor<4> {
-        let [_, _, height, width] = x.dims();
-        let padding = match self.padding {
-            PaddingConfig2d::Valid => [(0, 0); 2],
-            PaddingConfig2d::Same => [
-                same_padding(height, self.kernel_size[0], self.stride[0]),
-                same_padding(width, self.kernel_size[1], self.stride[1]),
-            ],
-            PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)],
-        };
-        let options =
-            ConvOptions::new_with_padding(self.stride, padding, self.dilation, self.groups);
+        let options = conv_options(self, &x);
         conv2d(
             x,
             self.weight.val(),
@@ -168,6 +264,31 @@ impl ForwardFast for Conv2d {
             options,
         )
     }
+
+    fn forward_prelu(&self, x: Tensor<4>, alpha: Tensor<1>) -> Tensor<4> {
+        let options = conv_options(self, &x);
+        conv2d_prelu(
+            x,
+            self.weight.val(),
+            self.bias.as_ref().map(|b| b.val()),
+            alpha,
+            options,
+        )
+    }
+}
+
+/// The options of `conv` on `x`, with burn's padding rule.
+fn conv_options(conv: &Conv2d, x: &Tensor<4>) -> ConvOptions<2> {
+    let [_, _, height, width] = x.dims();
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => [(0, 0); 2],
+        PaddingConfig2d::Same => [
+            same_padding(height, conv.kernel_size[0], conv.stride[0]),
+            same_padding(width, conv.kernel_size[1], conv.stride[1]),
+        ],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)],
+    };
+    ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups)
 }
 
 /// burn's (and ONNX's) "same" padding along one axis of `len`: enough for
@@ -211,19 +332,29 @@ fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
 }
 
-fn forward_host(
+/// The kernels' output values and their `[N, C, H, W]` dimensions.
+fn forward_host_values(
     x: &FlexTensor,
     weight: &FlexTensor,
     bias: Option<&FlexTensor>,
     options: &ConvOptions<2>,
-) -> Option<FlexTensor> {
+) -> Option<(Vec<f32>, [usize; 4])> {
     let shape = shape_of(x, weight, options)?;
     let [oh, ow] = shape.output().ok()?;
     let y = with_both(x, weight, |xv, wv| match bias {
         Some(b) => with_values(b, |bv| conv2d_forward(&shape, xv, wv, Some(bv)).ok()),
         None => conv2d_forward(&shape, xv, wv, None).ok(),
     })?;
-    Some(flex_tensor(y, &[shape.batch, shape.out_channels, oh, ow]))
+    Some((y, [shape.batch, shape.out_channels, oh, ow]))
+}
+
+fn forward_host(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: Option<&FlexTensor>,
+    options: &ConvOptions<2>,
+) -> Option<FlexTensor> {
+    forward_host_values(x, weight, bias, options).map(|(y, dims)| flex_tensor(y, &dims))
 }
 
 fn flex_conv2d(
@@ -248,6 +379,26 @@ impl KernelBackend for Flex {
         options: ConvOptions<2>,
     ) -> FlexTensor {
         flex_conv2d(x, weight, Some(bias), options)
+    }
+
+    fn kernel_conv2d_bias_prelu(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        alpha: FlexTensor,
+        options: ConvOptions<2>,
+    ) -> FlexTensor {
+        let fused =
+            forward_host_values(&x, &weight, Some(&bias), &options).and_then(|(mut y, dims)| {
+                with_values(&alpha, |a| {
+                    crate::prelu(&mut y, dims[1], dims[2] * dims[3], a).ok()
+                })?;
+                Some(flex_tensor(y, &dims))
+            });
+        fused.unwrap_or_else(|| {
+            let y = <Flex as ModuleOps<Flex>>::conv2d(x, weight, Some(bias), options);
+            prelu_composed::<Flex>(y, alpha)
+        })
     }
 }
 

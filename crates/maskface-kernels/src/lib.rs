@@ -1,4 +1,5 @@
-//! CPU kernels for maskface's networks.
+//! Kernels for maskface's networks: on the CPU, and in CubeCL for burn's GPU
+//! backend (features `wgpu`, `cuda`).
 //!
 //! 2-D convolution on `f32` buffers in NCHW order, forward and backward
 //! (the input's, the weights' and the bias's gradients), as im2col and one
@@ -18,8 +19,11 @@
 //! `burn::tensor::module::conv2d` and [`ForwardFast::forward_fast`] for
 //! burn's `Conv2d::forward`, a backend extension ([`KernelBackend`]) on
 //! burn's CPU backend with and without autodiff, burn's own convolution
-//! elsewhere. [`prelu`] and [`max_pool2d_ceil`] are MTCNN's steps after each
-//! convolution on host buffers.
+//! elsewhere. [`conv2d_prelu`] (and [`ForwardFast::forward_prelu`]) fuses
+//! the convolution, its bias and a per-channel PReLU: on the host kernels
+//! for `flex` and, with the features `wgpu` or `cuda`, in one CubeCL kernel
+//! on burn's GPU backend. [`prelu`] and [`max_pool2d_ceil`] are MTCNN's
+//! steps after each convolution on host buffers.
 //!
 //! ```
 //! use maskface_kernels::{conv2d_backward, conv2d_forward, Conv2dShape};
@@ -39,13 +43,17 @@
 #[cfg(feature = "burn")]
 mod burn_conv2d;
 mod conv2d;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube_conv2d;
 mod matmul;
 mod prelu_pool;
 
 pub use prelu_pool::{ceil_pool_len, max_pool2d_ceil, prelu};
 
 #[cfg(feature = "burn")]
-pub use burn_conv2d::{conv2d, conv_route, set_conv_route, ConvRoute, ForwardFast, KernelBackend};
+pub use burn_conv2d::{
+    conv2d, conv2d_prelu, conv_route, set_conv_route, ConvRoute, ForwardFast, KernelBackend,
+};
 
 pub use conv2d::{
     conv2d_backward, conv2d_bias_grad, conv2d_forward, conv2d_input_grad, conv2d_weight_grad,

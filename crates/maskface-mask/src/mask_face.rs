@@ -3,8 +3,8 @@
 
 use image::{imageops, RgbImage};
 use maskface_core::{
-    crop_face, rng_for, Detection, FaceBox, LandmarkPredictor, Landmarks68, MaskRenderer,
-    MaskedFace, Point2,
+    crop_face, resize_triangle, rng_for, Detection, FaceBox, LandmarkPredictor, Landmarks68,
+    MaskRenderer, MaskedFace, Point2,
 };
 
 use crate::{landmark_box, GenerateOptions, MaskError, UpperCut, Variant};
@@ -61,7 +61,7 @@ impl FaceSteps {
     pub fn upper(&self, image: &RgbImage, size: [u32; 2]) -> RgbImage {
         let rows = self.cut_row.clamp(1, image.height().max(1));
         let top = imageops::crop_imm(image, 0, 0, image.width(), rows).to_image();
-        imageops::resize(&top, size[0], size[1], imageops::FilterType::Triangle)
+        resize_triangle(&top, size[0], size[1])
     }
 
     /// The image of one variant.

@@ -124,6 +124,7 @@ impl ShapePredictor {
     fn run(&self, image: &RgbImage, to_image: &BoxTransform) -> Vec<f32> {
         let mut current = self.initial_shape.clone();
         let mut features = Vec::new();
+        let mut leaves: Vec<&[f32]> = Vec::new();
         for cascade in &self.cascades {
             let m = similarity(&self.initial_shape, &current);
             features.clear();
@@ -136,7 +137,14 @@ impl ShapePredictor {
                 let (x, y) = to_image.apply(px, py);
                 intensity(image, round_half_up(x), round_half_up(y))
             }));
-            for tree in &cascade.trees {
+            // All the cascade's trees read the same features, so every leaf
+            // is known before the first is added. Finding them first lets
+            // the leaves' loads (4 MB a face, out of cache) overlap instead
+            // of waiting behind each tree's mispredicted branches; the sum
+            // keeps dlib's order, so the result is the same to the bit.
+            let n = current.len();
+            leaves.clear();
+            leaves.extend(cascade.trees.iter().map(|tree| {
                 let mut i = 0usize;
                 while i < tree.splits.len() {
                     let s = tree.splits[i];
@@ -146,9 +154,10 @@ impl ShapePredictor {
                         2 * i + 2
                     };
                 }
-                let n = current.len();
-                let leaf = &tree.leaves[(i - tree.splits.len()) * n..][..n];
-                for (c, l) in current.iter_mut().zip(leaf) {
+                &tree.leaves[(i - tree.splits.len()) * n..][..n]
+            }));
+            for leaf in &leaves {
+                for (c, l) in current.iter_mut().zip(*leaf) {
                     *c += l;
                 }
             }

@@ -1,7 +1,6 @@
 //! Turning face images into a network's input tensor.
 
 use burn::prelude::*;
-use image::imageops::{resize, FilterType};
 use image::RgbImage;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -79,7 +78,7 @@ pub fn images_to_input(
             let image = if image.dimensions() == (side, side) {
                 image
             } else {
-                resized = resize(image, side, side, FilterType::Triangle);
+                resized = maskface_core::resize_triangle(image, side, side);
                 &resized
             };
             for (p, px) in image.pixels().enumerate() {

@@ -83,36 +83,15 @@ fn pad_axis(x: Tensor<4>, axis: usize, extra: usize) -> Tensor<4> {
     Tensor::cat(vec![x, pad], axis)
 }
 
-/// PReLU, then max pooling when `pool` is given: the step after each MTCNN
-/// convolution.
-///
-/// On burn's CPU backend both run here in one pass over the host buffer:
-/// burn-flex 0.22.1 evaluates the per-channel PReLU and the maxima of
-/// strided views through generic broadcasting kernels that took a third of
-/// MTCNN's time. Other backends (GPUs) run the tensor version. Both give the
-/// same values (`tests::fused_prelu_pool_matches_tensor_ops`).
-fn prelu_pool(x: Tensor<4>, prelu: &PRelu, pool: Option<&CeilMaxPool>) -> Tensor<4> {
-    let device = x.device();
-    if device == Device::flex() {
-        if let Some(y) = prelu_pool_host(x.clone(), prelu, pool, &device) {
-            return y;
-        }
-    }
-    let x = prelu.forward(x);
-    match pool {
-        Some(p) => p.forward(x),
-        None => x,
-    }
-}
-
 /// One MTCNN layer: a convolution, its PReLU and, for some, a max pooling.
 type Layer<'a> = (&'a Conv2d, &'a PRelu, Option<&'a CeilMaxPool>);
 
-/// Runs `layers` in turn ([`prelu_pool`] after each convolution).
+/// Runs `layers` in turn: convolution, PReLU, max pooling where given.
 ///
 /// On burn's CPU backend the whole chain runs on one host buffer
 /// ([`conv_host`], [`prelu_pool_data`]), which saves two copies per layer
-/// between the host and burn's tensors.
+/// between the host and burn's tensors. Other backends run
+/// [`conv_chain_tensors`].
 fn conv_chain(x: Tensor<4>, layers: &[Layer<'_>]) -> Tensor<4> {
     let device = x.device();
     if device == Device::flex() {
@@ -120,8 +99,19 @@ fn conv_chain(x: Tensor<4>, layers: &[Layer<'_>]) -> Tensor<4> {
             return y;
         }
     }
+    conv_chain_tensors(x, layers)
+}
+
+/// [`conv_chain`] on burn's tensors: the convolution and its PReLU fused
+/// where maskface-kernels has the kernel (a CubeCL kernel on wgpu and
+/// CUDA), burn's operations elsewhere.
+fn conv_chain_tensors(x: Tensor<4>, layers: &[Layer<'_>]) -> Tensor<4> {
     layers.iter().fold(x, |x, (conv, prelu, pool)| {
-        prelu_pool(conv.forward_fast(x), prelu, *pool)
+        let x = conv.forward_prelu(x, prelu.alpha.val());
+        match pool {
+            Some(p) => p.forward(x),
+            None => x,
+        }
     })
 }
 
@@ -161,19 +151,6 @@ fn conv_host(
     Some((y, [n, oc, oh, ow]))
 }
 
-fn prelu_pool_host(
-    x: Tensor<4>,
-    prelu: &PRelu,
-    pool: Option<&CeilMaxPool>,
-    device: &Device,
-) -> Option<Tensor<4>> {
-    let dims = x.dims();
-    let alpha: Vec<f32> = prelu.alpha.val().try_into_vec_as::<f32>().ok()?;
-    let data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
-    let (data, dims) = prelu_pool_data(data, dims, &alpha, pool)?;
-    Some(Tensor::from_data(TensorData::new(data, dims), device))
-}
-
 /// PReLU and pooling on a host buffer `[n, c, h, w]`, by maskface-kernels.
 fn prelu_pool_data(
     mut data: Vec<f32>,
@@ -184,10 +161,24 @@ fn prelu_pool_data(
     if data.len() != n * c * h * w {
         return None;
     }
-    maskface_kernels::prelu(&mut data, c, h * w, alpha).ok()?;
     match pool {
-        Some(p) => maskface_kernels::max_pool2d_ceil(&data, [n, c, h, w], p.k, p.s).ok(),
-        None => Some((data, [n, c, h, w])),
+        // With non-negative slopes PReLU never reorders two values, so the
+        // maximum of the activations is the activation of the maximum:
+        // pooling first leaves a quarter of the values to activate.
+        Some(p) if alpha.iter().all(|a| *a >= 0.0) => {
+            let (mut y, dims) =
+                maskface_kernels::max_pool2d_ceil(&data, [n, c, h, w], p.k, p.s).ok()?;
+            maskface_kernels::prelu(&mut y, c, dims[2] * dims[3], alpha).ok()?;
+            Some((y, dims))
+        }
+        Some(p) => {
+            maskface_kernels::prelu(&mut data, c, h * w, alpha).ok()?;
+            maskface_kernels::max_pool2d_ceil(&data, [n, c, h, w], p.k, p.s).ok()
+        }
+        None => {
+            maskface_kernels::prelu(&mut data, c, h * w, alpha).ok()?;
+            Some((data, [n, c, h, w]))
+        }
     }
 }
 
@@ -396,28 +387,36 @@ mod tests {
     use burn::nn::pool::MaxPool2dConfig;
 
     #[test]
-    fn fused_prelu_pool_matches_tensor_ops() {
+    fn host_prelu_pool_matches_tensor_ops() {
         let device = Device::flex();
-        let prelu = PReluConfig::new()
-            .with_num_parameters(3)
-            .with_alpha(0.25)
-            .init(&device);
-        for (h, w) in [(7, 9), (24, 24), (3, 2)] {
+        // A positive slope (pooled first, then activated) and a negative
+        // one (activated first: the order matters then).
+        for (h, w, slope) in [
+            (7, 9, 0.25),
+            (24, 24, 0.25),
+            (3, 2, 0.25),
+            (7, 9, -0.5),
+            (8, 5, -0.5),
+        ] {
+            let prelu = PReluConfig::new()
+                .with_num_parameters(3)
+                .with_alpha(slope)
+                .init(&device);
             let n = 2 * 3 * h * w;
             let v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 101) as f32 - 50.0).collect();
             let x = Tensor::<4>::from_data(TensorData::new(v, [2, 3, h, w]), &device);
             for p in [None, Some(pool(2, 2)), Some(pool(3, 2))] {
-                let fused = prelu_pool_host(x.clone(), &prelu, p.as_ref(), &device).unwrap();
+                let values = x.clone().try_into_vec_as::<f32>().unwrap();
+                let alpha = prelu.alpha.val().try_into_vec_as::<f32>().unwrap();
+                let (fused, dims) =
+                    prelu_pool_data(values, [2, 3, h, w], &alpha, p.as_ref()).unwrap();
                 let plain = prelu.forward(x.clone());
                 let plain = match &p {
                     Some(p) => p.forward(plain),
                     None => plain,
                 };
-                assert_eq!(fused.dims(), plain.dims());
-                assert_eq!(
-                    fused.try_into_vec_as::<f32>().unwrap(),
-                    plain.try_into_vec_as::<f32>().unwrap()
-                );
+                assert_eq!(dims, plain.dims());
+                assert_eq!(fused, plain.try_into_vec_as::<f32>().unwrap());
             }
         }
     }
@@ -448,6 +447,63 @@ mod tests {
                 .fold(0f32, f32::max);
             assert!(worst < 1e-4, "{c_in}->{c_out} k{k}: {worst}");
         }
+    }
+
+    fn layer_refs(l: &[(Conv2d, PRelu, Option<CeilMaxPool>)]) -> Vec<Layer<'_>> {
+        l.iter().map(|(c, p, m)| (c, p, m.as_ref())).collect()
+    }
+
+    /// R-Net's layers at its input size: the host chain is what runs on
+    /// flex, the tensor chain (fused convolution + PReLU) what runs on
+    /// `device` (a GPU's CubeCL kernel); both must agree.
+    fn check_tensor_chain(device: &Device) {
+        let cpu = Device::flex();
+        let net = RNetConfig::new().init(&cpu);
+        let len = 3 * 3 * 24 * 24;
+        let v: Vec<f32> = (0..len)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let x = Tensor::<4>::from_data(TensorData::new(v, [3, 3, 24, 24]), &cpu);
+        let layers = |n: &RNet| -> [(Conv2d, PRelu, Option<CeilMaxPool>); 3] {
+            [
+                (n.conv1.clone(), n.prelu1.clone(), Some(n.pool1.clone())),
+                (n.conv2.clone(), n.prelu2.clone(), Some(n.pool2.clone())),
+                (n.conv3.clone(), n.prelu3.clone(), None),
+            ]
+        };
+        let on_cpu = layers(&net);
+        let on_device = layers(&net.clone().to_device(device));
+        let host = conv_chain_host(x.clone(), &layer_refs(&on_cpu), &cpu).unwrap();
+        let tensors =
+            conv_chain_tensors(x.to_device(device), &layer_refs(&on_device)).to_device(&cpu);
+        assert_eq!(host.dims(), [3, 64, 3, 3]);
+        assert_eq!(tensors.dims(), host.dims());
+        let (h, t) = (
+            host.try_into_vec_as::<f32>().unwrap(),
+            tensors.try_into_vec_as::<f32>().unwrap(),
+        );
+        let scale = h.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!(scale > 0.1, "the chain's output is all but zero");
+        for (a, b) in h.iter().zip(&t) {
+            assert!((a - b).abs() <= 1e-5 * scale, "{a} against {b}");
+        }
+    }
+
+    #[test]
+    fn tensor_chain_matches_host_chain() {
+        check_tensor_chain(&Device::flex());
+    }
+
+    /// `scripts/test_gpu_kernels.sh`: MTCNN's layers on the CubeCL kernel.
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    #[test]
+    fn tensor_chain_on_the_gpu_matches_host_chain() {
+        let backend = if cfg!(feature = "wgpu") {
+            crate::Backend::Wgpu
+        } else {
+            crate::Backend::Cuda
+        };
+        check_tensor_chain(&backend.device().unwrap());
     }
 
     #[test]
