@@ -40,11 +40,45 @@ pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<RgbImage, CoreError> {
     Ok(image.into_rgb8())
 }
 
-/// The EOI marker `FF D9` among the last bytes: writers may pad after it,
-/// but a file cut short has none.
+/// Whether the JPEG's image data reaches its end-of-image marker (`FF D9`),
+/// found by walking its segments (their lengths say where each ends) and
+/// its entropy-coded scans (where a marker is `FF` followed by anything but
+/// `00` or a restart marker). A file cut short has none; one with bytes
+/// after it (cameras and phones append some) has one before them; an
+/// EXIF thumbnail's own marker is inside a segment, so it does not count.
 fn has_jpeg_end_marker(bytes: &[u8]) -> bool {
-    let tail = &bytes[bytes.len().saturating_sub(256)..];
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+    let mut i = 2; // after SOI
+    while i + 1 < bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        match marker {
+            0xD9 => return true,
+            // Fill bytes before a marker.
+            0xFF => i += 1,
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let Some(len) = bytes
+                    .get(i + 2..i + 4)
+                    .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+                else {
+                    return false;
+                };
+                i += 2 + len;
+                if marker == 0xDA {
+                    // Entropy-coded data up to the next real marker.
+                    while i + 1 < bytes.len()
+                        && (bytes[i] != 0xFF || matches!(bytes[i + 1], 0x00 | 0xD0..=0xD7))
+                    {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -87,6 +121,43 @@ mod tests {
             let err = load_rgb(&path).unwrap_err();
             assert!(err.to_string().contains("cut.jpg"), "{err}");
         }
+    }
+
+    #[test]
+    fn jpeg_with_trailing_bytes_loads() {
+        // As some cameras and phones write them: the image, then padding or
+        // other data after its end-of-image marker.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("padded.jpg");
+        let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 7]));
+        img.save(&path).unwrap();
+        let clean = load_rgb(&path).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend((0..5000u32).map(|i| (i * 7919 % 251) as u8));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(load_rgb(&path).unwrap(), clean);
+    }
+
+    #[test]
+    fn end_marker_is_found_by_the_structure_not_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jpg");
+        RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8, y as u8, 99]))
+            .save(&path)
+            .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(has_jpeg_end_marker(&bytes));
+        // Cut inside the scan, with an EOI-looking pair inside a segment
+        // (a thumbnail in an APP1 segment) before it: still truncated.
+        let mut with_app1 = bytes[..2].to_vec();
+        with_app1.extend([0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD8, 0xFF, 0xD9]);
+        with_app1.extend(&bytes[2..bytes.len() - 40]);
+        assert!(!has_jpeg_end_marker(&with_app1));
+        with_app1.extend(&bytes[bytes.len() - 40..]);
+        assert!(has_jpeg_end_marker(&with_app1));
+        // Too short, or garbage where a marker belongs.
+        assert!(!has_jpeg_end_marker(&bytes[..3]));
+        assert!(!has_jpeg_end_marker(&[0xFF, 0xD8, 0x12, 0x34]));
     }
 
     #[test]
