@@ -302,9 +302,13 @@ fn same_padding(len: usize, kernel: usize, stride: usize) -> (usize, usize) {
     (total / 2, total - total / 2)
 }
 
-/// The kernels' description of a convolution of `x` by `weight`; `None`
-/// when they do not cover it (asymmetric padding).
-fn shape_of(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Option<Conv2dShape> {
+/// The kernels' description of a convolution of `x` by `weight` (on any
+/// backend); `None` when they do not cover it (asymmetric padding).
+pub(crate) fn shape_of(
+    x: &impl TensorMetadata,
+    weight: &impl TensorMetadata,
+    options: &ConvOptions<2>,
+) -> Option<Conv2dShape> {
     let xs = x.shape();
     let ws = weight.shape();
     if xs.num_dims() != 4 || ws.num_dims() != 4 || options.is_asymmetric() {

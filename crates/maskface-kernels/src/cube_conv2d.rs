@@ -24,7 +24,7 @@ use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::{calculate_cube_count_elemwise, prelude::*};
 
-use crate::burn_conv2d::{prelu_composed, KernelBackend};
+use crate::burn_conv2d::{prelu_composed, shape_of, KernelBackend};
 
 /// One output value per unit: the window's sum, the bias, the slope.
 /// `x` is `[N, Cin, H, W]`, `weight` `[Cout, Cin, Kh, Kw]`, `out`
@@ -99,40 +99,25 @@ fn cube_conv2d_bias_prelu(
     alpha: &CubeTensor,
     options: &ConvOptions<2>,
 ) -> Option<CubeTensor> {
-    let xs = x.shape();
-    let ws = weight.shape();
-    if xs.num_dims() != 4
-        || ws.num_dims() != 4
-        || options.groups != 1
-        || options.is_asymmetric()
+    let shape = shape_of(x, weight, options)?;
+    if shape.groups != 1
         || x.dtype != DType::F32
-        || ws[1] != xs[1]
-        || bias.shape().num_elements() != ws[0]
-        || alpha.shape().num_elements() != ws[0]
+        || weight.shape()[1] != shape.in_channels
+        || bias.shape().num_elements() != shape.out_channels
+        || alpha.shape().num_elements() != shape.out_channels
     {
         return None;
     }
-    let pad = options.padding_begin();
-    let out_len = |len: usize, k: usize, i: usize| {
-        let span = options.dilation[i] * (k - 1) + 1;
-        (len + 2 * pad[i])
-            .checked_sub(span)
-            .map(|room| room / options.stride[i] + 1)
-    };
-    let (oh, ow) = (out_len(xs[2], ws[2], 0)?, out_len(xs[3], ws[3], 1)?);
+    let [oh, ow] = shape.output().ok()?;
     let u = |v: usize| u32::try_from(v).ok();
-    let (sh, sw) = (u(options.stride[0])?, u(options.stride[1])?);
-    let (ph, pw) = (u(pad[0])?, u(pad[1])?);
-    let (dh, dw) = (u(options.dilation[0])?, u(options.dilation[1])?);
+    let (sh, sw) = (u(shape.stride[0])?, u(shape.stride[1])?);
+    let (ph, pw) = (u(shape.padding[0])?, u(shape.padding[1])?);
+    let (dh, dw) = (u(shape.dilation[0])?, u(shape.dilation[1])?);
 
     let client = x.client.clone();
-    let out = empty_device_dtype(
-        client.clone(),
-        x.device.clone(),
-        Shape::new([xs[0], ws[0], oh, ow]),
-        x.dtype,
-    );
-    let count = xs[0] * ws[0] * oh * ow;
+    let dims = [shape.batch, shape.out_channels, oh, ow];
+    let out = empty_device_dtype(client.clone(), x.device.clone(), Shape::new(dims), x.dtype);
+    let count = dims.iter().product();
     if count == 0 {
         return Some(out);
     }
