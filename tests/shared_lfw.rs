@@ -1,5 +1,12 @@
-//! Integration tests on the real data in ../shared (skipped outside CI when
-//! it is absent).
+//! Integration tests on the real data in ../shared (see `common::required`
+//! for when it is absent).
+//!
+//! The dataset steps are byte-identical per seed, so their figures are
+//! asserted as they come out. Slack is left only where a result passes
+//! through code whose float summation order follows the CPU: OpenBLAS (the
+//! Eigenface PCA) and gemm (the networks) pick their SIMD kernels at run
+//! time, so a machine of another model may flip a face whose two best
+//! answers are within rounding of each other: one face of 196.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -9,6 +16,10 @@ use maskface::core::Split;
 use maskface::dataset::{
     curate, read_seed_split, scan_lfw, split_stratified, Selection, SplitRatios, Verify,
 };
+
+/// Images of the 50 people `Selection::paper(42)` draws (`maskface curate
+/// --lfw ../shared/lfw --out /tmp/c` says the same).
+const SEEDED_PAPER_IMAGES: usize = 1637;
 
 #[test]
 fn authors_split_is_reproduced_exactly() {
@@ -57,11 +68,9 @@ fn seeded_paper_selection_and_split() {
 
     let m = curate(&index, &Selection::paper(42)).unwrap();
     assert_eq!(m.identities().len(), 50);
-    assert!(
-        (1500..=1900).contains(&m.samples.len()),
-        "{}",
-        m.samples.len()
-    );
+    // The seeded draw of 50 of the 57 people with 20..=80 images; integer
+    // work only, the same everywhere.
+    assert_eq!(m.samples.len(), SEEDED_PAPER_IMAGES, "{}", m.samples.len());
     assert_eq!(m, curate(&index, &Selection::paper(42)).unwrap());
     assert_ne!(
         m.identities(),
@@ -108,8 +117,8 @@ fn authors_training_split_augments_to_4x() {
     assert_eq!(report.manifest.count(Split::Test), 196);
 }
 
-/// `generate` over the authors' 1,702 images: under 0.5% skipped, and the
-/// same seed gives the same bytes.
+/// `generate` over the authors' 1,702 images: none skipped, and the same
+/// seed gives the same bytes.
 #[test]
 fn authors_images_generate_a_masked_dataset_reproducibly() {
     let Some(shared) = common::shared() else {
@@ -151,8 +160,8 @@ fn authors_images_generate_a_masked_dataset_reproducibly() {
             t.elapsed().as_secs_f64(),
             report.failures
         );
-        assert!(report.failures.len() * 200 < 1702, "{:?}", report.failures);
-        assert_eq!(report.masked + report.failures.len(), 1702);
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.masked, 1702);
         snapshots.push(common::snapshot(&out));
     }
     assert_eq!(snapshots[0].len(), snapshots[1].len());
@@ -185,7 +194,8 @@ fn authors_images_generate_a_masked_dataset_reproducibly() {
         pca.n_components()
     );
     assert_eq!(yt.len(), 196);
-    assert!((90..=110).contains(&right), "{right}/196 right");
+    // docs/results.md: 98/196; one face of slack for OpenBLAS's kernels.
+    assert!(right.abs_diff(98) <= 1, "{right}/196 right");
 
     open_set_against_1000_strangers(&shared, &masked, &mtcnn, &sp, &dir.path().join("strangers"));
     resnet_on_masked_chips(&models, &dir.path().join("a"));
@@ -201,7 +211,9 @@ fn resnet_on_masked_chips(models: &std::path::Path, generated: &std::path::Path)
 
     let device = maskface::nets::Backend::Flex.device().unwrap();
     let net = FaceEmbedderResNet::from_file(&models.join(DLIB_RESNET_FILE), &device).unwrap();
-    for (variant, at_least) in [("masked_chip", 193), ("masked_chip_upper", 185)] {
+    // docs/results.md: 194/196 and 189/196; one face of slack for gemm's
+    // kernels (the descriptors move by about 4e-7 between SIMD paths).
+    for (variant, want) in [("masked_chip", 194), ("masked_chip_upper", 189)] {
         let m =
             maskface::core::Manifest::read(&generated.join(variant).join("manifest.csv")).unwrap();
         let embed = |split| {
@@ -225,7 +237,7 @@ fn resnet_on_masked_chips(models: &std::path::Path, generated: &std::path::Path)
             .filter(|(v, &l)| head.predict(v) == l)
             .count();
         eprintln!("dlib ResNet + softmax on {variant}: {right}/196");
-        assert!(right >= at_least, "{variant}: {right}/196");
+        assert!(right.abs_diff(want) <= 1, "{variant}: {right}/196");
     }
 }
 
@@ -256,7 +268,7 @@ fn open_set_against_1000_strangers(
     let report = generate_dataset(&drawn, mtcnn, sp, &mask, out, &record.options, &|_| {}).unwrap();
     let strangers = &report.manifests[&record.variant];
     eprintln!("strangers: {} masked, {:?}", report.masked, report.failures);
-    assert!(report.masked >= 990, "{:?}", report.failures);
+    assert_eq!(report.masked, 1000, "{:?}", report.failures);
 
     let load = |m: &maskface::core::Manifest, split| -> Vec<image::RgbImage> {
         m.split(split)
@@ -298,19 +310,37 @@ fn open_set_against_1000_strangers(
     let near = evaluate(Score::MaxLogit);
     let cs = evaluate(Score::Confidence);
     eprintln!("open set, max_logit: {near:?}\nopen set, confidence: {cs:?}");
-    assert!((0.55..=0.63).contains(&near.rank1), "rank-1 {}", near.rank1);
-    assert!((0.70..=0.76).contains(&near.auroc), "AUROC {}", near.auroc);
+    // docs/results.md's row, as `maskface run` gives it: rank-1 116/196,
+    // AUROC 0.72728, DIR 30/196 and 63/196 at FPIR 1% and 5%. Slack: one
+    // face of the 196 (OpenBLAS's kernels, above); AUROC 0.002, about 400
+    // of the 196,000 target-stranger pairs.
+    let face = 1.0 / 196.0 + 1e-9;
     assert!(
-        (0.10..=0.22).contains(&near.operating_points[0].point.dir),
-        "{near:?}"
+        (near.rank1 - 116.0 / 196.0).abs() <= face,
+        "rank-1 {}",
+        near.rank1
     );
     assert!(
-        (0.26..=0.40).contains(&near.operating_points[1].point.dir),
-        "{near:?}"
+        (near.auroc - 0.72728).abs() <= 0.002,
+        "AUROC {}",
+        near.auroc
+    );
+    let dirs: Vec<f64> = near.operating_points.iter().map(|p| p.point.dir).collect();
+    assert!((dirs[0] - 30.0 / 196.0).abs() <= face, "{near:?}");
+    assert!((dirs[1] - 63.0 / 196.0).abs() <= face, "{near:?}");
+    assert!((cs.auroc - 0.72655).abs() <= 0.002, "AUROC {}", cs.auroc);
+    assert!(
+        (cs.operating_points[0].point.dir - 34.0 / 196.0).abs() <= face,
+        "{cs:?}"
     );
     // Distances of a cosine model are small, so the confidence score stays
-    // near 1, far below the paper's 49.61 / 46.18 for a softmax network.
-    assert!(cs.percentile_rule.target < 2.0 && cs.percentile_rule.nontarget < 2.0);
+    // near 1, far below the paper's 49.61 / 46.18 for a softmax network:
+    // 1.176 and 1.279 (docs/results.md).
+    assert!((cs.percentile_rule.target - 1.1761).abs() < 0.005, "{cs:?}");
+    assert!(
+        (cs.percentile_rule.nontarget - 1.2792).abs() < 0.005,
+        "{cs:?}"
+    );
 }
 
 /// The 68 points the pipeline places (MTCNN, its five landmarks turned into
@@ -398,8 +428,11 @@ fn pipeline_landmarks_agree_with_dlibs_own_pipeline() {
         with_landmarks.len()
     );
     assert_eq!(with_landmarks.len(), 195);
-    assert!(m1 < 0.02 && a1 < 0.025 && p1 < 0.05, "{m1} {a1} {p1}");
-    assert!(m2 < 0.025 && p2 < 0.11, "{m2} {p2}");
+    // Measured: 0.0173 0.0206 0.0386 from five landmarks, 0.0175 0.0353
+    // 0.0794 from the box. MTCNN's boxes and points come through gemm
+    // (its kernels follow the CPU), so each bound sits about 2% above.
+    assert!(m1 < 0.0177 && a1 < 0.0211 && p1 < 0.0395, "{m1} {a1} {p1}");
+    assert!(m2 < 0.0179 && a2 < 0.0361 && p2 < 0.0811, "{m2} {a2} {p2}");
     assert!(a3 > a2 && a2 > a1, "{a3} {a2} {a1}");
 }
 
@@ -452,6 +485,8 @@ fn mask_classifier_finds_held_out_masks_on_other_people() {
     .unwrap();
     let (unmasked, masked) = classifier.accuracy(&held_out.unmasked, &held_out.masked);
     eprintln!("unmasked left {unmasked:.3}, held-out masks found {masked:.3}");
-    assert!(unmasked >= 0.95, "{unmasked}");
-    assert!(masked >= 0.95, "{masked}");
+    // Measured: 60 of 60 unmasked faces left unmasked, 59 of 60 masks
+    // found; one face of slack each (the embeddings come through gemm).
+    assert!(unmasked >= 59.0 / 60.0, "{unmasked}");
+    assert!(masked >= 58.0 / 60.0, "{masked}");
 }

@@ -15,34 +15,52 @@ pub fn fixtures_lfw() -> PathBuf {
     repo().join("fixtures/lfw-mini")
 }
 
-/// `../shared` when present. In CI (CI=true) its absence fails the test;
-/// elsewhere the test is skipped with a note.
+/// How to get the weights.
+const MODELS_HOW: &str = "run `bash scripts/setup.sh` (README)";
+/// How to get the data.
+const SHARED_HOW: &str =
+    "put LFW deep-funneled at ../shared/lfw and the authors' split at ../shared/seed-split";
+
+/// Whether a test's input is there. A missing input fails the test with a
+/// note saying how to get it, so that a run without the data never counts
+/// its tests as passed; with `MASKFACE_SKIP_MISSING=1` (and never in CI,
+/// `CI=true`) the test is skipped instead, with the note on stderr.
+fn required(what: &str, how: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let skip = std::env::var("MASKFACE_SKIP_MISSING").is_ok_and(|v| v == "1");
+    if ci || !skip {
+        panic!(
+            "{what} not found{}: {how}, or set MASKFACE_SKIP_MISSING=1 to skip \
+             the tests that need it",
+            if ci { " in CI" } else { "" }
+        );
+    }
+    eprintln!("SKIPPED (MASKFACE_SKIP_MISSING=1): {what} not found");
+    false
+}
+
+/// `../shared` (the LFW copy and the authors' split), when present; see
+/// [`required`] for when it is not.
 pub fn shared() -> Option<PathBuf> {
     let p = repo().join("../shared");
-    if p.join("lfw").is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("../shared/lfw is missing in CI");
-    }
-    eprintln!("skipped: ../shared/lfw not found");
-    None
+    required("../shared/lfw", SHARED_HOW, p.join("lfw").is_dir()).then_some(p)
 }
 
 /// `models/` with the MTCNN weights and the 68-point landmark model, when
-/// `scripts/setup.sh` has run. In CI its absence fails the test; elsewhere
-/// the test is skipped with a note.
+/// `scripts/setup.sh` has run; see [`required`] for when it has not.
 pub fn models() -> Option<PathBuf> {
     let dir = repo().join("models");
-    if dir.join("shape_predictor_68_face_landmarks.dat").is_file() && dir.join("pnet.pt").is_file()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("models/ is missing in CI");
-    }
-    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
-    None
+    let present = dir.join("shape_predictor_68_face_landmarks.dat").is_file()
+        && dir.join("pnet.pt").is_file();
+    required(
+        "models/ (MTCNN and the 68-point model)",
+        MODELS_HOW,
+        present,
+    )
+    .then_some(dir)
 }
 
 /// Every file under `dir` (relative path -> bytes).

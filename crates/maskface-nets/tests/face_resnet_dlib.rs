@@ -1,7 +1,8 @@
 //! dlib's face-recognition ResNet, read and run without dlib, against the
 //! real dlib's descriptors of the same chips
 //! (`tests/fixtures/face_chips/dlib_face_reference.json`, recorded by
-//! `scripts/record_dlib_face_descriptors.py`): every value within 1e-3.
+//! `scripts/record_dlib_face_descriptors.py`): every value within 1e-6
+//! (measured: 3.3e-7 to 4.2e-7 at most on this project's machines).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -53,15 +54,24 @@ fn descriptors_match_dlib() {
         }
     }
     eprintln!("largest difference from dlib's descriptors: {worst:.2e}");
-    assert!(worst < 1e-3, "{worst}");
-    // One chip alone gives the same as in the batch.
+    // Measured 3.3e-7 to 4.2e-7: float rounding only, dlib's convolutions and ours
+    // add up their products in different orders (f32, 29 layers). The
+    // order of ours also follows the CPU's SIMD width (gemm picks AVX2 or
+    // AVX-512 kernels at run time), so another machine lands at the same
+    // scale but not on the same bits: the bound leaves 2.4x over the worst
+    // seen. A wrong
+    // weight, layer or normalisation is off by 1e-2 or more.
+    assert!(worst < 1e-6, "{worst}");
+    // One chip alone gives the same as in the batch: each image is its
+    // own product in the convolutions, so the sums run in the same order.
     let one = net.embed(&chips[3..4]).unwrap();
     let d = one[0]
         .iter()
         .zip(&got[3])
         .map(|(a, b)| (a - b).abs())
         .fold(0f32, f32::max);
-    assert!(d < 1e-5, "{d}");
+    eprintln!("one chip against the batch: {d:.2e}");
+    assert!(d <= 1e-7, "{d}");
     // A chip of the wrong size is an error naming it.
     let small = image::RgbImage::new(100, 100);
     let e = net.embed(&[small]).unwrap_err().to_string();
@@ -84,7 +94,8 @@ fn descriptors_match_dlib() {
         }
         assert_ne!(got[i], averaged[i]);
     }
-    assert!(worst < 1e-5, "{worst}");
+    eprintln!("mirror average against the mean of two runs: {worst:.2e}");
+    assert!(worst <= 1e-7, "{worst}");
 }
 
 #[test]

@@ -132,8 +132,7 @@ fn a_missing_lfw_folder_is_an_error_naming_it() {
 }
 
 /// `models/` with MTCNN and the landmark model, when `scripts/setup.sh` has
-/// run (`MASKFACE_MODELS` names another folder). In CI their absence fails
-/// the test; elsewhere it is skipped.
+/// run (`MASKFACE_MODELS` names another folder).
 fn models() -> Option<PathBuf> {
     let dir = std::env::var_os("MASKFACE_MODELS").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
@@ -143,11 +142,17 @@ fn models() -> Option<PathBuf> {
     if files.iter().all(|f| dir.join(f).is_file()) {
         return Some(dir);
     }
+    // A missing input fails the test with a note saying how to get it;
+    // with MASKFACE_SKIP_MISSING=1 (never in CI) it is skipped instead.
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let skip = std::env::var("MASKFACE_SKIP_MISSING").is_ok_and(|v| v == "1");
     assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "models/ is missing in CI"
+        skip && !ci,
+        "models/ (MTCNN and the 68-point model) not found{}: run `bash scripts/setup.sh` \
+         (README), or set MASKFACE_SKIP_MISSING=1 to skip the tests that need it",
+        if ci { " in CI" } else { "" }
     );
-    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
+    eprintln!("SKIPPED (MASKFACE_SKIP_MISSING=1): models/ not found");
     None
 }
 

@@ -82,8 +82,25 @@ fn outlines_cover_nose_mouth_and_chin_on_real_faces() {
     }
 }
 
+/// Even-odd point-in-polygon, written here again so that the mask is
+/// checked against something other than the code that drew it.
+fn inside(polygon: &[Point2], x: f32, y: f32) -> bool {
+    let n = polygon.len();
+    let mut odd = false;
+    for i in 0..n {
+        let (a, b) = (polygon[i], polygon[(i + 1) % n]);
+        if (a.y > y) != (b.y > y) && x < a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y) {
+            odd = !odd;
+        }
+    }
+    odd
+}
+
+/// The mask drawn is the polygon returned: full wherever a pixel lies
+/// wholly inside the polygon, empty wherever it lies wholly outside, and
+/// its coverage adds up to the polygon's area (shoelace formula).
 #[test]
-fn render_polygon_is_the_outline_of_the_drawn_style() {
+fn render_mask_is_the_returned_polygon_filled() {
     let lm = first_face();
     for style in MaskStyle::ALL {
         let out = RealisticMask::only(style)
@@ -91,6 +108,53 @@ fn render_polygon_is_the_outline_of_the_drawn_style() {
             .unwrap();
         assert_eq!(out.polygon, mask_outline(style, &lm));
         assert!(out.description.contains(&format!("\"{}\"", style.name())));
+        let poly = &out.polygon;
+        let (mut full, mut empty) = (0, 0);
+        for (x, y, m) in out.mask.enumerate_pixels() {
+            // The pixel's four corners and centre on one side of the outline.
+            let (x0, y0) = (x as f32, y as f32);
+            let probes = [(0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)];
+            let sides: Vec<bool> = probes
+                .iter()
+                .map(|(dx, dy)| inside(poly, x0 + dx, y0 + dy))
+                .collect();
+            if sides.iter().all(|&s| s) {
+                assert_eq!(m[0], 255, "{style:?} ({x}, {y}) is inside");
+                full += 1;
+            } else if sides.iter().all(|&s| !s) {
+                // A pixel whose corners are all outside can still be
+                // grazed by a vertex poking into it; only a clear margin
+                // is certain to be empty.
+                let clear = (-1..=1).all(|dy| {
+                    (-1..=1).all(|dx| !inside(poly, x0 + 0.5 + dx as f32, y0 + 0.5 + dy as f32))
+                });
+                if clear {
+                    assert_eq!(m[0], 0, "{style:?} ({x}, {y}) is outside");
+                    empty += 1;
+                }
+            }
+        }
+        let shoelace = (0..poly.len())
+            .map(|i| {
+                let (a, b) = (poly[i], poly[(i + 1) % poly.len()]);
+                f64::from(a.x) * f64::from(b.y) - f64::from(b.x) * f64::from(a.y)
+            })
+            .sum::<f64>()
+            .abs()
+            / 2.0;
+        let covered = out.mask.iter().map(|&v| f64::from(v)).sum::<f64>() / 255.0;
+        eprintln!(
+            "{style:?}: area {shoelace:.1}, covered {covered:.1}, {full} full, {empty} empty"
+        );
+        // Measured: 5,556 to 5,910 pixels wholly inside, 56,009 to 56,419
+        // clear outside, of 62,500.
+        assert!(full > 5500 && empty > 55_000, "{full} {empty}");
+        // Coverage samples four rows per pixel and rounds each pixel to
+        // 1/255; measured within 1.3e-4 of the area, held to 5e-4.
+        assert!(
+            (covered / shoelace - 1.0).abs() < 5e-4,
+            "{style:?}: {covered} vs {shoelace}"
+        );
     }
 }
 

@@ -9,25 +9,45 @@ pub fn tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
+/// How to get the weights.
+const MODELS_HOW: &str = "run `bash scripts/setup.sh` (README)";
+
+/// Whether a test's input is there. A missing input fails the test with a
+/// note saying how to get it, so that a run without the data never counts
+/// its tests as passed; with `MASKFACE_SKIP_MISSING=1` (and never in CI,
+/// `CI=true`) the test is skipped instead, with the note on stderr.
+fn required(what: &str, how: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let skip = std::env::var("MASKFACE_SKIP_MISSING").is_ok_and(|v| v == "1");
+    if ci || !skip {
+        panic!(
+            "{what} not found{}: {how}, or set MASKFACE_SKIP_MISSING=1 to skip \
+             the tests that need it",
+            if ci { " in CI" } else { "" }
+        );
+    }
+    eprintln!("SKIPPED (MASKFACE_SKIP_MISSING=1): {what} not found");
+    false
+}
+
 /// `models/` with dlib's face-recognition model, when `scripts/setup.sh`
-/// has run (`MASKFACE_MODELS` names another folder). In CI its absence
-/// fails the test; elsewhere it is skipped.
+/// has run (`MASKFACE_MODELS` names another folder); see [`required`] for
+/// when it has not.
 pub fn models() -> Option<PathBuf> {
     let dir = std::env::var_os("MASKFACE_MODELS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
         PathBuf::from,
     );
-    if dir
-        .join(maskface_nets::face_resnet::DLIB_RESNET_FILE)
-        .is_file()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("models/ is missing in CI");
-    }
-    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
-    None
+    let file = maskface_nets::face_resnet::DLIB_RESNET_FILE;
+    required(
+        &format!("models/{file}"),
+        MODELS_HOW,
+        dir.join(file).is_file(),
+    )
+    .then_some(dir)
 }
 
 /// The fixture face chips as a manifest: four people, two chips each
