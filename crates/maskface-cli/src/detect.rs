@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use maskface_core::{write_atomic, FaceSelectionKind};
+use maskface_dataset::IMAGE_EXTENSIONS;
 use maskface_nets::mtcnn::{CropConfig, CropOutput, Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 
@@ -11,7 +12,8 @@ use maskface_nets::Backend;
 
 #[derive(Args, Debug, Clone)]
 pub struct DetectArgs {
-    /// Images, or folders searched recursively for .jpg/.jpeg/.png/.bmp files.
+    /// Images, or folders searched recursively for .jpg/.jpeg/.png/.bmp/.tif/.tiff/.gif/.webp
+    /// files (links to folders are not followed).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
 
@@ -57,18 +59,21 @@ pub struct DetectArgs {
 /// Every image under the inputs, each with the path its crop gets.
 fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)
             .with_context(|| format!("listing {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter_map(|e| e.ok())
+            // The entry's own type: a link to a folder is not walked, so a
+            // link loop cannot send the walk round for ever.
+            .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
             .collect();
         entries.sort();
-        for p in entries {
-            if p.is_dir() {
+        for (p, is_dir) in entries {
+            if is_dir {
                 walk(root, &p, out)?;
             } else if p
                 .extension()
                 .map(|e| e.to_string_lossy().to_lowercase())
-                .is_some_and(|e| ["jpg", "jpeg", "png", "bmp"].contains(&e.as_str()))
+                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
             {
                 let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
                 out.push((p, rel));

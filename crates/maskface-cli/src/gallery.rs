@@ -130,6 +130,7 @@ pub fn identify(args: &IdentifyArgs) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut answers = Vec::new();
+    let mut unreadable = 0;
     for path in &args.images {
         let answer = match pipeline.identify_faces(&gallery, path) {
             Ok(faces) => {
@@ -142,11 +143,18 @@ pub fn identify(args: &IdentifyArgs) -> Result<()> {
                     error: None,
                 }
             }
-            Err(e) => PhotoAnswer {
-                photo: path.display().to_string(),
-                faces: Vec::new(),
-                error: Some(e.to_string()),
-            },
+            Err(e) => {
+                // A photo without a face is an answer; one that cannot be
+                // read makes the exit status say so.
+                if !matches!(e, maskface_recognize::RecognizeError::NoFace { .. }) {
+                    unreadable += 1;
+                }
+                PhotoAnswer {
+                    photo: path.display().to_string(),
+                    faces: Vec::new(),
+                    error: Some(e.to_string()),
+                }
+            }
         };
         if !args.json {
             print_answer(&answer);
@@ -155,6 +163,12 @@ pub fn identify(args: &IdentifyArgs) -> Result<()> {
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answers)?);
+    }
+    if unreadable > 0 {
+        anyhow::bail!(
+            "{unreadable} of {} photos could not be read (each is named above)",
+            answers.len()
+        );
     }
     Ok(())
 }

@@ -88,6 +88,8 @@ enum Command {
     /// retraining anything; enrolling the same photo twice changes nothing.
     Enroll(gallery::EnrollArgs),
     /// Name the person in each photo from a gallery, or say "unknown".
+    /// Every photo gets its answer; the exit status is 1 when a photo could
+    /// not be read (a photo without a face is an answer, not an error).
     Identify(gallery::IdentifyArgs),
     /// Enroll unmasked, identify masked, on LFW people outside training:
     /// half of them enrolled from unmasked photos, masked photos of all of
@@ -105,6 +107,23 @@ enum Command {
     /// training (enrolled unmasked, probed in unseen masks) and install it
     /// in --models as the network new galleries use.
     Run(run::RunArgs),
+}
+
+/// The error and its causes, each cause only where the message before it
+/// does not already say it (the libraries' errors print their source).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 fn main() -> ExitCode {
@@ -141,7 +160,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // The libraries name the model file that failed; where the
             // model files come from is the program's to say.
-            let message = format!("{e:#}");
+            let message = error_chain(&e);
             let hint = match e.downcast_ref::<maskface_recognize::RecognizeError>() {
                 Some(maskface_recognize::RecognizeError::Load { .. })
                     if !message.contains("scripts/setup.sh") =>

@@ -1,54 +1,12 @@
 //! The `maskface` program end to end: help texts, exit codes, outputs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::{fails, have_models, maskface, ok, repo, required, split_fixtures_with};
 use maskface_core::Manifest;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn maskface(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maskface"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = maskface(args);
-    assert!(
-        out.status.success(),
-        "maskface {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = maskface(args);
-    assert!(!out.status.success(), "maskface {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-/// Whether `models/` holds the MTCNN weights and the landmark model. In CI
-/// their absence fails the test; elsewhere the test is skipped with a note.
-fn have_models() -> bool {
-    let dir = repo().join("models");
-    if dir.join("pnet.pt").is_file() && dir.join("shape_predictor_68_face_landmarks.dat").is_file()
-    {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "models/ missing in CI"
-    );
-    eprintln!("skipped: models/ not found (run scripts/setup.sh)");
-    false
-}
 
 #[test]
 fn help_explains_every_option_and_default() {
@@ -266,12 +224,11 @@ fn curate_split_augment_on_fixtures() {
 
 #[test]
 fn seed_split_is_reproduced_by_the_cli() {
-    if !repo().join("../shared/seed-split").is_dir() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "../shared missing in CI"
-        );
-        eprintln!("skipped: ../shared not found");
+    if !required(
+        "../shared/seed-split",
+        "put LFW deep-funneled at ../shared/lfw and the authors' split at ../shared/seed-split",
+        repo().join("../shared/seed-split").is_dir(),
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -446,7 +403,59 @@ fn eigen_fits_reports_and_draws() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("e/report.json")).unwrap())
             .unwrap();
     assert_eq!(report["components"], 3);
-    assert_predictions_match(&dir.path().join("e"), &report);
+    assert_predictions_match(
+        &dir.path().join("e"),
+        &report,
+        &format!("{d}/s/manifest.csv"),
+    );
+    // A known answer: test faces that are the training faces themselves
+    // are each their own nearest neighbour, at distance 0.
+    let mut same = Manifest::read(&dir.path().join("s/manifest.csv")).unwrap();
+    same.samples
+        .retain(|s| s.split == maskface_core::Split::Train);
+    let copies: Vec<_> = same
+        .samples
+        .iter()
+        .map(|s| {
+            let mut t = s.clone();
+            t.split = maskface_core::Split::Test;
+            t
+        })
+        .collect();
+    same.samples.extend(copies);
+    std::fs::create_dir_all(dir.path().join("same")).unwrap();
+    same.write(&dir.path().join("same/manifest.csv")).unwrap();
+    ok(&[
+        "eigen",
+        "--train",
+        &format!("{d}/s/manifest.csv"),
+        "--test",
+        &format!("{d}/same/manifest.csv"),
+        "--out",
+        &format!("{d}/e-same"),
+        "--components",
+        "3",
+        "--size",
+        "32x32",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("e-same/report.json")).unwrap(),
+    )
+    .unwrap();
+    let rows = assert_predictions_match(
+        &dir.path().join("e-same"),
+        &report,
+        &format!("{d}/same/manifest.csv"),
+    );
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(
+            (r[3].as_str(), r[5].as_str()),
+            (r[2].as_str(), "1"),
+            "{r:?}"
+        );
+        assert_eq!(r[6].parse::<f64>().unwrap(), 0.0, "{r:?}");
+    }
     let err = fails(&[
         "eigen",
         "--train",
@@ -459,22 +468,125 @@ fn eigen_fits_reports_and_draws() {
     assert!(err.contains("500 components asked of"), "{err}");
 }
 
-/// `predictions.csv` has one row per test face, and its right answers add
-/// up to the report's count.
-fn assert_predictions_match(out: &std::path::Path, report: &serde_json::Value) {
+/// `predictions.csv` against the test manifest it was made from: one row
+/// per test face, in the manifest's order, with the manifest's path,
+/// identity and label; a row is right when the answer is the label; the
+/// report counts the same. Returns the rows.
+fn assert_predictions_match(
+    out: &std::path::Path,
+    report: &serde_json::Value,
+    test_manifest: &str,
+) -> Vec<Vec<String>> {
     let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
         Some("path,identity,label,predicted,predicted_identity,correct,score")
     );
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len() as u64, report["test_images"].as_u64().unwrap());
-    let right = rows.iter().filter(|r| r[5] == "1").count();
-    assert_eq!(right as u64, report["correct"].as_u64().unwrap());
-    for r in &rows {
-        assert_eq!(r[5] == "1", r[1] == r[4], "{r:?}");
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let manifest = Manifest::read(Path::new(test_manifest)).unwrap();
+    let tests: Vec<_> = manifest.split(maskface_core::Split::Test).collect();
+    assert_eq!(rows.len(), tests.len());
+    // label -> identity, from the manifest.
+    let names: std::collections::BTreeMap<String, String> = manifest
+        .samples
+        .iter()
+        .map(|s| (s.label.to_string(), s.identity.clone()))
+        .collect();
+    for (r, s) in rows.iter().zip(&tests) {
+        assert_eq!(r[0], s.path.display().to_string(), "{r:?}");
+        assert_eq!(
+            (r[1].as_str(), r[2].as_str()),
+            (s.identity.as_str(), &*s.label.to_string())
+        );
+        assert_eq!(r[5] == "1", r[3] == r[2], "{r:?}");
+        if let Some(name) = names.get(&r[3]) {
+            assert_eq!(&r[4], name, "{r:?}");
+        }
     }
+    let right = rows.iter().filter(|r| r[5] == "1").count();
+    assert_eq!(rows.len() as u64, report["test_images"].as_u64().unwrap());
+    assert_eq!(right as u64, report["correct"].as_u64().unwrap());
+    rows
+}
+
+/// An open-set report against the `probes.csv` beside it, recomputed here
+/// independently of the library: each score's AUROC by counting every
+/// (target, stranger) pair (ties half), and each operating point's FPIR
+/// and DIR by counting the probes that score above its threshold.
+/// Returns each score's AUROC.
+fn assert_openset_matches_probes(
+    out: &Path,
+    targets: usize,
+    strangers: usize,
+) -> Vec<(String, f64)> {
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let probes = std::fs::read_to_string(out.join("probes.csv")).unwrap();
+    let mut lines = probes.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header[..5],
+        ["kind", "path", "identity", "label", "predicted"]
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let is_target = |r: &Vec<&str>| r[0] == "target";
+    assert_eq!(rows.iter().filter(|r| is_target(r)).count(), targets);
+    assert_eq!(
+        rows.iter().filter(|r| r[0] == "stranger").count(),
+        strangers
+    );
+    assert_eq!(rows.len(), targets + strangers);
+    assert_eq!(report["strangers"]["probes"], strangers);
+    let mut aurocs = Vec::new();
+    for r in report["reports"].as_array().unwrap() {
+        let name = r["score"].as_str().unwrap();
+        let col = header.iter().position(|h| *h == name).unwrap();
+        let score = |row: &Vec<&str>| row[col].parse::<f64>().unwrap();
+        let (t, n): (Vec<&Vec<&str>>, Vec<&Vec<&str>>) = rows.iter().partition(|r| is_target(r));
+        let mut pairs = 0.0;
+        for a in &t {
+            for b in &n {
+                let (x, y) = (score(a), score(b));
+                pairs += if x > y {
+                    1.0
+                } else if x == y {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+        let auroc = pairs / (t.len() * n.len()) as f64;
+        assert!(
+            (r["auroc"].as_f64().unwrap() - auroc).abs() < 1e-12,
+            "{name}: {} vs {auroc}",
+            r["auroc"]
+        );
+        for p in r["operating_points"].as_array().unwrap() {
+            let p = p.get("point").unwrap_or(p);
+            let threshold = p["threshold"].as_f64().unwrap_or(f64::INFINITY);
+            let hits = t
+                .iter()
+                .filter(|r| score(r) > threshold && r[4] == r[3])
+                .count();
+            let alarms = n.iter().filter(|r| score(r) > threshold).count();
+            assert_eq!(
+                p["dir"].as_f64().unwrap(),
+                hits as f64 / t.len() as f64,
+                "{name}: {p}"
+            );
+            assert_eq!(
+                p["fpir"].as_f64().unwrap(),
+                alarms as f64 / n.len() as f64,
+                "{name}: {p}"
+            );
+        }
+        aurocs.push((name.to_string(), auroc));
+    }
+    aurocs
 }
 
 /// The gallery: the three fixture people with 4 images (one test image
@@ -536,10 +648,22 @@ fn openset_reports_targets_against_strangers() {
     let reports = report["reports"].as_array().unwrap();
     assert_eq!(reports.len(), 4);
     for r in reports {
-        let auroc = r["auroc"].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&auroc), "{r}");
         assert_eq!(r["operating_points"].as_array().unwrap().len(), 3);
     }
+    let aurocs = assert_openset_matches_probes(&dir.path().join("o"), 3, 4);
+    eprintln!("AUROC: {aurocs:?}");
+    // The fixtures' answer, the same on every machine: each AUROC counts
+    // 12 (target, stranger) pairs, and no pair is within 0.02 of a tie,
+    // far beyond what float order can move.
+    assert_eq!(
+        aurocs,
+        [
+            ("confidence".to_string(), 5.0 / 12.0),
+            ("max_softmax".to_string(), 5.0 / 12.0),
+            ("max_logit".to_string(), 8.0 / 12.0),
+            ("energy".to_string(), 8.0 / 12.0),
+        ]
+    );
     // Every stranger is someone outside the gallery.
     let probes = std::fs::read_to_string(dir.path().join("o/probes.csv")).unwrap();
     let strangers: Vec<&str> = probes
@@ -651,6 +775,20 @@ fn openset_masks_strangers_like_the_targets() {
         records.lines().all(|l| l.contains("\"surgical\"")),
         "{records}"
     );
+    // Masked, three components know the three people less well than the
+    // strangers: 4 of 12 pairs in order under every score, none within
+    // 0.002 of a tie.
+    let aurocs = assert_openset_matches_probes(&dir.path().join("o"), 3, 4);
+    eprintln!("AUROC: {aurocs:?}");
+    assert_eq!(
+        aurocs,
+        [
+            ("confidence".to_string(), 4.0 / 12.0),
+            ("max_softmax".to_string(), 4.0 / 12.0),
+            ("max_logit".to_string(), 4.0 / 12.0),
+            ("energy".to_string(), 4.0 / 12.0),
+        ]
+    );
 }
 
 /// The fixtures split 2/1/1 per person (four people), masked and aligned
@@ -692,7 +830,7 @@ fn recognize_then_openset_with_the_resnet() {
     assert_eq!(report["test_images"], 3);
     // Three people, two training chips each, masked: all three test chips right.
     assert_eq!(report["correct"], 3, "{report}");
-    assert_predictions_match(&dir.path().join("r"), &report);
+    assert_predictions_match(&dir.path().join("r"), &report, &chips);
     assert!(dir.path().join("r/confusion.png").is_file());
     let table = ok(&[
         "openset",
@@ -718,6 +856,20 @@ fn recognize_then_openset_with_the_resnet() {
     .unwrap();
     let img = image::open(strangers.resolve(&strangers.samples[0].path)).unwrap();
     assert_eq!((img.width(), img.height()), (150, 150));
+    let aurocs = assert_openset_matches_probes(&dir.path().join("o"), 3, 4);
+    eprintln!("AUROC: {aurocs:?}");
+    // Each AUROC counts 12 (target, stranger) pairs, none within 0.01 of a
+    // tie, so the CPU's float order cannot move it: every target above
+    // every stranger.
+    assert_eq!(
+        aurocs,
+        [
+            ("confidence".to_string(), 1.0),
+            ("max_softmax".to_string(), 1.0),
+            ("max_logit".to_string(), 1.0),
+            ("energy".to_string(), 1.0),
+        ]
+    );
 }
 
 /// Enrollment without retraining: a gallery file grows person by person,
@@ -1023,30 +1175,6 @@ fn verify_runs_the_pairs_protocol() {
 /// splits them with `ratios` into `{d}/s`.
 fn split_fixtures(d: &str, ratios: &str) {
     split_fixtures_with(d, 3, ratios);
-}
-
-/// The same with at least `min_images` per identity.
-fn split_fixtures_with(d: &str, min_images: usize, ratios: &str) {
-    ok(&[
-        "curate",
-        "--lfw",
-        "fixtures/lfw-mini",
-        "--out",
-        &format!("{d}/c"),
-        "--min-images",
-        &min_images.to_string(),
-        "--identities",
-        "0",
-    ]);
-    ok(&[
-        "split",
-        "--manifest",
-        &format!("{d}/c/manifest.csv"),
-        "--out",
-        &format!("{d}/s"),
-        "--ratios",
-        ratios,
-    ]);
 }
 
 /// `train --distill`: the targets' unmasked chips are found beside the
@@ -1541,6 +1669,9 @@ fn paper_network_trains_evaluates_and_faces_strangers() {
         &format!("{d}/o"),
     ]);
     assert!(table.contains("3 target probes, 4 strangers"), "{table}");
+    // The figures are the probes' (a network trained from random weights
+    // moves with the CPU's float order, so no fixed value is held here).
+    assert_openset_matches_probes(&dir.path().join("o"), 3, 4);
 
     let err = fails(&[
         "train",

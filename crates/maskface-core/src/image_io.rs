@@ -1,9 +1,17 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use image::{ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 use crate::CoreError;
+
+/// The most pixels [`load_rgb`] and [`decode_rgb`] decode: 2^26 (8192 x
+/// 8192, 64 megapixels). Some formats (WebP, BMP, TIFF) encode a uniform
+/// picture of any size in a few bytes, so a file's size cannot bound what
+/// decoding it allocates; this budget does. Larger images are refused
+/// before anything is allocated for their pixels, and the decoder may
+/// allocate at most 8 bytes a pixel of this budget (512 MiB).
+pub const MAX_IMAGE_PIXELS: u64 = 1 << 26;
 
 /// Opens an image of any supported format and colour type (grayscale, RGBA,
 /// 16-bit, ...) and converts it to 8-bit RGB.
@@ -21,9 +29,27 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, CoreError> {
 /// [`load_rgb`] for a file already read into memory; `path` only names it
 /// in errors. For callers that also need the file's bytes (to copy them).
 pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<RgbImage, CoreError> {
-    let reader = ImageReader::new(Cursor::new(bytes))
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| CoreError::io(path, e))?;
+    reader.limits(limits_of_decode());
+    // The header alone says how large the picture is: refuse an image over
+    // the budget before its pixels are allocated (and before `into_rgb8`
+    // makes a second copy).
+    let header = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_dimensions().ok());
+    if let Some((w, h)) = header {
+        if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS {
+            return Err(CoreError::Image {
+                path: path.to_path_buf(),
+                source: image::ImageError::Limits(image::error::LimitError::from_kind(
+                    image::error::LimitErrorKind::DimensionError,
+                )),
+            });
+        }
+    }
     if reader.format() == Some(ImageFormat::Jpeg) && !has_jpeg_end_marker(bytes) {
         return Err(CoreError::Image {
             path: path.to_path_buf(),
@@ -33,11 +59,31 @@ pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<RgbImage, CoreError> {
             )),
         });
     }
-    let image = reader.decode().map_err(|source| CoreError::Image {
+    let image_error = |source| CoreError::Image {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    // As ImageReader::decode does: the decoder's own buffer counts against
+    // the allocation budget before it is made.
+    let mut budget = limits_of_decode();
+    budget.reserve(decoder.total_bytes()).map_err(image_error)?;
+    // Phones store a portrait photo sideways with an EXIF note saying how
+    // to turn it; viewers turn it, and so does this (MTCNN finds no face
+    // lying on its side). A missing or unreadable note leaves it as stored.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    image.apply_orientation(orientation);
     Ok(image.into_rgb8())
+}
+
+/// The limits [`decode_rgb`] decodes under.
+fn limits_of_decode() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 8);
+    limits
 }
 
 /// Whether the JPEG's image data reaches its end-of-image marker (`FF D9`),
@@ -84,6 +130,50 @@ fn has_jpeg_end_marker(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `jpeg` with an EXIF segment saying "rotate 90 degrees clockwise to
+    /// view" (orientation 6), as a phone writes a portrait photo.
+    fn with_exif_orientation_6(jpeg: &[u8]) -> Vec<u8> {
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        tiff.extend([1, 0]); // one entry
+        tiff.extend([0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]); // Orientation, SHORT, 6
+        tiff.extend([0, 0, 0, 0]);
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend(tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend([0xFF, 0xE1]);
+        out.extend(u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+        out.extend(app1);
+        out.extend(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // 16 wide, 8 high: left half black, right half white.
+        let img = RgbImage::from_fn(16, 8, |x, _| image::Rgb([if x < 8 { 0 } else { 255 }; 3]));
+        let mut jpeg = Cursor::new(Vec::new());
+        img.write_to(&mut jpeg, ImageFormat::Jpeg).unwrap();
+        let plain = decode_rgb(jpeg.get_ref(), Path::new("plain.jpg")).unwrap();
+        assert_eq!(plain.dimensions(), (16, 8));
+        let turned = decode_rgb(
+            &with_exif_orientation_6(jpeg.get_ref()),
+            Path::new("turned.jpg"),
+        )
+        .unwrap();
+        // Turned a quarter clockwise: the black left half is now on top.
+        assert_eq!(turned.dimensions(), (8, 16));
+        assert!(
+            turned.get_pixel(4, 2)[0] < 40,
+            "{:?}",
+            turned.get_pixel(4, 2)
+        );
+        assert!(
+            turned.get_pixel(4, 13)[0] > 215,
+            "{:?}",
+            turned.get_pixel(4, 13)
+        );
+    }
 
     #[test]
     fn converts_gray16_to_rgb8() {
@@ -158,6 +248,51 @@ mod tests {
         // Too short, or garbage where a marker belongs.
         assert!(!has_jpeg_end_marker(&bytes[..3]));
         assert!(!has_jpeg_end_marker(&[0xFF, 0xD8, 0x12, 0x34]));
+    }
+
+    /// A BMP header: `width` x `height`, 24 bits, uncompressed; no pixels.
+    fn bmp_header(width: i32, height: i32) -> Vec<u8> {
+        let mut b = b"BM".to_vec();
+        b.extend(54u32.to_le_bytes()); // file size (as written: headers only)
+        b.extend(0u32.to_le_bytes());
+        b.extend(54u32.to_le_bytes()); // pixels' offset
+        b.extend(40u32.to_le_bytes());
+        b.extend(width.to_le_bytes());
+        b.extend(height.to_le_bytes());
+        b.extend(1u16.to_le_bytes());
+        b.extend(24u16.to_le_bytes());
+        b.extend([0u8; 24]);
+        b
+    }
+
+    #[test]
+    fn an_image_over_the_pixel_budget_is_refused_before_decoding() {
+        // 54 bytes claiming 10000 x 10000 (100 megapixels): refused from
+        // the header, with an error naming the file.
+        let err = decode_rgb(&bmp_header(10_000, 10_000), Path::new("huge.bmp")).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                CoreError::Image {
+                    source: image::ImageError::Limits(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("huge.bmp"), "{err}");
+        // Within the budget, the same header is only truncated.
+        let err = decode_rgb(&bmp_header(8, 8), Path::new("small.bmp")).unwrap_err();
+        assert!(
+            !matches!(
+                &err,
+                CoreError::Image {
+                    source: image::ImageError::Limits(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -130,6 +130,8 @@ pub fn prepare_job_dir(
     if let Ok(bytes) = fs::read(&params_path) {
         let existing: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
         if existing.as_ref() == Some(params) {
+            // A resumed job: what a killed run was writing goes.
+            crate::remove_stale_temp_files(out_dir)?;
             return Ok(());
         }
         if !overwrite {

@@ -37,11 +37,14 @@ mod seed;
 mod traits;
 pub mod vector;
 
-pub use atomic::{save_image_atomic, write_atomic, write_atomic_unsynced, write_csv_atomic};
+pub use atomic::{
+    remove_stale_temp_files, remove_stale_temp_files_of, save_image_atomic, write_atomic,
+    write_atomic_unsynced, write_csv_atomic,
+};
 pub use error::CoreError;
 pub use face_crop::{crop_face, CropConfig, FaceCrop, FaceSelection, FaceSelectionKind};
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
-pub use image_io::{decode_rgb, load_rgb};
+pub use image_io::{decode_rgb, load_rgb, MAX_IMAGE_PIXELS};
 pub use job::{
     prepare_job_dir, read_failures, write_failures, Failure, Journal, OutputFormat,
     OutputFormatKind,

@@ -235,6 +235,24 @@ impl CsvRow {
                 path: csv_path.to_path_buf(),
                 reason: format!("{}: {e}", self.path),
             })?;
+        // An image path is relative and stays under the manifest's root: a
+        // manifest from elsewhere cannot make a job read (or, through the
+        // outputs named after it, write) files outside the dataset.
+        let inside = Path::new(&self.path).components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+        if self.path.is_empty() || !inside {
+            return Err(CoreError::InvalidManifest {
+                path: csv_path.to_path_buf(),
+                reason: format!(
+                    "image path `{}` is not inside the dataset's root (paths are relative, without `..`)",
+                    self.path
+                ),
+            });
+        }
         Ok(Sample {
             path: PathBuf::from(self.path),
             identity: self.identity,
@@ -395,6 +413,27 @@ mod tests {
         fs::write(&csv, "path,identity,label,split\nA/a.jpg,A,0,holdout\n").unwrap();
         let err = Manifest::read(&csv).unwrap_err().to_string();
         assert!(err.contains("A/a.jpg") && err.contains("holdout"), "{err}");
+    }
+
+    #[test]
+    fn image_paths_outside_the_root_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("m.csv");
+        Manifest::new(dir.path()).write(&csv).unwrap();
+        for bad in ["../../etc/passwd", "/etc/passwd", "A/../../x.jpg", ""] {
+            fs::write(
+                &csv,
+                format!("path,identity,label,split\n\"{bad}\",A,0,train\n"),
+            )
+            .unwrap();
+            let err = Manifest::read(&csv).unwrap_err().to_string();
+            assert!(
+                err.contains("m.csv") && err.contains(&format!("`{bad}`")) && err.contains("root"),
+                "{err}"
+            );
+        }
+        fs::write(&csv, "path,identity,label,split\n./A/a.jpg,A,0,train\n").unwrap();
+        assert_eq!(Manifest::read(&csv).unwrap().samples.len(), 1);
     }
 
     #[test]

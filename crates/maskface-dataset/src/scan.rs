@@ -154,7 +154,9 @@ pub fn scan_lfw(root: &Path, verify: Verify) -> Result<LfwIndex, DatasetError> {
     let mut skipped = Vec::new();
     let mut folders = Vec::new();
     for entry in list_dir(root)? {
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(name) = utf8_name(&entry, Path::new(""), &mut skipped) else {
+            continue;
+        };
         // `Path::is_dir` follows symbolic links, so a dataset assembled
         // from links still scans.
         if entry.path().is_dir() {
@@ -173,7 +175,9 @@ pub fn scan_lfw(root: &Path, verify: Verify) -> Result<LfwIndex, DatasetError> {
     for name in folders {
         let mut files = Vec::new();
         for entry in list_dir(&root.join(&name))? {
-            let file = entry.file_name().to_string_lossy().into_owned();
+            let Some(file) = utf8_name(&entry, Path::new(&name), &mut skipped) else {
+                continue;
+            };
             let rel = PathBuf::from(&name).join(&file);
             if entry.path().is_dir() {
                 skipped.push(Skipped {
@@ -234,6 +238,22 @@ pub fn scan_lfw(root: &Path, verify: Verify) -> Result<LfwIndex, DatasetError> {
         identities,
         skipped,
     })
+}
+
+/// The entry's name, or `None` (recorded as skipped) when it is not UTF-8:
+/// manifests hold UTF-8 paths, and a name changed to fit would name no file.
+fn utf8_name(entry: &fs::DirEntry, parent: &Path, skipped: &mut Vec<Skipped>) -> Option<String> {
+    let name = entry.file_name();
+    match name.to_str() {
+        Some(n) => Some(n.to_owned()),
+        None => {
+            skipped.push(Skipped {
+                path: parent.join(name.to_string_lossy().as_ref()),
+                reason: "name is not UTF-8".into(),
+            });
+            None
+        }
+    }
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<fs::DirEntry>, DatasetError> {

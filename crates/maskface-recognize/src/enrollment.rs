@@ -162,8 +162,26 @@ impl Enrollment {
                     .templates(photo, self.masked_templates, self.seed)?,
             );
         }
-        let done = self.gallery.enroll(name, templates)?;
-        self.gallery.save(&self.path)?;
+        // The templates took the time; the gallery is read again under its
+        // lock, so enrollments running at the same time all land.
+        let opened = &self.gallery;
+        let (gallery, done) = Gallery::update(
+            &self.path,
+            || opened.clone(),
+            |g| {
+                if g.embedder != opened.embedder || g.embedder_sha256 != opened.embedder_sha256 {
+                    return Err(RecognizeError::File {
+                        path: self.path.clone(),
+                        reason: format!(
+                            "was made meanwhile for embeddings of {}, not of {}",
+                            g.embedder, opened.embedder
+                        ),
+                    });
+                }
+                g.enroll(name, templates)
+            },
+        )?;
+        self.gallery = gallery;
         Ok(done)
     }
 }

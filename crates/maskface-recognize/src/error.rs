@@ -50,6 +50,15 @@ pub enum RecognizeError {
         /// The manifest.
         manifest: PathBuf,
     },
+    /// Searching a photo for faces failed (one too small for the detector,
+    /// say).
+    #[error("{path}: {reason}")]
+    Photo {
+        /// The photo.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// No face was found in a photo.
     #[error("{path}: no face found")]
     NoFace {

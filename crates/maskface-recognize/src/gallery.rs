@@ -201,6 +201,47 @@ pub fn image_hash(chip: &RgbImage) -> String {
     hex(&h.finalize())
 }
 
+/// An exclusive advisory lock on a gallery's lock file, held until dropped
+/// (the operating system also lets go when the process dies, so a killed
+/// writer never leaves the gallery locked).
+struct GalleryLock(std::fs::File);
+
+impl GalleryLock {
+    fn acquire(gallery: &Path) -> Result<Self, RecognizeError> {
+        let name = gallery
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| RecognizeError::File {
+                path: gallery.to_path_buf(),
+                reason: "not a file name".into(),
+            })?;
+        let path = gallery.with_file_name(format!(".{name}.lock"));
+        let failed = |what: &str, e: std::io::Error| RecognizeError::File {
+            path: path.clone(),
+            reason: format!("{what} the gallery's lock file: {e}"),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| failed("cannot make the folder of", e))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| failed("cannot open", e))?;
+        file.lock().map_err(|e| failed("cannot lock", e))?;
+        Ok(GalleryLock(file))
+    }
+}
+
+impl Drop for GalleryLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock as well; unlocking first only
+        // hands it on a little sooner.
+        let _ = self.0.unlock();
+    }
+}
+
 impl Gallery {
     /// An empty gallery for `embedder`'s embeddings.
     pub fn new(embedder: impl Into<String>, threshold: f32) -> Self {
@@ -264,8 +305,55 @@ impl Gallery {
     }
 
     /// Writes the gallery atomically (a crash leaves the old file).
+    ///
+    /// This replaces the file with `self` whatever it holds now: a program
+    /// that read the gallery, changed it and saves it while another program
+    /// does the same loses one of the two changes. [`Gallery::update`] does
+    /// the read, the change and the write under a lock instead.
     pub fn save(&self, path: &Path) -> Result<(), RecognizeError> {
         crate::json_file::write_json(path, self)
+    }
+
+    /// Reads the gallery at `path` (or takes `new()` when there is none yet),
+    /// applies `change` and saves it, holding an exclusive advisory lock on
+    /// `.NAME.lock` beside it from the read to the write. Programs that
+    /// update one gallery at the same time take turns, and each sees the
+    /// others' changes: eight `maskface enroll` processes started at once
+    /// leave eight people.
+    ///
+    /// Readers ([`Gallery::load`]) take no lock: the file is replaced
+    /// atomically, so they see the gallery before or after a change, never
+    /// half of one. Temporary files a killed writer left are removed. When
+    /// `change` fails, the file is left as it was.
+    ///
+    /// ```
+    /// # use maskface_recognize::{Gallery, Template};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("gallery.json");
+    /// let add = |name: &str| {
+    ///     Gallery::update(&path, || Gallery::new("net", 0.5), |g| {
+    ///         g.enroll(name, vec![Template::new(name, name, vec![1.0, 0.0])])
+    ///     })
+    /// };
+    /// add("alice").unwrap();
+    /// let (gallery, _) = add("bob").unwrap();
+    /// assert_eq!(gallery.people.len(), 2);
+    /// ```
+    pub fn update<T>(
+        path: &Path,
+        new: impl FnOnce() -> Gallery,
+        change: impl FnOnce(&mut Gallery) -> Result<T, RecognizeError>,
+    ) -> Result<(Gallery, T), RecognizeError> {
+        let _lock = GalleryLock::acquire(path)?;
+        maskface_core::remove_stale_temp_files_of(path)?;
+        let mut gallery = if path.exists() {
+            Gallery::load(path)?
+        } else {
+            new()
+        };
+        let done = change(&mut gallery)?;
+        gallery.save(path)?;
+        Ok((gallery, done))
     }
 
     /// Adds `templates` to `name` (creating the person); images already
@@ -373,6 +461,62 @@ mod tests {
 
     fn template(source: &str, e: Vec<f32>) -> Template {
         Template::new(format!("hash-{source}"), source, e)
+    }
+
+    #[test]
+    fn updates_under_the_lock_keep_each_others_people() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.json");
+        // Threads of one process contend for the lock as processes do: each
+        // opens the lock file itself.
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let path = &path;
+                s.spawn(move || {
+                    Gallery::update(
+                        path,
+                        || Gallery::new("net", 0.5),
+                        |g| {
+                            g.enroll(
+                                &format!("p{i}"),
+                                vec![template(&format!("s{i}"), vec![1.0, 0.0])],
+                            )
+                        },
+                    )
+                    .unwrap();
+                });
+            }
+        });
+        let g = Gallery::load(&path).unwrap();
+        let names: Vec<&str> = g.people.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"]);
+        // A failed change leaves the file as it was.
+        let before = std::fs::read(&path).unwrap();
+        let err = Gallery::update(
+            &path,
+            || Gallery::new("net", 0.5),
+            |g| g.enroll("p8", vec![template("s8", vec![1.0, 0.0, 0.0])]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("does not fit"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_gallery_naming_weights_without_their_digest_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.json");
+        let g = Gallery::new("/somewhere/weights.bpk", 0.5);
+        let err = crate::FacePipeline::for_gallery(&g, &path, dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("g.json")
+                && err.contains("/somewhere/weights.bpk")
+                && err.contains("SHA-256"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -109,6 +109,21 @@ impl FacePipeline {
         gallery_path: &Path,
         models: &Path,
     ) -> Result<Self, RecognizeError> {
+        // A gallery that names weights of its own must say which bytes they
+        // were: otherwise a hand-edited or foreign gallery could have any
+        // file loaded as a network.
+        if gallery.embedder != maskface_nets::face_resnet::DLIB_RESNET_FILE
+            && gallery.embedder_sha256.is_none()
+        {
+            return Err(RecognizeError::File {
+                path: gallery_path.to_path_buf(),
+                reason: format!(
+                    "names the network {} without its SHA-256 (`embedder_sha256`): \
+                     refused, since its templates could not be checked against it",
+                    gallery.embedder
+                ),
+            });
+        }
         if let Some(want) = &gallery.embedder_sha256 {
             let have = file_sha256(Path::new(&gallery.embedder))?;
             if &have != want {
@@ -206,7 +221,8 @@ impl FacePipeline {
     fn main_face(&self, path: &Path) -> Result<(RgbImage, LocatedFace), RecognizeError> {
         let image = load_rgb(path)?;
         match self
-            .locate(std::slice::from_ref(&image), None)?
+            .locate(std::slice::from_ref(&image), None)
+            .map_err(|e| in_photo(path, e))?
             .pop()
             .flatten()
         {
@@ -247,7 +263,7 @@ impl FacePipeline {
         path: &Path,
     ) -> Result<Vec<IdentifiedFace>, RecognizeError> {
         let image = load_rgb(path)?;
-        let faces = self.faces(&image)?;
+        let faces = self.faces(&image).map_err(|e| in_photo(path, e))?;
         if faces.is_empty() {
             return Err(RecognizeError::NoFace {
                 path: path.to_path_buf(),
@@ -334,5 +350,13 @@ impl FaceEmbedder for FacePipeline {
 
     fn embed(&self, faces: &[RgbImage]) -> Result<Vec<Vec<f32>>, RecognizeError> {
         self.embed_chips(faces)
+    }
+}
+
+/// `e`, naming the photo it happened in.
+fn in_photo(path: &Path, e: RecognizeError) -> RecognizeError {
+    RecognizeError::Photo {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
     }
 }

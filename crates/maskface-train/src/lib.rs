@@ -64,6 +64,7 @@ mod error;
 mod face_resnet;
 mod head;
 mod paper_nets;
+mod param_ids;
 mod run_report;
 mod trainer;
 
@@ -83,10 +84,11 @@ pub use paper_nets::{
     fit_paper_net, pretrain_paper_net, save_backbone, PaperBackbone, PaperClassifier, PaperData,
     PaperInit, PaperModelFile, PaperNet, PaperRun, PretrainData, Projected, PAPER_MODEL_KIND,
 };
+pub use param_ids::sequential_param_ids;
 pub use run_report::TrainRunReport;
 pub use trainer::{
-    Backbone, BackboneWithHead, EpochMetrics, FitReport, LrSchedule, OptimizerKind, Progress,
-    Selection, TrainConfig, Trainer,
+    check_checkpoint, Backbone, BackboneWithHead, EpochMetrics, FitReport, LrSchedule,
+    OptimizerKind, Progress, Selection, TrainConfig, Trainer,
 };
 
 /// Re-exported because burn is pinned to an exact version and [`Backbone`],

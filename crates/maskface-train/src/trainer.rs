@@ -366,9 +366,13 @@ impl Trainer {
             what: self.out.display().to_string(),
             reason: format!("cannot create the output folder: {e}"),
         })?;
+        // What a killed run was writing (a checkpoint, a weight file) goes.
+        maskface_core::remove_stale_temp_files(&self.out)?;
         let classes = model.head.classes();
         let autodiff = device.clone().autodiff();
-        let mut model = model.to_device(device).train();
+        // Ids in the module's order, not burn's random ones: a run's files
+        // (and a resumed run's) are then the same bytes every time.
+        let mut model = crate::sequential_param_ids(model.to_device(device).train());
         let config = &self.config;
         let mut opt_backbone = config.optimizer.init(config.weight_decay);
         let mut opt_head = config.optimizer.init(config.weight_decay);
@@ -609,10 +613,25 @@ fn write_checkpoint(
     Ok(())
 }
 
-fn read_checkpoint(
-    path: &Path,
-) -> Result<(TrainState, ModuleRecord, OptimizerRecord, OptimizerRecord), TrainError> {
+/// Checks that `bytes` are a training checkpoint this build can resume from
+/// (`last.ckpt`, as [`Trainer::fit`] reads it): the magic, the four
+/// length-prefixed sections, the state's format and the three records. It
+/// does not check that the weights fit a particular network; `fit` does
+/// that when it resumes. `path` only names the file in errors
+/// ([`TrainError::Checkpoint`]). Every section length is checked against
+/// the bytes left before anything is allocated for it.
+pub fn check_checkpoint(bytes: &[u8], path: &Path) -> Result<(), TrainError> {
+    parse_checkpoint(bytes, path).map(|_| ())
+}
+
+type Checkpoint = (TrainState, ModuleRecord, OptimizerRecord, OptimizerRecord);
+
+fn read_checkpoint(path: &Path) -> Result<Checkpoint, TrainError> {
     let bytes = std::fs::read(path).map_err(|e| record_error(path, e))?;
+    parse_checkpoint(&bytes, path)
+}
+
+fn parse_checkpoint(bytes: &[u8], path: &Path) -> Result<Checkpoint, TrainError> {
     let rest = bytes
         .strip_prefix(CHECKPOINT_MAGIC)
         .ok_or_else(|| record_error(path, "not a maskface training checkpoint"))?;
@@ -680,4 +699,34 @@ fn write_history(out: &Path, history: &[EpochMetrics]) -> Result<(), TrainError>
     let png = chart.render(640, 400)?;
     maskface_core::save_image_atomic(&png, &out.join("loss.png"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checkpoint's 8-byte section lengths are checked against the
+    /// bytes left before a section is copied: a length claiming 2^60 bytes
+    /// is an error naming the file, not an allocation.
+    #[test]
+    fn a_section_length_past_the_end_is_an_error_before_any_allocation() {
+        let path = Path::new("runs/last.ckpt");
+        let mut bytes = CHECKPOINT_MAGIC.to_vec();
+        bytes.extend((1u64 << 60).to_le_bytes());
+        bytes.extend(b"{}");
+        let err = check_checkpoint(&bytes, path).unwrap_err();
+        assert!(
+            matches!(&err, TrainError::Checkpoint { reason, .. } if reason == "truncated"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("runs/last.ckpt"), "{err}");
+        // Four empty sections: the state is checked next.
+        let mut bytes = CHECKPOINT_MAGIC.to_vec();
+        for _ in 0..4 {
+            bytes.extend(0u64.to_le_bytes());
+        }
+        let err = check_checkpoint(&bytes, path).unwrap_err();
+        assert!(err.to_string().contains("state"), "{err}");
+        assert!(check_checkpoint(b"MFCKPT0", path).is_err());
+    }
 }

@@ -425,11 +425,16 @@ fn read_layer(r: &mut DlibReader<'_>, channels: usize) -> Decoded<DlibLayer> {
             if name == "con_6" && r.bool()? {
                 return Err(bad("a fused relu, which this model does not have".into()));
             }
-            let n_weights = filters * channels * kernel[0] * kernel[1];
+            // Sizes come from the file: an overflowing product is a
+            // mismatch, not a panic.
+            let n_weights = [channels, kernel[0], kernel[1]]
+                .iter()
+                .try_fold(filters, |a, &d| a.checked_mul(d));
+            let n_params = n_weights.and_then(|n| n.checked_add(filters));
             if weight_shape != [filters, channels, kernel[0], kernel[1]]
                 || !use_bias
                 || bias_shape != [1, filters, 1, 1]
-                || params.len() != n_weights + filters
+                || n_params != Some(params.len())
                 || stride.contains(&0)
             {
                 return Err(bad(format!(
@@ -440,7 +445,8 @@ fn read_layer(r: &mut DlibReader<'_>, channels: usize) -> Decoded<DlibLayer> {
                 )));
             }
             let mut weight = params;
-            let bias = weight.split_off(n_weights);
+            // `n_params == params.len()` above: the weights come first.
+            let bias = weight.split_off(weight.len() - filters);
             DlibLayer::Conv {
                 filters,
                 channels,
@@ -536,4 +542,66 @@ fn size(r: &mut DlibReader<'_>) -> Decoded<usize> {
         offset: start,
         reason: format!("negative size {v}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face_resnet::FaceResNetConfig;
+
+    /// dlib's integer encoding: a control byte (sign, byte count), then the
+    /// magnitude little-endian.
+    fn int(v: i64) -> Vec<u8> {
+        let m = v.unsigned_abs();
+        let n = (8 - m.leading_zeros() as usize / 8).max(1);
+        let mut b = vec![if v < 0 { 0x80 } else { 0 } | n as u8];
+        b.extend_from_slice(&m.to_le_bytes()[..n]);
+        b
+    }
+
+    fn string(s: &str) -> Vec<u8> {
+        let mut b = int(s.len() as i64);
+        b.extend_from_slice(s.as_bytes());
+        b
+    }
+
+    /// Found while writing the fuzz target (the file is
+    /// `fuzz/regressions/dlib_resnet/conv_size_overflow.dat`): a
+    /// convolution whose filter count times its kernel overflows `usize`
+    /// panicked in the size check (with overflow checks on) instead of
+    /// refusing the file.
+    #[test]
+    fn a_convolution_whose_size_overflows_is_an_error() {
+        let mut config = FaceResNetConfig::new();
+        config.stages = Vec::new();
+        let huge = 1i64 << 62;
+        let mut b = int(1);
+        b.extend(string("loss_metric_"));
+        // conv, affine, relu, max pool, global average, dense: outermost first.
+        for v in [2, 2, 2, 2, 2, 3] {
+            b.extend(int(v));
+        }
+        b.extend(string("input_rgb_image_sized"));
+        for _ in 0..3 {
+            b.extend(int(0));
+            b.extend(int(0));
+        }
+        b.extend(int(150));
+        b.extend(int(150));
+        b.extend(string("con_5"));
+        b.extend([int(2), int(0), int(0), int(0), int(0)].concat());
+        for v in [huge, 2, 2, 1, 1, 1, 1] {
+            b.extend(int(v));
+        }
+        b.extend([int(1), int(huge), int(3), int(2), int(2)].concat());
+        b.extend([int(1), int(1), int(huge), int(1), int(1)].concat());
+        for _ in 0..4 {
+            b.extend(int(0));
+            b.extend(int(0));
+        }
+        b.push(b'1');
+        let err = DlibNet::from_bytes_with_config(&b, &config).unwrap_err();
+        assert!(err.reason.starts_with("`con_5`: "), "{err:?}");
+        assert!(err.reason.contains(&format!("{huge} filters")), "{err:?}");
+    }
 }
