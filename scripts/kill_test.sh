@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The crash-safety harness at full strength: each resumable command
-# (generate, augment, train, enroll) killed with SIGKILL at 20 seeded random
+# (generate, augment, train, enroll, openset) killed with SIGKILL at 20 seeded random
 # moments, then run to its end and compared byte for byte with an
 # uninterrupted run (crates/maskface-cli/tests/reliability.rs; CI runs 3
 # kills each). Also runs the disk-full and concurrent-enroll tests, which

@@ -381,3 +381,62 @@ fn enroll_and_identify_name_each_bad_photo() {
         "{trailing}"
     );
 }
+
+/// `verify` scores pairs of the odd but whole pictures; a pair list naming
+/// a photo it cannot use stops with status 1, naming the photo, and writes
+/// no report.
+#[test]
+fn verify_scores_odd_pictures_and_names_a_bad_one() {
+    if !have_models() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    bad_tree(dir.path());
+    let list = dir.path().join("pairs.txt");
+    let p = |name: &str| format!("lfw/Bad_Person/{name}");
+    let pairs = format!(
+        "{} {} same\n{} {} same\n{} {} different\n",
+        p("trailing_bytes.jpg"),
+        p("progressive.jpg"),
+        p("grayscale.jpg"),
+        p("exif_rotated.jpg"),
+        p("cmyk.jpg"),
+        p("sixteen_bit.png"),
+    );
+    std::fs::write(&list, pairs).unwrap();
+    let out = dir.path().join("v");
+    let verify = || {
+        maskface(&[
+            "verify",
+            "--pairs",
+            list.to_str().unwrap(),
+            "--as-is",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let good = verify();
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let scored = std::fs::read_to_string(out.join("pairs.csv")).unwrap();
+    assert_eq!(scored.lines().count(), 4, "{scored}");
+    std::fs::remove_dir_all(&out).unwrap();
+    for name in [
+        "zero_byte.jpg",
+        "truncated.png",
+        "no_face.png",
+        "folder.jpg",
+        "loop.jpg",
+    ] {
+        std::fs::write(&list, format!("{} {} different\n", p(name), p("face.bmp"))).unwrap();
+        let bad = verify();
+        assert_no_panic(&bad);
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert_eq!(bad.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(&p(name)), "{name}: {err}");
+        assert!(!out.join("report.json").exists(), "{name}");
+    }
+}

@@ -933,7 +933,15 @@ fn enroll_and_identify() {
         before,
         "an idempotent enrollment rewrites the same bytes"
     );
-    let out = ok(&[
+    // Every photo is answered; the unreadable one makes the status 1.
+    let answered = |args: &[&str]| {
+        let out = maskface(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("1 of 3 photos could not be read"), "{err}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = answered(&[
         "identify",
         "--gallery",
         g,
@@ -955,7 +963,7 @@ fn enroll_and_identify() {
     assert!(lines[3].contains("\terror: cannot decode image"), "{out}");
     // The same as JSON, and the photos drawn with their answers.
     let ann = dir.path().join("ann");
-    let json = ok(&[
+    let json = answered(&[
         "identify",
         "--gallery",
         g,

@@ -272,6 +272,59 @@ fn train_resumes_to_the_same_weights_after_kill_9() {
     );
 }
 
+/// `openset` makes its strangers with `generate`'s code (resumable, in its
+/// output folder): killed anywhere, it ends with the uninterrupted run's
+/// strangers, scores and report.
+#[test]
+fn openset_resumes_to_the_same_bytes_after_kill_9() {
+    if !have_models() {
+        return;
+    }
+    survives_kills(
+        "openset",
+        5,
+        |d| {
+            let s = split(d);
+            let dir = |p: &str| d.join(p).to_string_lossy().into_owned();
+            ok(&[
+                "generate",
+                "--manifest",
+                &s,
+                "--out",
+                &dir("m"),
+                "--preview",
+                "0",
+            ]);
+            ok(&[
+                "eigen",
+                "--train",
+                &dir("m/masked_upper/manifest.csv"),
+                "--out",
+                &dir("e"),
+                "--components",
+                "3",
+            ]);
+            d.to_string_lossy().into_owned()
+        },
+        |d, out| {
+            vec![args(&[
+                "openset",
+                "--model",
+                &format!("{d}/e/model.json"),
+                "--targets",
+                &format!("{d}/m/masked_upper/manifest.csv"),
+                "--lfw",
+                "fixtures/lfw-mini",
+                "--strangers",
+                "4",
+                "--out",
+                out,
+            ])]
+        },
+        &[],
+    );
+}
+
 /// Enrollment of three people, one command each, killed anywhere: running
 /// the commands again (enrolling an enrolled photo changes nothing) gives
 /// the gallery of an uninterrupted run.
