@@ -118,7 +118,9 @@ pub fn read_failures(path: &Path) -> Vec<Failure> {
 /// A folder made with the same parameters is kept (the job resumes). One
 /// made with other parameters is [`CoreError::ParamsMismatch`], unless
 /// `overwrite`, in which case the `outputs` (files or folders, relative to
-/// `out_dir`) are deleted first.
+/// `out_dir`) are deleted first. Either way, the temporary files killed
+/// writers left in the folder are removed
+/// ([`remove_stale_temp_files`](crate::remove_stale_temp_files)).
 pub fn prepare_job_dir(
     out_dir: &Path,
     params_file: &str,
@@ -157,6 +159,9 @@ pub fn prepare_job_dir(
             }
         }
     }
+    // A run killed before it recorded its parameters (or while a caller
+    // wrote its own inputs into the folder) may have left temporary files.
+    crate::remove_stale_temp_files(out_dir)?;
     let text = serde_json::to_vec_pretty(params).map_err(|source| CoreError::Json {
         path: params_path.clone(),
         source,
