@@ -33,6 +33,11 @@ fi
 # checks) are on.
 cargo +nightly fuzz build -s none
 
+# The model-shaped seeds (tiny dlib networks and shape predictors, PyTorch
+# files, facenet-pytorch's P-Net from models/) are written here, not kept in
+# git: weights come from the setup script, not the repository.
+python3 fuzz/make_seeds.py
+
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else

@@ -21,26 +21,7 @@ const MODELS_HOW: &str = "run `bash scripts/setup.sh` (README)";
 const SHARED_HOW: &str =
     "put LFW deep-funneled at ../shared/lfw and the authors' split at ../shared/seed-split";
 
-/// Whether a test's input is there. A missing input fails the test with a
-/// note saying how to get it, so that a run without the data never counts
-/// its tests as passed; with `MASKFACE_SKIP_MISSING=1` (and never in CI,
-/// `CI=true`) the test is skipped instead, with the note on stderr.
-fn required(what: &str, how: &str, present: bool) -> bool {
-    if present {
-        return true;
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let skip = std::env::var("MASKFACE_SKIP_MISSING").is_ok_and(|v| v == "1");
-    if ci || !skip {
-        panic!(
-            "{what} not found{}: {how}, or set MASKFACE_SKIP_MISSING=1 to skip \
-             the tests that need it",
-            if ci { " in CI" } else { "" }
-        );
-    }
-    eprintln!("SKIPPED (MASKFACE_SKIP_MISSING=1): {what} not found");
-    false
-}
+use maskface_core::require_test_input as required;
 
 /// `../shared` (the LFW copy and the authors' split), when present; see
 /// [`required`] for when it is not.

@@ -140,13 +140,8 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<usize, CoreError> {
         let kind = entry.file_type().map_err(|e| CoreError::io(&path, e))?;
         if kind.is_dir() {
             removed += remove_stale_temp_files(&path)?;
-        } else if kind.is_file() && is_stale_temp(&path) {
-            match fs::remove_file(&path) {
-                Ok(()) => removed += 1,
-                // Its writer finished (renamed it) or another cleaner won.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(CoreError::io(&path, e)),
-            }
+        } else if kind.is_file() {
+            removed += usize::from(remove_if_stale(&path)?);
         }
     }
     Ok(removed)
@@ -176,15 +171,24 @@ pub fn remove_stale_temp_files_of(path: &Path) -> Result<usize, CoreError> {
         let ours = p
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with(&prefix));
-        if ours && entry.file_type().is_ok_and(|t| t.is_file()) && is_stale_temp(&p) {
-            match fs::remove_file(&p) {
-                Ok(()) => removed += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(CoreError::io(&p, e)),
-            }
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            removed += usize::from(remove_if_stale(&p)?);
         }
     }
     Ok(removed)
+}
+
+/// Removes `path` if it is a stale temporary file; whether it did.
+fn remove_if_stale(path: &Path) -> Result<bool, CoreError> {
+    if !is_stale_temp(path) {
+        return Ok(false);
+    }
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        // Its writer finished (renamed it) or another cleaner won.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(CoreError::io(path, e)),
+    }
 }
 
 /// Whether `path` is a temporary file of [`temp_path`]'s shape whose writer

@@ -34,6 +34,7 @@ mod manifest;
 mod resize;
 mod sample;
 mod seed;
+mod test_input;
 mod traits;
 pub mod vector;
 
@@ -53,6 +54,7 @@ pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
 pub use resize::resize_triangle;
 pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for, DEFAULT_SEED};
+pub use test_input::require_test_input;
 pub use traits::{
     Augmentation, Augmented, Classifier, Detection, FaceDetector, FaceEmbedder, LandmarkPredictor,
     MaskRenderer, MaskedFace,

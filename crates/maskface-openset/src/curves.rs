@@ -171,111 +171,74 @@ mod tests {
             // across, 0.8 up.
             let roc = roc_chart("r", &[("a", &full)]).unwrap();
             assert_eq!(roc.dimensions(), (640, 440));
-            let area = plot_area(&roc);
-            assert!(near(&roc, area.at(0.5, 0.8), blue, 2), "{area:?}");
-            assert!(near(&roc, area.at(0.0, 0.5), blue, 2), "{area:?}");
-            assert!(!near(&roc, area.at(0.5, 0.5), blue, 3));
+            let area = maskface_plot::PlotArea::find(&roc).unwrap();
+            assert!(
+                maskface_plot::color_near(&roc, area.at(0.5, 0.8), blue, 2),
+                "{area:?}"
+            );
+            assert!(
+                maskface_plot::color_near(&roc, area.at(0.0, 0.5), blue, 2),
+                "{area:?}"
+            );
+            assert!(!maskface_plot::color_near(&roc, area.at(0.5, 0.5), blue, 3));
             // DET: FNIR 0.5, 0.2, 0.1 on a log axis over 0.1..1 (one
             // decade): (0.1, 0.2) is half way across, log10(2) up.
             let det = det_chart("d", &[("a", &full)]).unwrap();
-            let area = plot_area(&det);
-            assert!(near(&det, area.at(0.5, 2f64.log10()), blue, 2), "{area:?}");
-            assert!(near(&det, area.at(1.0, 0.0), blue, 2), "{area:?}");
+            let area = maskface_plot::PlotArea::find(&det).unwrap();
+            assert!(
+                maskface_plot::color_near(&det, area.at(0.5, 2f64.log10()), blue, 2),
+                "{area:?}"
+            );
+            assert!(
+                maskface_plot::color_near(&det, area.at(1.0, 0.0), blue, 2),
+                "{area:?}"
+            );
             // Perfect separation: an FPIR of 0 is drawn at the floor, 1e-4,
             // the left end of a log axis over 1e-4..1.
             let roc = roc_chart("r", &[("a", &curve[..2])]).unwrap();
-            let area = plot_area(&roc);
-            assert!(near(&roc, area.at(0.0, 0.5), blue, 2), "{area:?}");
+            let area = maskface_plot::PlotArea::find(&roc).unwrap();
+            assert!(
+                maskface_plot::color_near(&roc, area.at(0.0, 0.5), blue, 2),
+                "{area:?}"
+            );
             let perfect = points(&[(0.0, 1.0, 0.5), (1.0, 1.0, 0.1)]);
             let det = det_chart("d", &[("a", &perfect)]).unwrap();
-            let area = plot_area(&det);
+            let area = maskface_plot::PlotArea::find(&det).unwrap();
             // Every FNIR is 0, at the floor: the curve runs along the
             // bottom of the plot from FPIR 1e-4 to 1.
-            assert!(near(&det, area.at(0.0, 0.0), blue, 2), "{area:?}");
-            assert!(near(&det, area.at(0.5, 0.0), blue, 2), "{area:?}");
-            assert!(!near(&det, area.at(0.5, 0.5), blue, 3));
+            assert!(
+                maskface_plot::color_near(&det, area.at(0.0, 0.0), blue, 2),
+                "{area:?}"
+            );
+            assert!(
+                maskface_plot::color_near(&det, area.at(0.5, 0.0), blue, 2),
+                "{area:?}"
+            );
+            assert!(!maskface_plot::color_near(&det, area.at(0.5, 0.5), blue, 3));
             // Histograms: 10 bins over 0..2 (0.2 wide, centres 0.1..1.9);
             // the one stranger fills the first bin (density 1), the two
             // targets half each of bins 5 and 9.
             let hist = score_histogram("h", &[1.0, 2.0], &[0.0], 10).unwrap();
-            let area = plot_area(&hist);
-            assert!(near(&hist, area.at(0.0, 1.0), orange, 2), "{area:?}");
-            assert!(near(&hist, area.at(0.5, 0.0), orange, 2), "{area:?}");
-            assert!(near(&hist, area.at(1.0, 0.5), blue, 2), "{area:?}");
-            assert!(near(&hist, area.at((1.1 - 0.1) / 1.8, 0.5), blue, 2));
+            let area = maskface_plot::PlotArea::find(&hist).unwrap();
+            assert!(
+                maskface_plot::color_near(&hist, area.at(0.0, 1.0), orange, 2),
+                "{area:?}"
+            );
+            assert!(
+                maskface_plot::color_near(&hist, area.at(0.5, 0.0), orange, 2),
+                "{area:?}"
+            );
+            assert!(
+                maskface_plot::color_near(&hist, area.at(1.0, 0.5), blue, 2),
+                "{area:?}"
+            );
+            assert!(maskface_plot::color_near(
+                &hist,
+                area.at((1.1 - 0.1) / 1.8, 0.5),
+                blue,
+                2
+            ));
             assert!(score_histogram("h", &[], &[], 10).is_err());
         }
-    }
-
-    /// The plotting area of a rendered chart, found from its axes (the
-    /// longest black column and row; a curve drawn along an axis covers it,
-    /// so the curves' colours count too), not from the layout code.
-    #[cfg(feature = "plot")]
-    #[derive(Debug)]
-    struct PlotArea {
-        left: u32,
-        right: u32,
-        top: u32,
-        bottom: u32,
-    }
-
-    #[cfg(feature = "plot")]
-    impl PlotArea {
-        /// The pixel a fraction `(fx, fy)` of the axes falls on.
-        fn at(&self, fx: f64, fy: f64) -> (u32, u32) {
-            let x = f64::from(self.left) + fx * f64::from(self.right - self.left);
-            let y = f64::from(self.bottom) - fy * f64::from(self.bottom - self.top);
-            (x.round() as u32, y.round() as u32)
-        }
-    }
-
-    #[cfg(feature = "plot")]
-    fn plot_area(img: &image::RgbImage) -> PlotArea {
-        let black = |x: u32, y: u32| {
-            let p = img.get_pixel(x, y).0;
-            p == [0, 0, 0] || p == [70, 110, 180] || p == [210, 90, 60]
-        };
-        let run = |cells: &mut dyn Iterator<Item = bool>| {
-            let (mut best, mut now) = (0, 0);
-            for c in cells {
-                now = if c { now + 1 } else { 0 };
-                best = best.max(now);
-            }
-            best
-        };
-        let (w, h) = img.dimensions();
-        // The axes are the leftmost column and the lowest row whose runs
-        // are nearly the longest (a flat curve can be as long).
-        let columns: Vec<u32> = (0..w)
-            .map(|x| run(&mut (0..h).map(|y| black(x, y))))
-            .collect();
-        let rows: Vec<u32> = (0..h)
-            .map(|y| run(&mut (0..w).map(|x| black(x, y))))
-            .collect();
-        let long = |runs: &[u32]| runs.iter().max().copied().unwrap_or(0) * 9 / 10;
-        let left = (0..w)
-            .find(|&x| columns[x as usize] >= long(&columns))
-            .unwrap();
-        let bottom = (0..h)
-            .rev()
-            .find(|&y| rows[y as usize] >= long(&rows))
-            .unwrap();
-        let top = (0..h).find(|&y| black(left, y)).unwrap();
-        let right = (0..w).rev().find(|&x| black(x, bottom)).unwrap();
-        PlotArea {
-            left,
-            right,
-            top,
-            bottom,
-        }
-    }
-
-    /// Whether `color` is within `r` pixels of `(x, y)`.
-    #[cfg(feature = "plot")]
-    fn near(img: &image::RgbImage, (x, y): (u32, u32), color: [u8; 3], r: u32) -> bool {
-        (x.saturating_sub(r)..=x + r).any(|x| {
-            (y.saturating_sub(r)..=y + r)
-                .any(|y| x < img.width() && y < img.height() && img.get_pixel(x, y).0 == color)
-        })
     }
 }

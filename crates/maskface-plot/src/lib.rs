@@ -44,12 +44,14 @@ mod glyphs;
 mod grid;
 mod labelled_boxes;
 mod line;
+mod plot_area;
 
 pub use bar::BarChart;
 pub use confusion::ConfusionChart;
 pub use grid::image_grid;
 pub use labelled_boxes::{draw_labelled_boxes, LabelledBox};
 pub use line::LineChart;
+pub use plot_area::{color_near, PlotArea};
 
 /// Re-exported because every chart is an [`image::RgbImage`]: use this path
 /// to get the same version.

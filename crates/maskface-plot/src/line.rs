@@ -423,81 +423,13 @@ mod tests {
         assert_eq!(img.get_pixel(x, y).0, [246, 246, 246]);
     }
 
-    /// The plotting area of a rendered chart, found from its axes (the
-    /// longest black column and row; a curve drawn along an axis covers it,
-    /// so the curves' colours count too), not from the layout code.
-    #[derive(Debug)]
-    pub(crate) struct PlotArea {
-        left: u32,
-        right: u32,
-        top: u32,
-        bottom: u32,
-    }
-
-    impl PlotArea {
-        /// The pixel a fraction `(fx, fy)` of the axes falls on.
-        pub(crate) fn at(&self, fx: f64, fy: f64) -> (u32, u32) {
-            let x = f64::from(self.left) + fx * f64::from(self.right - self.left);
-            let y = f64::from(self.bottom) - fy * f64::from(self.bottom - self.top);
-            (x.round() as u32, y.round() as u32)
-        }
-    }
-
-    pub(crate) fn plot_area(img: &RgbImage) -> PlotArea {
-        let black = |x: u32, y: u32| {
-            let p = img.get_pixel(x, y).0;
-            p == [0, 0, 0] || p == [70, 110, 180] || p == [210, 90, 60]
-        };
-        let run = |cells: &mut dyn Iterator<Item = bool>| {
-            let (mut best, mut now) = (0, 0);
-            for c in cells {
-                now = if c { now + 1 } else { 0 };
-                best = best.max(now);
-            }
-            best
-        };
-        let (w, h) = img.dimensions();
-        // The axes are the leftmost column and the lowest row whose runs
-        // are nearly the longest (a flat curve can be as long).
-        let columns: Vec<u32> = (0..w)
-            .map(|x| run(&mut (0..h).map(|y| black(x, y))))
-            .collect();
-        let rows: Vec<u32> = (0..h)
-            .map(|y| run(&mut (0..w).map(|x| black(x, y))))
-            .collect();
-        let long = |runs: &[u32]| runs.iter().max().copied().unwrap_or(0) * 9 / 10;
-        let left = (0..w)
-            .find(|&x| columns[x as usize] >= long(&columns))
-            .unwrap();
-        let bottom = (0..h)
-            .rev()
-            .find(|&y| rows[y as usize] >= long(&rows))
-            .unwrap();
-        let top = (0..h).find(|&y| black(left, y)).unwrap();
-        let right = (0..w).rev().find(|&x| black(x, bottom)).unwrap();
-        PlotArea {
-            left,
-            right,
-            top,
-            bottom,
-        }
-    }
-
-    /// Whether `color` is within `r` pixels of `(x, y)`.
-    pub(crate) fn near(img: &RgbImage, (x, y): (u32, u32), color: [u8; 3], r: u32) -> bool {
-        (x.saturating_sub(r)..=x + r).any(|x| {
-            (y.saturating_sub(r)..=y + r)
-                .any(|y| x < img.width() && y < img.height() && img.get_pixel(x, y).0 == color)
-        })
-    }
-
     #[test]
     fn the_axes_are_found_where_the_layout_puts_them() {
         let img = LineChart::new("t")
             .series("", vec![(0.0, 0.5), (10.0, 0.5)])
             .render(300, 200)
             .unwrap();
-        let a = plot_area(&img);
+        let a = crate::PlotArea::find(&img).unwrap();
         // The same area as `pixel` above (its 155 is the row just above the
         // x axis), found from the picture.
         assert_eq!(
@@ -539,18 +471,24 @@ mod tests {
         // right edge, (log10(0.05) + 2) / 2 up; nothing is drawn at the
         // axes' ends for the zeros.
         let blue = [70, 110, 180];
-        let area = plot_area(&img);
+        let area = crate::PlotArea::find(&img).unwrap();
         let up = |v: f64| (v.log10() + 2.0) / 2.0;
-        assert!(near(&img, area.at(0.0, up(0.5)), blue, 2), "{area:?}");
-        assert!(near(&img, area.at(1.0, up(0.05)), blue, 2), "{area:?}");
-        assert!(near(
+        assert!(
+            crate::color_near(&img, area.at(0.0, up(0.5)), blue, 2),
+            "{area:?}"
+        );
+        assert!(
+            crate::color_near(&img, area.at(1.0, up(0.05)), blue, 2),
+            "{area:?}"
+        );
+        assert!(crate::color_near(
             &img,
             area.at(0.5, (up(0.5) + up(0.05)) / 2.0),
             blue,
             2
         ));
-        assert!(!near(&img, area.at(0.0, 0.0), blue, 3));
-        assert!(!near(&img, area.at(1.0, 0.0), blue, 3));
+        assert!(!crate::color_near(&img, area.at(0.0, 0.0), blue, 3));
+        assert!(!crate::color_near(&img, area.at(1.0, 0.0), blue, 3));
         let only_zero = LineChart::new("t").series("a", vec![(0.0, 1.0)]).log_x();
         assert!(only_zero.render(300, 200).is_err());
     }

@@ -142,17 +142,11 @@ fn models() -> Option<PathBuf> {
     if files.iter().all(|f| dir.join(f).is_file()) {
         return Some(dir);
     }
-    // A missing input fails the test with a note saying how to get it;
-    // with MASKFACE_SKIP_MISSING=1 (never in CI) it is skipped instead.
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let skip = std::env::var("MASKFACE_SKIP_MISSING").is_ok_and(|v| v == "1");
-    assert!(
-        skip && !ci,
-        "models/ (MTCNN and the 68-point model) not found{}: run `bash scripts/setup.sh` \
-         (README), or set MASKFACE_SKIP_MISSING=1 to skip the tests that need it",
-        if ci { " in CI" } else { "" }
+    maskface_core::require_test_input(
+        "models/ (MTCNN and the 68-point model)",
+        "run `bash scripts/setup.sh` (README)",
+        false,
     );
-    eprintln!("SKIPPED (MASKFACE_SKIP_MISSING=1): models/ not found");
     None
 }
 

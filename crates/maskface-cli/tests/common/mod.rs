@@ -41,26 +41,7 @@ pub fn fails(args: &[&str]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
-/// Whether a test's input is there. A missing input fails the test with a
-/// note saying how to get it, so that a run without the data never counts
-/// its tests as passed; with `MASKFACE_SKIP_MISSING=1` (and never in CI,
-/// `CI=true`) the test is skipped instead, with the note on stderr.
-pub fn required(what: &str, how: &str, present: bool) -> bool {
-    if present {
-        return true;
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let skip = std::env::var("MASKFACE_SKIP_MISSING").is_ok_and(|v| v == "1");
-    if ci || !skip {
-        panic!(
-            "{what} not found{}: {how}, or set MASKFACE_SKIP_MISSING=1 to skip \
-             the tests that need it",
-            if ci { " in CI" } else { "" }
-        );
-    }
-    eprintln!("SKIPPED (MASKFACE_SKIP_MISSING=1): {what} not found");
-    false
-}
+pub use maskface_core::require_test_input as required;
 
 /// Whether `models/` holds the MTCNN weights and the landmark model (see
 /// [`required`]).
