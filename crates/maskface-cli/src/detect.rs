@@ -1,9 +1,8 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use maskface_core::{write_atomic, FaceSelectionKind};
-use maskface_dataset::IMAGE_EXTENSIONS;
 use maskface_nets::mtcnn::{CropConfig, CropOutput, Mtcnn, MtcnnConfig};
 use maskface_nets::Backend;
 
@@ -56,50 +55,8 @@ pub struct DetectArgs {
     pub backend: Backend,
 }
 
-/// Every image under the inputs, each with the path its crop gets.
-fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
-        let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)
-            .with_context(|| format!("listing {}", dir.display()))?
-            .filter_map(|e| e.ok())
-            // The entry's own type: a link to a folder is not walked, so a
-            // link loop cannot send the walk round for ever.
-            .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
-            .collect();
-        entries.sort();
-        for (p, is_dir) in entries {
-            if is_dir {
-                walk(root, &p, out)?;
-            } else if p
-                .extension()
-                .map(|e| e.to_string_lossy().to_lowercase())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
-            {
-                let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
-                out.push((p, rel));
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            walk(input, input, &mut out)?;
-        } else if input.is_file() {
-            let name = input.file_name().map(PathBuf::from).unwrap_or_default();
-            out.push((input.clone(), name));
-        } else {
-            bail!("{} does not exist", input.display());
-        }
-    }
-    if out.is_empty() {
-        bail!("no images found in {:?}", inputs);
-    }
-    Ok(out)
-}
-
 pub fn run(args: &DetectArgs) -> Result<()> {
-    let inputs = collect_inputs(&args.inputs)?;
+    let inputs = crate::inputs::image_files(&args.inputs)?;
     let backend = args.backend;
     let config = MtcnnConfig {
         min_face_size: args.min_face,

@@ -11,7 +11,9 @@ mod evaluate;
 mod gallery;
 mod generate;
 mod heldout;
+mod inputs;
 mod json_report;
+mod mask;
 mod openset;
 mod paper_train;
 mod pretrain;
@@ -57,6 +59,10 @@ enum Command {
     /// Detect faces (MTCNN): boxes, scores and five landmarks as JSON, and
     /// optionally the chosen face of each image cropped with a margin.
     Detect(detect::DetectArgs),
+    /// Mask every face in any photos or folders (MaskTheFace's options and
+    /// layout): a report row for every file, labels and COCO annotations
+    /// for training, where the mask sits, seeded.
+    Mask(mask::MaskArgs),
     /// Make a masked-face dataset: detect and crop each face, place 68
     /// landmarks, paint a mask, cut the upper part of the face.
     Generate(generate::GenerateArgs),
@@ -142,6 +148,7 @@ fn main() -> ExitCode {
         Command::Split(a) => split::run(&a).map(|_| ()),
         Command::Augment(a) => augment::run(&a).map(|_| ()),
         Command::Detect(a) => detect::run(&a),
+        Command::Mask(a) => mask::run(&a),
         Command::Generate(a) => generate::run(&a).map(|_| ()),
         Command::Eigen(a) => eigen::run(&a).map(|_| ()),
         Command::Openset(a) => openset::run(&a).map(|_| ()),

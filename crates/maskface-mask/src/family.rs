@@ -122,30 +122,12 @@ impl MaskRenderer for MaskFamily {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use maskface_core::{rng_for, Point2};
+    use maskface_core::rng_for;
 
-    fn face() -> (RgbImage, Landmarks68) {
-        let pts = (0..68)
-            .map(|i| {
-                let t = i as f32 / 68.0 * std::f32::consts::TAU;
-                Point2::new(60.0 + 35.0 * t.cos(), 60.0 + 35.0 * t.sin())
-            })
-            .collect();
-        let image = RgbImage::from_pixel(120, 120, image::Rgb([150, 120, 100]));
-        (image, Landmarks68::new(pts).unwrap())
-    }
+    use crate::test_faces::circle_face as face;
 
     fn descriptions(family: &MaskFamily, n: u64) -> Vec<serde_json::Value> {
-        let (image, face) = face();
-        (0..n)
-            .map(|seed| {
-                let d = family
-                    .render(&image, &face, &mut rng_for(seed, "family"))
-                    .unwrap()
-                    .description;
-                serde_json::from_str(&d).unwrap()
-            })
-            .collect()
+        crate::test_faces::descriptions(family, n, "family")
     }
 
     #[test]

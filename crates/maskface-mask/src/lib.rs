@@ -12,6 +12,9 @@
 //!   ([`PaperMask`]) and realistic, landmark-shaped masks ([`RealisticMask`]:
 //!   surgical, N95 / KN95, cloth), and [`MaskFamily`], either drawn per
 //!   face, for training;
+//! - every face of any photo: [`FaceMasker`] (detect, landmarks, a mask per
+//!   face from a [`MaskMix`] of MaskTheFace's types, colours, textures and
+//!   fits, and what was painted where), behind `maskface mask`;
 //! - the pipeline: [`mask_face`] on one face and [`generate_dataset`] over a
 //!   manifest (detect, crop, landmarks, mask, upper cut; parallel,
 //!   resumable, recorded), [`generate_like`] to put more images through a
@@ -37,6 +40,8 @@ mod face_box;
 mod face_chip;
 mod family;
 mod mask_face;
+mod mask_image;
+mod mask_mix;
 mod options;
 mod paper;
 mod polygon;
@@ -44,6 +49,8 @@ mod preview;
 mod shape_predictor;
 mod spec;
 mod styles;
+#[cfg(test)]
+mod test_faces;
 
 pub use dataset::{
     generate_dataset, generate_like, GenerateReport, GeneratedManifest, ImageRecord,
@@ -53,13 +60,17 @@ pub use face_box::landmark_box;
 pub use face_chip::{chip_details, extract_chip, face_chip, ChipDetails, ChipParams};
 pub use family::{MaskFamily, HELD_OUT_PATTERNS};
 pub use mask_face::{mask_face, FaceChips, FaceSteps};
+pub use mask_image::{FaceMasker, FaceRecord, MaskedImage, PhotoOptions, SkippedFace};
+pub use mask_mix::{parse_code, parse_color, FitMix, MaskChoice, MaskKind, MaskMix};
 pub use options::{GenerateOptions, UpperCut, Variant};
 pub use paper::{paper_polygon, PaperColor, PaperMask, PAPER_OUTLINE};
 pub use polygon::{blend_color, blend_with, contains, polygon_coverage, signed_area};
 pub use preview::contact_sheet;
 pub use shape_predictor::ShapePredictor;
 pub use spec::{GenerationParams, MaskSpec};
-pub use styles::{mask_outline, ClothPattern, MaskStyle, RealisticMask};
+pub use styles::{
+    mask_outline, mask_outline_fitted, ClothPattern, MaskFit, MaskStyle, RealisticMask, Texture,
+};
 
 /// This crate's name and version, as recorded in manifests.
 pub const TOOL: &str = concat!("maskface-mask ", env!("CARGO_PKG_VERSION"));

@@ -47,13 +47,22 @@ pub fn polygon_coverage(width: u32, height: u32, polygon: &[Point2]) -> GrayImag
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| {
             (lo.min(p.y), hi.max(p.y))
         });
+    let (xmin, xmax) = polygon
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.x), hi.max(p.x))
+        });
     let row0 = ymin.floor().max(0.0) as u32;
     let row1 = (ymax.ceil().max(0.0) as u32).min(height);
     let w = width as usize;
+    // Columns outside the polygon's extent stay 0: only its own are
+    // cleared and written (a face's mask is a small part of a photo).
+    let col0 = (xmin.floor().max(0.0) as usize).min(w);
+    let col1 = (xmax.ceil().max(0.0) as usize).saturating_add(1).min(w);
     let mut acc = vec![0f32; w + 1];
     let mut xs: Vec<f32> = Vec::with_capacity(polygon.len());
     for y in row0..row1 {
-        acc.iter_mut().for_each(|a| *a = 0.0);
+        acc[col0..=col1].iter_mut().for_each(|a| *a = 0.0);
         for s in 0..SUB_ROWS {
             let sy = y as f32 + (s as f32 + 0.5) / SUB_ROWS as f32;
             xs.clear();
@@ -69,7 +78,7 @@ pub fn polygon_coverage(width: u32, height: u32, polygon: &[Point2]) -> GrayImag
                 add_span(&mut acc, span[0], span[1], 1.0 / SUB_ROWS as f32);
             }
         }
-        for (x, a) in acc.iter().take(w).enumerate() {
+        for (x, a) in acc.iter().enumerate().take(col1).skip(col0) {
             out.put_pixel(
                 x as u32,
                 y,

@@ -5,7 +5,7 @@ use image::RgbImage;
 use maskface_core::{Landmarks68, Manifest, MaskRenderer, MaskedFace, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::{GenerateOptions, MaskError, MaskFamily, PaperMask, RealisticMask, Variant};
+use crate::{GenerateOptions, MaskError, MaskFamily, MaskMix, PaperMask, RealisticMask, Variant};
 
 /// Either renderer with its parameters; serialised with a `kind` tag
 /// (`{"kind": "paper", "colors": [...]}`), as [`MaskRenderer::describe`]
@@ -19,6 +19,9 @@ pub enum MaskSpec {
     Realistic(RealisticMask),
     /// Either of them, drawn per face.
     Family(MaskFamily),
+    /// MaskTheFace's mask types, colours, textures and `--code` lists, and
+    /// where the mask sits (what `maskface mask` paints).
+    Mix(MaskMix),
 }
 
 impl MaskSpec {
@@ -41,6 +44,7 @@ impl MaskRenderer for MaskSpec {
             MaskSpec::Paper(m) => m.render(image, landmarks, rng),
             MaskSpec::Realistic(m) => m.render(image, landmarks, rng),
             MaskSpec::Family(m) => m.render(image, landmarks, rng),
+            MaskSpec::Mix(m) => m.render(image, landmarks, rng),
         }
     }
 

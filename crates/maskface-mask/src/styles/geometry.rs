@@ -4,16 +4,31 @@
 use maskface_core::{Landmarks68, Point2};
 
 use super::vector::V;
-use super::MaskStyle;
+use super::{MaskFit, MaskStyle};
 
-/// The outline of `style`'s mask on the face, in image pixels (70 points,
-/// running from the left cheek down round the chin and back over the nose).
+/// The outline of `style`'s mask worn properly on the face, in image pixels
+/// (some 70 points, running from the left cheek down round the chin and
+/// back over the nose); [`mask_outline_fitted`] with [`MaskFit::Proper`].
 ///
-/// This is the `polygon` of [`RealisticMask`]'s output. Non-finite
-/// landmarks give non-finite points (the renderer rejects them first).
+/// This is the `polygon` of [`RealisticMask`](super::RealisticMask)'s
+/// output (for [`MaskStyle::Gas`] the rubber body's outline, without the
+/// cartridges). Non-finite landmarks give non-finite points (the renderer
+/// rejects them first).
 pub fn mask_outline(style: MaskStyle, landmarks: &Landmarks68) -> Vec<Point2> {
+    mask_outline_fitted(style, MaskFit::Proper, landmarks)
+}
+
+/// The outline of `style`'s mask on the face when it sits as `fit` says,
+/// in image pixels: the `polygon` of a
+/// [`RealisticMask`](super::RealisticMask) with that fit. Every edge follows
+/// the landmarks: with [`MaskFit::NoseOut`] the top edge runs under the
+/// nostrils, with [`MaskFit::Chin`] under the lower lip.
+pub fn mask_outline_fitted(style: MaskStyle, fit: MaskFit, landmarks: &Landmarks68) -> Vec<Point2> {
     let face = Face::new(landmarks);
-    face.outline(style).into_iter().map(V::point).collect()
+    face.outline_fitted(style, fit)
+        .into_iter()
+        .map(V::point)
+        .collect()
 }
 
 /// How far the mask stands off the jaw line at the cheeks.
@@ -133,7 +148,7 @@ impl Face {
                 out.extend(t);
                 out
             }
-            MaskStyle::N95 => {
+            MaskStyle::N95 | MaskStyle::Kn95 | MaskStyle::N95Cup => {
                 // A closed smooth cup: narrower than the jaw at the top
                 // corners, standing further off the chin.
                 let ctrl = [
@@ -167,24 +182,20 @@ impl Face {
                 ];
                 catmull_rom(&ctrl, 7, true)
             }
+            MaskStyle::Gas => self.gas_body(),
         }
     }
 
     /// The two ear-loop paths on each side (upper and lower), as quadratic
     /// Bézier control triples from the mask corner to the ear.
-    pub(super) fn loop_paths(&self, style: MaskStyle, outline: &[V]) -> [[V; 3]; 4] {
+    pub(super) fn loop_paths(&self, style: MaskStyle, fit: MaskFit, outline: &[V]) -> [[V; 3]; 4] {
         let h = self.h;
         // The attachment points are the outline points nearest to where the
         // loops are sewn on: the upper corner and a lower point on each side.
-        let nearest = |target: V| {
-            outline
-                .iter()
-                .copied()
-                .min_by(|a, b| (*a - target).len().total_cmp(&(*b - target).len()))
-                .unwrap_or(target)
-        };
+        let nearest = |target: V| nearest_on(outline, target);
         let (upper_l, upper_r, lower_l, lower_r) = match style {
-            MaskStyle::N95 => (
+            _ if fit != MaskFit::Proper => self.slid_loop_targets(fit),
+            s if s.is_respirator() => (
                 self.jaw(2, 0.0, 0.0),
                 self.jaw(14, 0.0, 0.0),
                 self.p[5],
@@ -225,6 +236,16 @@ impl Face {
             self.mean(&[21, 22, 27]),
         ]
     }
+}
+
+/// The outline point nearest to `target` (`target` itself when the outline
+/// is empty): where a loop or strap is sewn on.
+pub(super) fn nearest_on(outline: &[V], target: V) -> V {
+    outline
+        .iter()
+        .copied()
+        .min_by(|a, b| (*a - target).len().total_cmp(&(*b - target).len()))
+        .unwrap_or(target)
 }
 
 /// A centripetal Catmull-Rom spline through `pts`, `per` samples per

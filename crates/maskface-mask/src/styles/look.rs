@@ -4,7 +4,10 @@
 use maskface_core::RngCore;
 use rand::Rng;
 
-use super::palette::{luma, to_f, CLOTH_COLORS, N95_COLORS, PATTERN_COLORS, SURGICAL_COLORS};
+use super::palette::{
+    luma, mix, to_f, CARTRIDGE_COLORS, CLOTH_COLORS, GAS_COLORS, N95_COLORS, PATTERN_COLORS,
+    SURGICAL_COLORS,
+};
 use super::{ClothPattern, MaskStyle, RealisticMask};
 
 /// The N95 variants (one outline, different detailing).
@@ -44,6 +47,26 @@ pub(super) struct Look {
     pub(super) grain: u32,
     /// Cloth folds: cycles over the mask's height and phase.
     pub(super) wrinkle: (f32, f32),
+    /// The gas respirator's filter cartridges (`None` for other styles).
+    pub(super) cartridge: Option<[u8; 3]>,
+}
+
+/// A palette colour of `style` with a slight random tint: two draws.
+fn palette_color(style: MaskStyle, rng: &mut dyn RngCore) -> [u8; 3] {
+    let palette: &[[u8; 3]] = match style {
+        MaskStyle::Surgical => &SURGICAL_COLORS,
+        MaskStyle::N95 | MaskStyle::Kn95 | MaskStyle::N95Cup => &N95_COLORS,
+        MaskStyle::Cloth => &CLOTH_COLORS,
+        MaskStyle::Gas => &GAS_COLORS,
+    };
+    let base = palette[rng.random_range(0..palette.len())];
+    // A slight tint so that two masks of one palette colour differ as two
+    // real products do.
+    let mut c = base;
+    for ch in &mut c {
+        *ch = (i32::from(*ch) + rng.random_range(-6..=6)).clamp(0, 255) as u8;
+    }
+    c
 }
 
 impl RealisticMask {
@@ -53,26 +76,19 @@ impl RealisticMask {
         let style = self.styles[rng.random_range(0..self.styles.len())];
         let color = match &self.colors {
             Some(list) => list[rng.random_range(0..list.len())],
-            None => {
-                let palette: &[[u8; 3]] = match style {
-                    MaskStyle::Surgical => &SURGICAL_COLORS,
-                    MaskStyle::N95 => &N95_COLORS,
-                    MaskStyle::Cloth => &CLOTH_COLORS,
-                };
-                let base = palette[rng.random_range(0..palette.len())];
-                // A slight tint so that two masks of one palette colour differ
-                // as two real products do.
-                let mut c = base;
-                for ch in &mut c {
-                    *ch = (i32::from(*ch) + rng.random_range(-6..=6)).clamp(0, 255) as u8;
-                }
-                c
-            }
+            None => palette_color(style, rng),
         };
-        let respirator = if rng.random::<bool>() {
+        // Drawn for every style, so that the draws after it do not depend
+        // on the style.
+        let variant = if rng.random::<bool>() {
             Respirator::Kn95
         } else {
             Respirator::Cup
+        };
+        let respirator = match style {
+            MaskStyle::Kn95 => Respirator::Kn95,
+            MaskStyle::N95Cup => Respirator::Cup,
+            _ => variant,
         };
         let fabric = if style == MaskStyle::Cloth {
             let pattern = self.patterns[rng.random_range(0..self.patterns.len())];
@@ -120,14 +136,29 @@ impl RealisticMask {
         } else {
             None
         };
+        let light = rng.random_range(-0.6..0.6);
+        let grain = rng.random::<u32>();
+        let wrinkle = (rng.random_range(1.5..3.0), rng.random::<f32>());
+        // Draws added after the original sequence, so that configurations
+        // that predate them draw exactly what they drew before.
+        let cartridge = (style == MaskStyle::Gas)
+            .then(|| CARTRIDGE_COLORS[rng.random_range(0..CARTRIDGE_COLORS.len())]);
+        let color = match &self.colors {
+            Some(_) if self.color_weight < 1.0 => {
+                let own = to_f(palette_color(style, rng));
+                mix(own, to_f(color), self.color_weight).map(|c| c.round().clamp(0.0, 255.0) as u8)
+            }
+            _ => color,
+        };
         Look {
             style,
             color,
             respirator,
             fabric,
-            light: rng.random_range(-0.6..0.6),
-            grain: rng.random::<u32>(),
-            wrinkle: (rng.random_range(1.5..3.0), rng.random::<f32>()),
+            light,
+            grain,
+            wrinkle,
+            cartridge,
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Realistic, landmark-shaped masks: surgical, N95 / KN95 and cloth.
+//! Realistic, landmark-shaped masks: surgical, N95 / KN95, cloth and the
+//! elastomeric half-face respirator ("gas"), worn properly or slid down
+//! ([`MaskFit`]).
 //!
 //! Every shape is computed from the 68 landmarks, never from a template, so
 //! the rotation, scale and yaw of the face carry over to the mask:
@@ -18,6 +20,8 @@
 //! just as the face is.
 
 mod fabric;
+mod fit;
+mod gas;
 mod geometry;
 mod look;
 mod painter;
@@ -30,5 +34,6 @@ mod vector;
 #[cfg(test)]
 mod tests;
 
-pub use geometry::mask_outline;
-pub use realistic::{ClothPattern, MaskStyle, RealisticMask};
+pub use geometry::{mask_outline, mask_outline_fitted};
+pub(crate) use realistic::check_weights;
+pub use realistic::{ClothPattern, MaskFit, MaskStyle, RealisticMask, Texture};

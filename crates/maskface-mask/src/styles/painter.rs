@@ -1,7 +1,7 @@
 //! Per-pixel shading of the mask body: the wrap around the face, folds,
 //! seams, hems and the fabric pattern.
 
-use image::Rgb;
+use image::{Rgb, RgbImage};
 
 use super::fabric::{fabric_coverage, hash01};
 use super::look::{Look, Respirator};
@@ -29,6 +29,26 @@ pub(super) struct Painter<'a> {
     /// Width of fine lines (seams, fold shadows) in pixels.
     pub(super) lw: f32,
     pub(super) brightness: f32,
+    /// A texture and the weight it is blended in with.
+    pub(super) texture: Option<(&'a RgbImage, f32)>,
+}
+
+/// The texture's colour at surface coordinates `s` (-1..1 across) and `v`
+/// (0..1 down), bilinear.
+fn sample(tex: &RgbImage, s: f32, v: f32) -> [f32; 3] {
+    let (w, h) = tex.dimensions();
+    if w == 0 || h == 0 {
+        return [0.0; 3];
+    }
+    let x = ((s + 1.0) * 0.5).clamp(0.0, 1.0) * (w - 1) as f32;
+    let y = v.clamp(0.0, 1.0) * (h - 1) as f32;
+    let (x0, y0) = (x as u32, y as u32);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let px = |x, y| to_f(tex.get_pixel(x, y).0);
+    let top = mix(px(x0, y0), px(x1, y0), fx);
+    let bottom = mix(px(x0, y1), px(x1, y1), fx);
+    mix(top, bottom, fy)
 }
 
 impl Painter<'_> {
@@ -87,7 +107,7 @@ impl Painter<'_> {
                 }
                 shade -= 0.08 * (line(d_top - hem, lw) + line(d_bot - hem, lw));
             }
-            MaskStyle::N95 => {
+            MaskStyle::N95 | MaskStyle::Kn95 | MaskStyle::N95Cup => {
                 // The cup bulges most in front of the mouth.
                 let r2 = s * s + ((at.v - 0.5) / 0.62).powi(2);
                 shade += 0.08 - 0.16 * r2;
@@ -139,6 +159,21 @@ impl Painter<'_> {
                     0.035 * (std::f32::consts::TAU * (at.v * freq + phase) + 1.5 * s * s).sin();
                 grain = 0.03;
             }
+            MaskStyle::Gas => {
+                // Moulded rubber: a rounded front with a glossy highlight
+                // towards the light, and a thick rolled border.
+                let r2 = s * s + ((at.v - 0.55) / 0.6).powi(2);
+                shade += 0.06 - 0.2 * r2;
+                let (hs, hv) = (s + 0.35 * look.light, at.v - 0.3);
+                shade += 0.22 * (-(hs * hs + hv * hv) * 9.0).exp();
+                let inset = d_top.min(d_bot).min(at.half * (1.0 - s.abs()));
+                shade += 0.1 * line(inset - 0.025 * h, 2.0 * lw);
+                shade -= 0.14 * line(inset - 0.06 * h, 1.5 * lw);
+                grain = 0.008;
+            }
+        }
+        if let Some((tex, weight)) = self.texture {
+            color = mix(color, sample(tex, s, at.v), weight);
         }
         let noise = (hash01(x, y, look.grain) - 0.5) * 2.0 * grain;
         let k = (shade + noise).clamp(0.3, 1.3) * self.brightness;

@@ -15,6 +15,24 @@ pub(super) const N95_COLORS: [[u8; 3]; 4] = [
     [196, 198, 201], // light grey
     [150, 153, 158], // grey
 ];
+/// Elastomeric respirator bodies: mostly dark rubber and silicone.
+pub(super) const GAS_COLORS: [[u8; 3]; 6] = [
+    [46, 47, 50],    // black rubber
+    [70, 72, 76],    // dark grey
+    [96, 99, 104],   // grey
+    [62, 74, 92],    // blue-grey
+    [84, 96, 112],   // slate
+    [150, 118, 160], // lilac silicone
+];
+/// Filter cartridges, by the colour codes their makers print on them.
+pub(super) const CARTRIDGE_COLORS: [[u8; 3]; 6] = [
+    [196, 70, 150],  // magenta: particulate P100
+    [214, 184, 60],  // yellow: acid gas and organic vapour
+    [60, 62, 66],    // black: organic vapour
+    [110, 122, 70],  // olive: multi-gas
+    [226, 226, 220], // white: acid gas
+    [176, 182, 190], // light grey
+];
 pub(super) const CLOTH_COLORS: [[u8; 3]; 12] = [
     [38, 48, 88],    // navy
     [34, 34, 36],    // black

@@ -4,13 +4,14 @@
 use image::{Rgb, RgbImage};
 use maskface_core::{Landmarks68, MaskRenderer, MaskedFace, Point2, RngCore};
 
+use super::gas::{paint_can, CanLook};
 use super::geometry::Face;
 use super::look::{Look, Respirator};
 use super::painter::Painter;
 use super::palette::{luma, to_f};
 use super::surface::Surface;
 use super::vector::V;
-use super::{MaskStyle, RealisticMask};
+use super::{MaskFit, MaskStyle, RealisticMask};
 use crate::polygon::{blend_with, polygon_coverage};
 use crate::MaskError;
 
@@ -81,10 +82,13 @@ impl MaskRenderer for RealisticMask {
         self.validate(landmarks)?;
         let face = Face::new(landmarks);
         let look = self.draw_look(rng, face.h);
-        let outline = face.outline(look.style);
+        let outline = face.outline_fitted(look.style, self.fit);
         let polygon: Vec<Point2> = outline.iter().map(|q| q.point()).collect();
         let (w, h) = image.dimensions();
-        let mask = polygon_coverage(w, h, &polygon);
+        let mut mask = polygon_coverage(w, h, &polygon);
+        // The coverage of the gas respirator's cartridges and valve.
+        let mut parts_cov = Vec::new();
+        let gas = (look.style == MaskStyle::Gas).then(|| face.gas_parts(self.fit, &outline));
 
         let brightness = if self.match_brightness {
             skin_luma(image, &face.skin_probes(), 0.05 * face.h)
@@ -104,7 +108,20 @@ impl MaskRenderer for RealisticMask {
         for (shift, strength) in [(0.02, 0.22), (0.045, 0.14)] {
             let off = face.ey * (shift * face.h);
             let shadow: Vec<Point2> = outline.iter().map(|&q| (q + off).point()).collect();
-            let cov = polygon_coverage(w, h, &shadow);
+            let mut cov = polygon_coverage(w, h, &shadow);
+            if let Some(parts) = &gas {
+                // The cartridges stand off the face: their shadows too.
+                for hull in parts.hulls() {
+                    let moved: Vec<Point2> = hull
+                        .iter()
+                        .map(|p| Point2::new(p.x + off.0, p.y + off.1))
+                        .collect();
+                    let c = polygon_coverage(w, h, &moved);
+                    for (a, b) in cov.pixels_mut().zip(c.pixels()) {
+                        a[0] = a[0].max(b[0]);
+                    }
+                }
+            }
             blend_with(&mut out, &cov, |x, y| {
                 let p = image.get_pixel(x, y).0;
                 let k = 1.0 - strength;
@@ -117,17 +134,38 @@ impl MaskRenderer for RealisticMask {
         }
         // Loops go under the body, so they seem to be sewn on behind the edge.
         if self.ear_loops {
-            let width = (0.014 * face.h).clamp(0.9, 2.5);
             let c = to_f(look.color);
-            let k = 0.72 * brightness;
+            let (width, k) = if gas.is_some() {
+                // Broad elastic straps, darker than the rubber.
+                ((0.04 * face.h).clamp(1.2, 8.0), 0.6 * brightness)
+            } else {
+                ((0.014 * face.h).clamp(0.9, 2.5), 0.72 * brightness)
+            };
             let loop_color = Rgb([
                 (c[0] * k).min(255.0) as u8,
                 (c[1] * k).min(255.0) as u8,
                 (c[2] * k).min(255.0) as u8,
             ]);
-            for path in face.loop_paths(look.style, &outline) {
+            let paths = match &gas {
+                Some(parts) => parts.straps,
+                None => face.loop_paths(look.style, self.fit, &outline),
+            };
+            for path in paths {
                 let cov = polygon_coverage(w, h, &stroke(&path, width));
                 blend_with(&mut out, &cov, |_, _| loop_color);
+            }
+        }
+        if let Some(parts) = &gas {
+            // Under the body, which overlaps their bayonet mounts.
+            for can in &parts.cartridges {
+                let can_look = CanLook {
+                    color: look.cartridge.unwrap_or(look.color),
+                    light: look.light,
+                    brightness,
+                    valve: false,
+                    grain_seed: look.grain,
+                };
+                parts_cov.push(paint_can(&mut out, can, &can_look));
             }
         }
         let painter = Painter {
@@ -136,39 +174,73 @@ impl MaskRenderer for RealisticMask {
             h: face.h,
             lw,
             brightness,
+            texture: self
+                .texture
+                .as_ref()
+                .map(|t| (t.image.as_ref(), self.texture_weight)),
         };
         blend_with(&mut out, &mask, |x, y| painter.paint(x, y));
+        if let Some(parts) = &gas {
+            let valve_look = CanLook {
+                color: look.color,
+                light: look.light,
+                brightness: brightness * 0.95,
+                valve: true,
+                grain_seed: look.grain,
+            };
+            parts_cov.push(paint_can(&mut out, &parts.valve, &valve_look));
+        }
+        for cov in &parts_cov {
+            for (m, c) in mask.pixels_mut().zip(cov.pixels()) {
+                m[0] = m[0].max(c[0]);
+            }
+        }
 
         Ok(MaskedFace {
             image: out,
             mask,
             polygon,
-            description: describe(&look, brightness, self.ear_loops),
+            description: describe(&look, brightness, self),
         })
     }
 }
 
-/// The description record: a compact JSON object.
-pub(super) fn describe(look: &Look, brightness: f32, ear_loops: bool) -> String {
+/// The description record: a compact JSON object. Keys for the fit,
+/// colour weight and texture appear only when they differ from the
+/// defaults, so that older configurations describe themselves as before.
+pub(super) fn describe(look: &Look, brightness: f32, mask: &RealisticMask) -> String {
     let round = |x: f32, k: f64| (f64::from(x) * k).round() / k;
     let mut d = serde_json::json!({
         "style": look.style.name(),
         "color": look.color,
         "brightness": round(brightness, 1000.0),
-        "ear_loops": ear_loops,
+        "ear_loops": mask.ear_loops,
     });
-    if look.style == MaskStyle::N95 {
+    if look.style.is_respirator() {
         d["variant"] = match look.respirator {
             Respirator::Kn95 => "kn95",
             Respirator::Cup => "cup",
         }
         .into();
     }
+    if let Some(c) = look.cartridge {
+        d["cartridge_color"] = serde_json::json!(c);
+    }
     if let Some(f) = &look.fabric {
         d["pattern"] = f.pattern.name().into();
         d["pattern_color"] = serde_json::json!(f.color.map(|c| c.round() as u8));
         d["pattern_scale"] = round(f.period, 10.0).into();
         d["pattern_angle"] = round(f.angle_deg, 10.0).into();
+    }
+    if mask.fit != MaskFit::Proper {
+        d["fit"] = mask.fit.name().into();
+    }
+    if mask.colors.is_some() && mask.color_weight < 1.0 {
+        d["color_weight"] = round(mask.color_weight, 1000.0).into();
+    }
+    if let Some(t) = &mask.texture {
+        d["texture"] = t.name.clone().into();
+        d["texture_weight"] = round(mask.texture_weight, 1000.0).into();
     }
     d.to_string()
 }

@@ -3,7 +3,9 @@ use maskface_core::{rng_for, Landmarks68, MaskRenderer, MaskedFace, Point2};
 use proptest::prelude::*;
 
 use super::palette::{luma, to_f};
-use super::{mask_outline, ClothPattern, MaskStyle, RealisticMask};
+use super::{
+    mask_outline, mask_outline_fitted, ClothPattern, MaskFit, MaskStyle, RealisticMask, Texture,
+};
 use crate::polygon::contains;
 use crate::MaskError;
 
@@ -409,18 +411,39 @@ fn tiny_degenerate_and_offscreen_faces_do_not_panic() {
         moved(40.0, 40.0, 0.0),     // all points on one spot
         moved(0.0, 0.0, 1e30),      // absurdly large, still finite
     ];
-    for (i, face) in cases.iter().enumerate() {
-        for size in [(0, 0), (1, 1), (160, 160)] {
-            let img = RgbImage::from_pixel(size.0, size.1, Rgb([90, 80, 70]));
-            let out = r
-                .render(&img, face, &mut rng_for(i as u64, "edge"))
-                .unwrap();
-            assert_eq!(out.image.dimensions(), size);
-            assert_eq!(out.mask.dimensions(), size);
-            assert!(out
-                .polygon
-                .iter()
-                .all(|p| p.x.is_finite() && p.y.is_finite()));
+    let mut renderers = vec![r];
+    for fit in MaskFit::ALL {
+        for style in [MaskStyle::Kn95, MaskStyle::N95Cup, MaskStyle::Gas] {
+            renderers.push(RealisticMask {
+                fit,
+                ..RealisticMask::only(style)
+            });
+        }
+        renderers.push(RealisticMask {
+            fit,
+            texture: Some(Texture::from_image(
+                "t",
+                RgbImage::from_pixel(1, 1, Rgb([9, 9, 9])),
+            )),
+            colors: Some(vec![[1, 2, 3]]),
+            color_weight: 0.5,
+            ..RealisticMask::default()
+        });
+    }
+    for r in &renderers {
+        for (i, face) in cases.iter().enumerate() {
+            for size in [(0, 0), (1, 1), (160, 160)] {
+                let img = RgbImage::from_pixel(size.0, size.1, Rgb([90, 80, 70]));
+                let out = r
+                    .render(&img, face, &mut rng_for(i as u64, "edge"))
+                    .unwrap();
+                assert_eq!(out.image.dimensions(), size);
+                assert_eq!(out.mask.dimensions(), size);
+                assert!(out
+                    .polygon
+                    .iter()
+                    .all(|p| p.x.is_finite() && p.y.is_finite()));
+            }
         }
     }
 }
@@ -508,6 +531,703 @@ proptest! {
         for i in [30usize, 51, 57, 62, 66] {
             let p = lm.points()[i];
             prop_assert_eq!(out.mask.get_pixel(p.x as u32, p.y as u32)[0], 255, "point {}", i);
+        }
+    }
+}
+
+/// FNV-1a over a byte stream: stable across Rust releases, unlike
+/// `DefaultHasher`, so recorded values stay valid.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// A hash of everything a render returns: pixels, coverage, polygon and
+/// description.
+fn render_hash(out: &MaskedFace) -> u64 {
+    let mut h = Fnv::new();
+    h.eat(out.image.as_raw());
+    h.eat(out.mask.as_raw());
+    for p in &out.polygon {
+        h.eat(&p.x.to_bits().to_le_bytes());
+        h.eat(&p.y.to_bits().to_le_bytes());
+    }
+    h.eat(out.description.as_bytes());
+    h.0
+}
+
+/// The configurations whose output the project's recorded figures rest on.
+fn recorded_configurations() -> Vec<(&'static str, Box<dyn MaskRenderer<Error = MaskError>>)> {
+    vec![
+        ("default", Box::new(RealisticMask::default())),
+        (
+            "surgical",
+            Box::new(RealisticMask::only(MaskStyle::Surgical)),
+        ),
+        ("n95", Box::new(RealisticMask::only(MaskStyle::N95))),
+        ("cloth", Box::new(RealisticMask::only(MaskStyle::Cloth))),
+        (
+            "colors",
+            Box::new(RealisticMask {
+                colors: Some(vec![[10, 200, 30], [200, 60, 90]]),
+                ..RealisticMask::default()
+            }),
+        ),
+        (
+            "plain",
+            Box::new(RealisticMask {
+                ear_loops: false,
+                match_brightness: false,
+                ..RealisticMask::default()
+            }),
+        ),
+        ("family", Box::new(crate::MaskFamily::default())),
+        ("training", Box::new(crate::MaskFamily::training())),
+        ("held_out", Box::new(crate::MaskFamily::held_out())),
+    ]
+}
+
+/// Existing configurations render byte-identical images, masks, polygons
+/// and descriptions, and describe themselves with identical JSON, as they
+/// did before the fits, the new styles, colour weights and textures were
+/// added (values recorded on that code).
+#[test]
+fn existing_configurations_render_as_recorded() {
+    let faces = fixture_faces();
+    let img = photo(130);
+    let mut got = Vec::new();
+    for (name, r) in recorded_configurations() {
+        let mut h = Fnv::new();
+        h.eat(r.describe().to_string().as_bytes());
+        let mut renders = vec![h.0];
+        for (k, face) in [0usize, 57, 133].into_iter().enumerate() {
+            for seed in 0..4u64 {
+                let out = r
+                    .render(
+                        &img,
+                        &faces[face].1,
+                        &mut rng_for(seed + 10 * k as u64, name),
+                    )
+                    .unwrap();
+                renders.push(render_hash(&out));
+            }
+        }
+        let mut all = Fnv::new();
+        for v in &renders {
+            all.eat(&v.to_le_bytes());
+        }
+        got.push((name, all.0));
+    }
+    let expected: [(&str, u64); 9] = [
+        ("default", 0x74dea4609e252b7d),
+        ("surgical", 0x5d5dea8c6ec7b667),
+        ("n95", 0x6ca24b5f3e40ec83),
+        ("cloth", 0x22a2a17d98d15b7b),
+        ("colors", 0x7b6f9f294885ea77),
+        ("plain", 0xee88e7e3fd400321),
+        ("family", 0xc25a7863086c2c07),
+        ("training", 0x5ffcab36d1ecb393),
+        ("held_out", 0x1e5dd11971b71039),
+    ];
+    for (name, hash) in &got {
+        eprintln!("(\"{name}\", 0x{hash:016x}),");
+    }
+    assert_eq!(got, expected.to_vec());
+}
+
+/// The crate's fixture photos with dlib's landmarks, and, when the LFW
+/// photos lie beside the repository, the two most turned faces of the
+/// reference fixture (cropped to the same size).
+fn preview_faces() -> Vec<(RgbImage, Landmarks68)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let json: serde_json::Value = serde_json::from_str(include_str!(
+        "../../tests/fixtures/landmarks/dlib_shape_reference.json"
+    ))
+    .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut faces = Vec::new();
+    for case in json["cases"].as_array().unwrap() {
+        let image = case["image"].as_str().unwrap();
+        if !seen.insert(image.to_string()) || image.contains("edge") {
+            continue;
+        }
+        let pts = case["points68"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| Point2::new(p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32))
+            .collect();
+        let photo = maskface_core::load_rgb(&root.join(image)).unwrap();
+        faces.push((photo, Landmarks68::new(pts).unwrap()));
+    }
+    let lfw = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lfw");
+    if lfw.is_dir() {
+        let mut turned: Vec<(f32, String, Landmarks68)> = fixture_faces()
+            .into_iter()
+            .map(|(name, lm)| {
+                let yaw = super::geometry::Face::new(&lm).yaw_sin();
+                (yaw, name, lm)
+            })
+            .collect();
+        turned.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let picks = [turned[0].clone(), turned[turned.len() - 1].clone()];
+        for (_, name, lm) in picks {
+            let Ok(photo) = maskface_core::load_rgb(&lfw.join(&name)) else {
+                continue;
+            };
+            let crop = image::imageops::crop_imm(&photo, 50, 50, 150, 150).to_image();
+            let pts = lm
+                .points()
+                .iter()
+                .map(|p| Point2::new(p.x - 50.0, p.y - 50.0))
+                .collect();
+            faces.push((crop, Landmarks68::new(pts).unwrap()));
+        }
+    }
+    faces
+}
+
+/// Writes `target/styles_preview.png`: for each face, a row per fit and a
+/// column per style, after the photo itself, for a person to look at.
+#[test]
+#[ignore = "writes a picture for inspection"]
+fn write_styles_preview() {
+    let faces = preview_faces();
+    let cell = 150u32;
+    let cols = MaskStyle::EVERY.len() as u32 + 1;
+    let rows = (faces.len() * MaskFit::ALL.len()) as u32;
+    let mut grid = RgbImage::new(cell * cols, cell * rows);
+    for (f, (photo, lm)) in faces.iter().enumerate() {
+        for (r, fit) in MaskFit::ALL.into_iter().enumerate() {
+            let y = i64::from(cell) * (f * MaskFit::ALL.len() + r) as i64;
+            image::imageops::overlay(&mut grid, photo, 0, y);
+            for (c, style) in MaskStyle::EVERY.into_iter().enumerate() {
+                let renderer = RealisticMask {
+                    fit,
+                    ..RealisticMask::only(style)
+                };
+                let out = renderer
+                    .render(photo, lm, &mut rng_for((f * 10 + c) as u64, "preview"))
+                    .unwrap();
+                image::imageops::overlay(
+                    &mut grid,
+                    &out.image,
+                    i64::from(cell) * (c as i64 + 1),
+                    y,
+                );
+            }
+        }
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/styles_preview.png");
+    grid.save(&path).unwrap();
+    eprintln!("wrote {}", path.display());
+}
+
+/// Whether the outline covers `p`.
+fn covers(poly: &[Point2], p: Point2) -> bool {
+    contains(poly, p)
+}
+
+/// Points around `c` at `r` pixels, in eight directions, and `c` itself.
+fn neighbourhood(c: Point2, r: f32) -> Vec<Point2> {
+    let mut pts = vec![c];
+    pts.extend((0..8).map(|k| {
+        let t = k as f32 * std::f32::consts::FRAC_PI_4;
+        Point2::new(c.x + r * t.cos(), c.y + r * t.sin())
+    }));
+    pts
+}
+
+/// Each fit covers what it should and leaves uncovered what it should, for
+/// every style, on every face of the reference fixture.
+#[test]
+fn fits_cover_and_uncover_the_right_landmarks_on_real_faces() {
+    for (name, lm) in fixture_faces() {
+        let p = lm.points();
+        let h = p[8].distance(&p[27]);
+        for style in MaskStyle::EVERY {
+            let proper = mask_outline_fitted(style, MaskFit::Proper, &lm);
+            assert_eq!(proper, mask_outline(style, &lm), "{name} {style:?}");
+            for q in neighbourhood(p[30], 0.03 * h) {
+                assert!(covers(&proper, q), "{name} {style:?} proper: nose tip area");
+            }
+            assert!(covers(&proper, p[62]), "{name} {style:?} proper: mouth");
+
+            let nose_out = mask_outline_fitted(style, MaskFit::NoseOut, &lm);
+            for q in neighbourhood(p[30], 0.04 * h) {
+                assert!(
+                    !covers(&nose_out, q),
+                    "{name} {style:?} nose_out covers the nose tip area at {q:?}"
+                );
+            }
+            for i in [51, 57, 62, 66] {
+                assert!(
+                    covers(&nose_out, p[i]),
+                    "{name} {style:?} nose_out: point {i}"
+                );
+            }
+
+            let chin = mask_outline_fitted(style, MaskFit::Chin, &lm);
+            for i in [30, 33, 51, 62, 66] {
+                assert!(
+                    !covers(&chin, p[i]),
+                    "{name} {style:?} chin covers point {i}"
+                );
+            }
+            for q in neighbourhood(p[8], 0.03 * h) {
+                assert!(
+                    covers(&chin, q),
+                    "{name} {style:?} chin: chin area at {q:?}"
+                );
+            }
+            // Pulled down, the mask hangs below the chin.
+            let below = Point2::new(
+                p[8].x + (p[8].x - p[27].x) * 0.1,
+                p[8].y + (p[8].y - p[27].y) * 0.1,
+            );
+            assert!(
+                covers(&chin, below),
+                "{name} {style:?} chin: below the chin"
+            );
+        }
+    }
+}
+
+/// The painted coverage agrees with the outlines: rendered on a face, each
+/// fit's mask is full and empty where its outline says.
+#[test]
+fn rendered_fits_cover_what_their_outlines_cover() {
+    let faces = fixture_faces();
+    for (name, lm) in faces.iter().step_by(20) {
+        let p = lm.points();
+        for style in MaskStyle::EVERY {
+            for fit in MaskFit::ALL {
+                let out = RealisticMask {
+                    fit,
+                    ..RealisticMask::only(style)
+                }
+                .render(&photo(120), lm, &mut rng_for(4, "fit"))
+                .unwrap();
+                assert_eq!(out.polygon, mask_outline_fitted(style, fit, lm));
+                let at = |i: usize| out.mask.get_pixel(p[i].x as u32, p[i].y as u32)[0];
+                let (covered, open): (&[usize], &[usize]) = match fit {
+                    MaskFit::Proper => (&[30, 62, 57], &[27]),
+                    MaskFit::NoseOut => (&[62, 57], &[30, 27]),
+                    MaskFit::Chin => (&[8], &[30, 62]),
+                };
+                for &i in covered {
+                    assert_eq!(at(i), 255, "{name} {style:?} {fit:?}: point {i}");
+                }
+                for &i in open {
+                    assert_eq!(at(i), 0, "{name} {style:?} {fit:?}: point {i}");
+                }
+                let d: serde_json::Value = serde_json::from_str(&out.description).unwrap();
+                assert_eq!(d["style"], style.name());
+                if fit == MaskFit::Proper {
+                    assert!(d.get("fit").is_none(), "{d}");
+                } else {
+                    assert_eq!(d["fit"], fit.name());
+                }
+            }
+        }
+    }
+}
+
+/// The gas respirator's cartridges stand out beside the jaw, where no
+/// proper outline reaches, and are part of its coverage.
+#[test]
+fn gas_cartridges_cover_beside_the_jaw() {
+    let faces = fixture_faces();
+    let mut checked = 0;
+    for (name, lm) in &faces {
+        let face = super::geometry::Face::new(lm);
+        // Cartridges of a turned head hide behind it or turn edge-on;
+        // the claim is about faces seen nearly from the front.
+        if face.yaw_sin().abs() > 0.2 {
+            continue;
+        }
+        let out = RealisticMask::only(MaskStyle::Gas)
+            .render(&photo(120), lm, &mut rng_for(6, "gas"))
+            .unwrap();
+        assert_eq!(out.polygon, mask_outline(MaskStyle::Gas, lm));
+        let d: serde_json::Value = serde_json::from_str(&out.description).unwrap();
+        assert_eq!(d["style"], "gas");
+        assert_eq!(d["cartridge_color"].as_array().unwrap().len(), 3);
+        for i in [4usize, 12] {
+            // Beyond every proper outline (the cloth mask's reaches 0.05 h).
+            let beside = face.p[i] + face.jaw_normal[i] * (0.08 * face.h);
+            let q = beside.point();
+            for style in MaskStyle::EVERY {
+                assert!(
+                    !contains(&mask_outline(style, lm), q),
+                    "{name}: {q:?} is inside the proper {style:?} outline"
+                );
+            }
+            let m = out.mask.get_pixel(q.x as u32, q.y as u32)[0];
+            assert_eq!(m, 255, "{name}: the cartridge beside point {i} at {q:?}");
+        }
+        // More coverage than the body alone.
+        let body = crate::polygon_coverage(250, 250, &out.polygon);
+        let sum = |g: &image::GrayImage| g.iter().map(|&v| u64::from(v)).sum::<u64>();
+        assert!(sum(&out.mask) > sum(&body) * 11 / 10, "{name}");
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} frontal faces");
+}
+
+#[test]
+fn respirator_styles_say_what_they_are() {
+    let lm = first_face();
+    for seed in 0..8 {
+        for (style, variant) in [(MaskStyle::Kn95, "kn95"), (MaskStyle::N95Cup, "cup")] {
+            let out = RealisticMask::only(style)
+                .render(&photo(130), &lm, &mut rng_for(seed, "resp"))
+                .unwrap();
+            let d: serde_json::Value = serde_json::from_str(&out.description).unwrap();
+            assert_eq!(d["style"], style.name(), "{d}");
+            assert_eq!(d["variant"], variant, "{d}");
+        }
+    }
+    // The fold-flat KN95 has a centre seam: a dark line down the nose line
+    // that the moulded cup has not.
+    let seam_contrast = |style: MaskStyle| {
+        let out = RealisticMask {
+            colors: Some(vec![[230, 230, 230]]),
+            match_brightness: false,
+            ..RealisticMask::only(style)
+        }
+        .render(&photo(130), &lm, &mut rng_for(1, "seam"))
+        .unwrap();
+        let p = lm.points();
+        let (c, r) = (p[62], p[62].distance(&p[54]) * 0.5);
+        let at = |x: f32| luma(to_f(out.image.get_pixel(x as u32, c.y as u32).0));
+        (at(c.x - r) + at(c.x + r)) / 2.0 - at(c.x)
+    };
+    let (kn95, cup) = (
+        seam_contrast(MaskStyle::Kn95),
+        seam_contrast(MaskStyle::N95Cup),
+    );
+    assert!(kn95 > cup + 8.0, "seam: kn95 {kn95}, cup {cup}");
+    assert_eq!(MaskStyle::EVERY.len(), 6);
+    assert_eq!(
+        MaskStyle::ALL,
+        [MaskStyle::Surgical, MaskStyle::N95, MaskStyle::Cloth]
+    );
+    for style in MaskStyle::EVERY {
+        assert_eq!(MaskStyle::from_name(style.name()), Some(style));
+        let json = serde_json::to_string(&style).unwrap();
+        assert_eq!(json, format!("\"{}\"", style.name()));
+    }
+    for fit in MaskFit::ALL {
+        assert_eq!(MaskFit::from_name(fit.name()), Some(fit));
+        assert_eq!(
+            serde_json::to_string(&fit).unwrap(),
+            format!("\"{}\"", fit.name())
+        );
+    }
+    assert_eq!(MaskFit::default(), MaskFit::Proper);
+    assert_eq!(MaskStyle::from_name("KN95"), Some(MaskStyle::Kn95));
+    assert_eq!(MaskFit::from_name("nose"), None);
+}
+
+/// Mean colour of the pixels fully inside the mask.
+fn body_rgb(out: &MaskedFace) -> [f32; 3] {
+    let (mut sum, mut n) = ([0.0f32; 3], 0.0);
+    for (p, m) in out.image.pixels().zip(out.mask.pixels()) {
+        if m[0] == 255 {
+            for k in 0..3 {
+                sum[k] += f32::from(p[k]);
+            }
+            n += 1.0;
+        }
+    }
+    sum.map(|s| s / n)
+}
+
+#[test]
+fn color_weight_mixes_the_palette_and_the_listed_colour() {
+    let lm = first_face();
+    let listed = [200u8, 30, 30];
+    let render = |w: f32| {
+        RealisticMask {
+            colors: Some(vec![listed]),
+            color_weight: w,
+            match_brightness: false,
+            ear_loops: false,
+            ..RealisticMask::only(MaskStyle::Surgical)
+        }
+        .render(&photo(130), &lm, &mut rng_for(2, "weight"))
+        .unwrap()
+    };
+    let color_of = |out: &MaskedFace| {
+        let d: serde_json::Value = serde_json::from_str(&out.description).unwrap();
+        let c: Vec<u8> = serde_json::from_value(d["color"].clone()).unwrap();
+        (c, d.get("color_weight").and_then(|w| w.as_f64()))
+    };
+    let (zero, half, full) = (render(0.0), render(0.5), render(1.0));
+    let (c0, w0) = color_of(&zero);
+    let (c5, w5) = color_of(&half);
+    let (c1, w1) = color_of(&full);
+    assert_eq!(c1, listed.to_vec());
+    assert_eq!((w0, w5, w1), (Some(0.0), Some(0.5), None));
+    // At 0 the body is a (slightly tinted) surgical palette colour.
+    assert!(
+        super::palette::SURGICAL_COLORS
+            .iter()
+            .any(|p| p
+                .iter()
+                .zip(&c0)
+                .all(|(a, b)| (i32::from(*a) - i32::from(*b)).abs() <= 6)),
+        "{c0:?}"
+    );
+    for k in 0..3 {
+        let mid = (f32::from(c0[k]) + f32::from(listed[k])) / 2.0;
+        assert!((f32::from(c5[k]) - mid).abs() <= 0.5, "{c5:?} vs {c0:?}");
+    }
+    let (m0, m5, m1) = (body_rgb(&zero), body_rgb(&half), body_rgb(&full));
+    for k in 0..3 {
+        let mid = (m0[k] + m1[k]) / 2.0;
+        assert!(
+            (m5[k] - mid).abs() < 3.0,
+            "channel {k}: {m0:?} {m5:?} {m1:?}"
+        );
+    }
+    assert!(m1[0] > 2.5 * m1[1] && m1[0] > 2.5 * m1[2], "{m1:?}");
+    // At 1 nothing extra is drawn: the same image as before the weight.
+    let old = RealisticMask {
+        colors: Some(vec![listed]),
+        match_brightness: false,
+        ear_loops: false,
+        ..RealisticMask::only(MaskStyle::Surgical)
+    }
+    .render(&photo(130), &lm, &mut rng_for(2, "weight"))
+    .unwrap();
+    assert_eq!(old.image, full.image);
+}
+
+fn solid(rgb: [u8; 3]) -> RgbImage {
+    RgbImage::from_pixel(8, 8, Rgb(rgb))
+}
+
+#[test]
+fn a_texture_tints_the_body_and_turns_with_the_surface() {
+    let lm = first_face();
+    let white = RealisticMask {
+        colors: Some(vec![[235, 235, 235]]),
+        match_brightness: false,
+        ear_loops: false,
+        ..RealisticMask::only(MaskStyle::Surgical)
+    };
+    let with = |texture: RgbImage, weight: f32| {
+        RealisticMask {
+            texture: Some(Texture::from_image("t.png", texture)),
+            texture_weight: weight,
+            ..white.clone()
+        }
+        .render(&photo(130), &lm, &mut rng_for(3, "tex"))
+        .unwrap()
+    };
+    let green = with(solid([20, 170, 40]), 1.0);
+    let m = body_rgb(&green);
+    assert!(m[1] > 2.0 * m[0] && m[1] > 2.0 * m[2], "{m:?}");
+    let d: serde_json::Value = serde_json::from_str(&green.description).unwrap();
+    assert_eq!(d["texture"], "t.png");
+    assert_eq!(d["texture_weight"], 1.0);
+    // Half the weight, half the tint.
+    let half = body_rgb(&with(solid([20, 170, 40]), 0.5));
+    let plain_out = white
+        .render(&photo(130), &lm, &mut rng_for(3, "tex"))
+        .unwrap();
+    let plain = body_rgb(&plain_out);
+    for k in 0..3 {
+        assert!((half[k] - (plain[k] + m[k]) / 2.0).abs() < 3.0, "{half:?}");
+    }
+    // Weight 0 paints the mask without it.
+    assert_eq!(with(solid([20, 170, 40]), 0.0).image, plain_out.image);
+    // The texture's left half lies on the mask's left, its right on the
+    // right: red left of the nose line, blue right of it.
+    let split = RgbImage::from_fn(16, 8, |x, _| {
+        if x < 8 {
+            Rgb([220, 20, 20])
+        } else {
+            Rgb([20, 20, 220])
+        }
+    });
+    let out = with(split, 1.0);
+    let p = lm.points();
+    let (l, r) = (p[48], p[54]);
+    let left = out.image.get_pixel(l.x as u32, l.y as u32).0;
+    let right = out.image.get_pixel(r.x as u32, r.y as u32).0;
+    assert!(left[0] > 2 * left[2], "{left:?}");
+    assert!(right[2] > 2 * right[0], "{right:?}");
+}
+
+#[test]
+fn weights_and_textures_are_validated_by_name() {
+    let lm = first_face();
+    let img = photo(100);
+    let cases = [
+        (
+            RealisticMask {
+                color_weight: 1.5,
+                ..RealisticMask::default()
+            },
+            "color_weight",
+        ),
+        (
+            RealisticMask {
+                color_weight: -0.1,
+                ..RealisticMask::default()
+            },
+            "color_weight",
+        ),
+        (
+            RealisticMask {
+                color_weight: f32::NAN,
+                ..RealisticMask::default()
+            },
+            "color_weight",
+        ),
+        (
+            RealisticMask {
+                texture_weight: 2.0,
+                ..RealisticMask::default()
+            },
+            "texture_weight",
+        ),
+        (
+            RealisticMask {
+                texture: Some(serde_json::from_str(r#"{"name":"brick.png"}"#).unwrap()),
+                ..RealisticMask::default()
+            },
+            "texture",
+        ),
+    ];
+    for (r, field) in cases {
+        match r.render(&img, &lm, &mut rng_for(0, "bad")) {
+            Err(e @ MaskError::InvalidParameter { name, .. }) => {
+                assert_eq!(name, field);
+                assert!(e.to_string().contains(field), "{e}");
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn new_fields_round_trip_through_json_and_old_json_still_reads() {
+    let texture = Texture::from_image("brick.png", solid([120, 60, 40]));
+    let r = RealisticMask {
+        styles: MaskStyle::EVERY.to_vec(),
+        colors: Some(vec![[1, 2, 3]]),
+        fit: MaskFit::NoseOut,
+        color_weight: 0.25,
+        texture: Some(texture.clone()),
+        texture_weight: 0.75,
+        ..RealisticMask::default()
+    };
+    let json = serde_json::to_string(&r).unwrap();
+    let back: RealisticMask = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.fit, MaskFit::NoseOut);
+    assert_eq!(back.color_weight, 0.25);
+    assert_eq!(back.texture_weight, 0.75);
+    assert_eq!(back.styles, MaskStyle::EVERY.to_vec());
+    let t = back.texture.as_ref().unwrap();
+    assert_eq!(t.name, "brick.png");
+    assert_eq!(t.image.dimensions(), (0, 0), "pixels are not serialised");
+    assert_ne!(*t, texture);
+    let reloaded = RealisticMask {
+        texture: Some(texture),
+        ..back
+    };
+    assert_eq!(reloaded, r);
+
+    // The defaults are left out, so older records keep their exact text and
+    // read back unchanged.
+    let old = serde_json::to_value(RealisticMask::default()).unwrap();
+    for key in ["fit", "color_weight", "texture", "texture_weight"] {
+        assert!(old.get(key).is_none(), "{key} in {old}");
+    }
+    let back: RealisticMask = serde_json::from_value(old).unwrap();
+    assert_eq!(back, RealisticMask::default());
+}
+
+#[test]
+fn textures_are_read_from_files_with_errors_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stripes.png");
+    solid([10, 20, 30]).save(&path).unwrap();
+    let t = Texture::from_file(&path).unwrap();
+    assert_eq!(t.name, "stripes.png");
+    assert_eq!(t, Texture::from_image("stripes.png", solid([10, 20, 30])));
+    assert_ne!(t, Texture::from_image("stripes.png", solid([10, 20, 31])));
+    let missing = dir.path().join("no-such-texture.png");
+    let err = Texture::from_file(&missing).unwrap_err();
+    assert!(err.to_string().contains("no-such-texture.png"), "{err}");
+    let junk = dir.path().join("junk.png");
+    std::fs::write(&junk, b"not an image").unwrap();
+    let err = Texture::from_file(&junk).unwrap_err();
+    assert!(err.to_string().contains("junk.png"), "{err}");
+}
+
+/// Rotates, scales and moves every point about the origin.
+fn similarity(pts: &[Point2], angle: f32, scale: f32, t: (f32, f32)) -> Vec<Point2> {
+    let (s, c) = angle.to_radians().sin_cos();
+    pts.iter()
+        .map(|p| {
+            Point2::new(
+                (c * p.x - s * p.y) * scale + t.0,
+                (s * p.x + c * p.y) * scale + t.1,
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Every style and fit follows the face: the outline of a rotated,
+    /// scaled and moved face is the outline of the face, rotated, scaled
+    /// and moved.
+    #[test]
+    fn fitted_outlines_rotate_with_the_face(
+        face in 0usize..190,
+        angle in -180.0f32..180.0,
+        scale in 0.5f32..2.0,
+        tx in -100.0f32..100.0,
+        ty in -100.0f32..100.0,
+    ) {
+        let faces = fixture_faces();
+        let lm = &faces[face % faces.len()].1;
+        // Centred first, so that the rotation does not carry the points far
+        // from the origin, where f32 rounding alone would exceed the bound.
+        let c = lm.points()[30];
+        let centred: Vec<Point2> =
+            lm.points().iter().map(|p| Point2::new(p.x - c.x, p.y - c.y)).collect();
+        let base = Landmarks68::new(centred.clone()).unwrap();
+        let moved = Landmarks68::new(similarity(&centred, angle, scale, (tx, ty))).unwrap();
+        for style in MaskStyle::EVERY {
+            for fit in MaskFit::ALL {
+                let a = mask_outline_fitted(style, fit, &moved);
+                let b = similarity(&mask_outline_fitted(style, fit, &base), angle, scale, (tx, ty));
+                prop_assert_eq!(a.len(), b.len());
+                prop_assert!(a.iter().all(|p| p.x.is_finite() && p.y.is_finite()));
+                for (p, q) in a.iter().zip(&b) {
+                    prop_assert!(
+                        (p.x - q.x).abs() < 1e-2 && (p.y - q.y).abs() < 1e-2,
+                        "{:?} {:?}: {:?} vs {:?}", style, fit, p, q
+                    );
+                }
+            }
         }
     }
 }

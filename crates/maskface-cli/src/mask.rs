@@ -1,0 +1,785 @@
+//! `maskface mask`: every face in any photo folder masked, with a report
+//! row for every input file, labels for training, and MaskTheFace's
+//! options and output layout.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageFormat, RgbImage};
+use maskface_core::{
+    decode_rgb, prepare_job_dir, write_atomic, write_atomic_unsynced, write_csv_atomic, Detection,
+    FaceDetector, Journal,
+};
+use maskface_mask::{
+    parse_code, parse_color, FaceMasker, FaceRecord, FitMix, MaskChoice, MaskKind, MaskMix,
+    MaskSpec, MaskedImage, PhotoOptions, ShapePredictor, SkippedFace, Texture,
+};
+use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
+use maskface_nets::Backend;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::inputs::{collect_files, InputFile};
+
+/// Where the masked images go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// MaskTheFace's: `<out>/<folders>/<name>_<mask>.<ext>`, the original
+    /// beside it with --keep-original.
+    Maskthefaces,
+    /// The input tree as it is: `<out>/<folders>/<name>.<ext>` (with
+    /// `--mask-type all`, `<out>/<mask>/<folders>/<name>.<ext>`).
+    Mirror,
+}
+
+/// The encoding of the masked images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// The input's own (JPEG, PNG, BMP, TIFF); PNG for the others (GIF, WebP).
+    Same,
+    /// JPEG at --quality.
+    Jpeg,
+    /// Lossless PNG.
+    Png,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MaskArgs {
+    /// Images, or folders searched recursively (links to folders are not
+    /// followed). Every file found gets a row in the report, images or not.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output folder. Default: `<input>_masked` beside the one input folder
+    /// (or `<name>_masked` beside the one input file); needed with several inputs.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Folder with the MTCNN weights and shape_predictor_68_face_landmarks.dat.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+
+    /// Mask type: surgical, surgical_blue, surgical_green, n95, kn95, cloth,
+    /// gas, paper (the paper's flat polygon), random (drawn per face from
+    /// every type but paper), or all (one output per type).
+    #[arg(long, default_value = "surgical")]
+    pub mask_type: String,
+
+    /// A colour blended into every mask: #RRGGBB, #RGB or a name (white,
+    /// black, grey, blue, sky-blue, light-blue, navy, green, mint, red, pink,
+    /// purple, yellow, orange, beige).
+    #[arg(long)]
+    pub color: Option<String>,
+
+    /// How much of --color replaces the mask's own colour, 0..=1.
+    #[arg(long, default_value_t = 0.5)]
+    pub color_weight: f32,
+
+    /// A texture image blended into every mask (stretched over it, turning
+    /// with the face).
+    #[arg(long)]
+    pub pattern: Option<PathBuf>,
+
+    /// How much of --pattern replaces the mask's own colour, 0..=1.
+    #[arg(long, default_value_t = 0.5)]
+    pub pattern_weight: f32,
+
+    /// Masks drawn uniformly per face, as MaskTheFace's --code:
+    /// "TYPE[-#RRGGBB|-TEXTURE_FILE], ..." (for example
+    /// "cloth-#e54294, n95, cloth-masks/check.png, surgical_blue").
+    /// Overrides --mask-type, --color and --pattern.
+    #[arg(long)]
+    pub code: Option<String>,
+
+    /// Where the mask sits: proper, nose-out (under the nose), chin (pulled
+    /// down on the chin), worn (a preset mix: 0.75 / 0.17 / 0.08), or a
+    /// weighted mix such as "proper=0.8,nose-out=0.15,chin=0.05".
+    #[arg(long, default_value = "proper")]
+    pub fit: String,
+
+    /// Seed of every draw; the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Smallest face masked, in pixels (the detector searches down to this
+    /// size; smaller faces it finds anyway are reported as skipped). 40
+    /// matches the smallest faces MaskTheFace's detector (dlib's HOG,
+    /// upsampled once) finds; 20 finds smaller ones at about 1.4x the time.
+    #[arg(long, default_value_t = 40)]
+    pub min_face: u32,
+
+    /// Output layout.
+    #[arg(long, value_enum, default_value_t = Layout::Maskthefaces)]
+    pub layout: Layout,
+
+    /// Also write each original image beside its masked copies
+    /// (MaskTheFace's --write_original_image; with --layout mirror, under
+    /// `<out>/original/`).
+    #[arg(long, alias = "write-original-image")]
+    pub keep_original: bool,
+
+    /// Copy images in which no face was masked to the output unchanged, at
+    /// the place a masked copy would have had in the input tree.
+    #[arg(long)]
+    pub copy_unmasked: bool,
+
+    /// Write per output image a JSON file under `<out>/labels/`: every face's
+    /// box, 68 landmarks, mask polygon, type, colour, texture and fit.
+    #[arg(long)]
+    pub labels: bool,
+
+    /// Write per output image its binary mask (255 = mask) as PNG under
+    /// `<out>/masks/`.
+    #[arg(long)]
+    pub binary_masks: bool,
+
+    /// Write `<out>/annotations.json`: COCO-style instances (a category per
+    /// mask type, polygon, box, area, and the face box) for the whole folder.
+    #[arg(long)]
+    pub coco: bool,
+
+    /// Encoding of the masked images.
+    #[arg(long, value_enum, default_value_t = Format::Same)]
+    pub format: Format,
+
+    /// JPEG quality, 1..=100.
+    #[arg(long, default_value_t = 95)]
+    pub quality: u8,
+
+    /// Print each image's faces, and how often each mask was drawn.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Images per detector forward pass (images of equal size are batched;
+    /// batches run in parallel).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+
+    /// Start again in an --out made with other parameters instead of stopping.
+    /// (A run with the same parameters resumes where it stopped.)
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// burn backend that runs the detector.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+}
+
+/// One row of `report.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Row {
+    /// The input file, relative to its input.
+    source: String,
+    /// Faces the detector found.
+    faces: usize,
+    /// Faces masked.
+    masked: usize,
+    /// Faces found but not masked.
+    skipped: usize,
+    /// Why the image, or some of its faces, were not masked.
+    reason: String,
+    /// The files written, relative to the output folder, `;`-separated.
+    outputs: String,
+}
+
+/// What one input gave: its report row and, for the annotations, its
+/// output images.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Done {
+    row: Row,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    images: Vec<OutputImage>,
+    /// The mask drawn for each masked face, for --verbose's counts.
+    #[serde(default)]
+    choices: Vec<String>,
+}
+
+/// One masked image written, with its faces.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OutputImage {
+    file: String,
+    width: u32,
+    height: u32,
+    faces: Vec<FaceRecord>,
+}
+
+/// The label file of one output image.
+#[derive(Serialize)]
+struct Labels<'a> {
+    source: &'a str,
+    image: &'a str,
+    width: u32,
+    height: u32,
+    faces: &'a [FaceRecord],
+    skipped: &'a [SkippedFace],
+}
+
+const PARAMS_FILE: &str = "mask-params.json";
+const JOURNAL_FILE: &str = "mask-journal.jsonl";
+const REPORT_FILE: &str = "report.csv";
+const COCO_FILE: &str = "annotations.json";
+
+/// The outputs per image: each with the name its files carry (`None`:
+/// the name of the masks actually drawn) and its renderer.
+fn specs(args: &MaskArgs) -> Result<Vec<(Option<String>, MaskSpec)>> {
+    let fits = FitMix::parse(&args.fit)?;
+    for (name, w) in [
+        ("--color-weight", args.color_weight),
+        ("--pattern-weight", args.pattern_weight),
+    ] {
+        if !(0.0..=1.0).contains(&w) {
+            bail!("{name} {w}: must be in 0..=1");
+        }
+    }
+    let mix = |choices: Vec<MaskChoice>| MaskMix {
+        choices,
+        color_weight: args.color_weight,
+        texture_weight: args.pattern_weight,
+        fits: fits.clone(),
+        ear_loops: true,
+    };
+    if let Some(code) = &args.code {
+        return Ok(vec![(None, MaskSpec::Mix(mix(parse_code(code)?)))]);
+    }
+    let color = args.color.as_deref().map(parse_color).transpose()?;
+    let texture = args
+        .pattern
+        .as_deref()
+        .map(Texture::from_file)
+        .transpose()?;
+    let choice = |kind| MaskChoice {
+        kind,
+        color,
+        texture: texture.clone(),
+    };
+    let kind_name = args.mask_type.trim().to_ascii_lowercase();
+    Ok(match kind_name.as_str() {
+        "all" => MaskKind::ALL
+            .into_iter()
+            .map(|k| {
+                (
+                    Some(k.name().to_string()),
+                    MaskSpec::Mix(mix(vec![choice(k)])),
+                )
+            })
+            .collect(),
+        "random" => vec![(
+            None,
+            MaskSpec::Mix(mix(MaskKind::RANDOM.iter().copied().map(choice).collect())),
+        )],
+        name => {
+            let Some(kind) = MaskKind::from_name(name) else {
+                bail!(
+                    "--mask-type `{}`: one of {}, random, all",
+                    args.mask_type,
+                    MaskKind::ALL.map(MaskKind::name).join(", ")
+                );
+            };
+            vec![(
+                Some(kind.name().to_string()),
+                MaskSpec::Mix(mix(vec![choice(kind)])),
+            )]
+        }
+    })
+}
+
+fn default_out(inputs: &[PathBuf]) -> Result<PathBuf> {
+    let [input] = inputs else {
+        bail!("--out is needed with several inputs");
+    };
+    let trimmed = PathBuf::from(input.to_string_lossy().trim_end_matches(['/', '\\']));
+    let name = if input.is_dir() {
+        trimmed.file_name()
+    } else {
+        trimmed.file_stem()
+    };
+    let Some(name) = name else {
+        bail!(
+            "--out is needed: {} has no name to derive it from",
+            input.display()
+        );
+    };
+    let mut out_name = name.to_os_string();
+    out_name.push("_masked");
+    Ok(trimmed.with_file_name(out_name))
+}
+
+/// The extension masked images of `source` get.
+fn out_extension(format: Format, source: &Path) -> String {
+    match format {
+        Format::Jpeg => "jpg".into(),
+        Format::Png => "png".into(),
+        Format::Same => {
+            let ext = source
+                .extension()
+                .map(|e| e.to_string_lossy().to_string())
+                .unwrap_or_default();
+            match ext.to_lowercase().as_str() {
+                "jpg" | "jpeg" | "png" | "bmp" | "tif" | "tiff" => ext,
+                _ => "png".into(),
+            }
+        }
+    }
+}
+
+fn encode(image: &RgbImage, ext: &str, quality: u8, path: &Path) -> Result<Vec<u8>> {
+    let mut out = Cursor::new(Vec::new());
+    let format = ImageFormat::from_extension(ext).unwrap_or(ImageFormat::Png);
+    let written = if format == ImageFormat::Jpeg {
+        image.write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality))
+    } else {
+        image.write_to(&mut out, format)
+    };
+    written.with_context(|| format!("encoding {}", path.display()))?;
+    Ok(out.into_inner())
+}
+
+/// `rel` with `suffix` added to its file stem and its extension set to `ext`.
+fn renamed(rel: &Path, suffix: &str, ext: &str) -> PathBuf {
+    let stem = rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    rel.with_file_name(format!("{stem}{suffix}.{ext}"))
+}
+
+fn slash(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// The name a masked image carries: the spec's, or the drawn masks' when
+/// they are all one kind (`mixed` otherwise).
+fn label_of(fixed: &Option<String>, masked: &MaskedImage) -> String {
+    if let Some(name) = fixed {
+        return name.clone();
+    }
+    let mut names: Vec<&str> = masked
+        .faces
+        .iter()
+        .filter_map(|f| f.mask.get("choice").and_then(|c| c.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [one] => one.to_string(),
+        _ => "mixed".into(),
+    }
+}
+
+struct Job<'a> {
+    args: &'a MaskArgs,
+    out: &'a Path,
+    specs: &'a [(Option<String>, MaskSpec)],
+    masker: FaceMasker<'a, Mtcnn, ShapePredictor>,
+}
+
+impl Job<'_> {
+    fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
+        write_atomic_unsynced(&self.out.join(rel), |w| w.write_all(bytes))?;
+        Ok(())
+    }
+
+    /// Masks one decoded image with every spec and writes what was asked for.
+    fn process(
+        &self,
+        file: &InputFile,
+        bytes: &[u8],
+        image: &RgbImage,
+        detections: &[Detection],
+    ) -> Result<Done> {
+        let args = self.args;
+        let key = slash(&file.rel);
+        let ext = out_extension(args.format, &file.path);
+        let mut outputs = Vec::new();
+        let mut images = Vec::new();
+        let mut choices = Vec::new();
+        let (mut masked_faces, mut skipped) = (0, Vec::new());
+        for (i, (fixed, spec)) in self.specs.iter().enumerate() {
+            let masked = self.masker.mask_detected(image, detections, spec, &key);
+            if i == 0 {
+                masked_faces = masked.faces.len();
+                skipped = masked.skipped.clone();
+                choices = masked
+                    .faces
+                    .iter()
+                    .map(|f| {
+                        f.mask
+                            .get("choice")
+                            .and_then(|c| c.as_str())
+                            .unwrap_or("mask")
+                            .to_string()
+                    })
+                    .collect();
+            }
+            if masked.faces.is_empty() {
+                continue;
+            }
+            let label = label_of(fixed, &masked);
+            let rel = match (args.layout, self.specs.len()) {
+                (Layout::Maskthefaces, _) => renamed(&file.rel, &format!("_{label}"), &ext),
+                (Layout::Mirror, 1) => renamed(&file.rel, "", &ext),
+                (Layout::Mirror, _) => Path::new(&label).join(renamed(&file.rel, "", &ext)),
+            };
+            self.write(&rel, &encode(&masked.image, &ext, args.quality, &rel)?)?;
+            outputs.push(slash(&rel));
+            let side = renamed(&rel, "", "json");
+            if args.labels {
+                let labels = Labels {
+                    source: &key,
+                    image: &slash(&rel),
+                    width: image.width(),
+                    height: image.height(),
+                    faces: &masked.faces,
+                    skipped: &masked.skipped,
+                };
+                let path = Path::new("labels").join(&side);
+                self.write(&path, &serde_json::to_vec_pretty(&labels)?)?;
+                outputs.push(slash(&path));
+            }
+            if args.binary_masks {
+                let path = Path::new("masks").join(renamed(&rel, "", "png"));
+                self.write(&path, &encode_gray(&masked.mask, &path)?)?;
+                outputs.push(slash(&path));
+            }
+            if args.coco {
+                images.push(OutputImage {
+                    file: slash(&rel),
+                    width: image.width(),
+                    height: image.height(),
+                    faces: masked.faces,
+                });
+            }
+        }
+        let original = match args.layout {
+            Layout::Maskthefaces => file.rel.clone(),
+            Layout::Mirror => Path::new("original").join(&file.rel),
+        };
+        if args.keep_original || (args.copy_unmasked && masked_faces == 0) {
+            let rel = if args.keep_original {
+                original
+            } else {
+                file.rel.clone()
+            };
+            self.write(&rel, bytes)?;
+            outputs.push(slash(&rel));
+        }
+        let mut reasons: Vec<String> = Vec::new();
+        if detections.is_empty() {
+            reasons.push("no face found".into());
+        }
+        for s in &skipped {
+            reasons.push(format!("face {}: {}", s.index + 1, s.reason));
+        }
+        Ok(Done {
+            row: Row {
+                source: key,
+                faces: detections.len(),
+                masked: masked_faces,
+                skipped: skipped.len(),
+                reason: reasons.join("; "),
+                outputs: outputs.join(";"),
+            },
+            images,
+            choices,
+        })
+    }
+}
+
+fn encode_gray(mask: &image::GrayImage, path: &Path) -> Result<Vec<u8>> {
+    let mut out = Cursor::new(Vec::new());
+    mask.write_to(&mut out, ImageFormat::Png)
+        .with_context(|| format!("encoding {}", path.display()))?;
+    Ok(out.into_inner())
+}
+
+fn not_masked(file: &InputFile, reason: String) -> Done {
+    Done {
+        row: Row {
+            source: slash(&file.rel),
+            faces: 0,
+            masked: 0,
+            skipped: 0,
+            reason,
+            outputs: String::new(),
+        },
+        images: Vec::new(),
+        choices: Vec::new(),
+    }
+}
+
+pub fn run(args: &MaskArgs) -> Result<()> {
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => default_out(&args.inputs)?,
+    };
+    let specs = specs(args)?;
+    if !(1..=100).contains(&args.quality) {
+        bail!("--quality {} must be in 1..=100", args.quality);
+    }
+    let files = collect_files(&args.inputs, args.inputs.len() > 1, Some(&out))?;
+    if files.is_empty() {
+        bail!("no files found in {:?}", args.inputs);
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let params = serde_json::json!({
+        "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "files": files.len(),
+        "masks": specs.iter().map(|(name, spec)| serde_json::json!({"name": name, "spec": spec.to_json()})).collect::<Vec<_>>(),
+        "seed": args.seed,
+        "min_face": args.min_face,
+        "layout": args.layout,
+        "keep_original": args.keep_original,
+        "copy_unmasked": args.copy_unmasked,
+        "labels": args.labels,
+        "binary_masks": args.binary_masks,
+        "coco": args.coco,
+        "format": args.format,
+        "quality": args.quality,
+        "tool": maskface_mask::TOOL,
+    });
+    prepare_job_dir(
+        &out,
+        PARAMS_FILE,
+        &params,
+        args.overwrite,
+        &[REPORT_FILE, COCO_FILE, JOURNAL_FILE, "labels", "masks"],
+    )?;
+
+    let config = MtcnnConfig {
+        min_face_size: args.min_face.max(12),
+        batch_size: args.batch.max(1),
+        ..MtcnnConfig::default()
+    };
+    let mtcnn = Mtcnn::from_dir(&args.models, config, &args.backend.device()?)
+        .context("loading MTCNN (run scripts/setup.sh)")?;
+
+    let (journal, earlier) = Journal::<Done>::open(&out.join(JOURNAL_FILE))?;
+    let mut done: HashMap<String, Done> = earlier
+        .into_iter()
+        .map(|d| (d.row.source.clone(), d))
+        .collect();
+    let pb = crate::progress::bar(files.len(), "mask");
+    pb.inc(
+        files
+            .iter()
+            .filter(|f| done.contains_key(&slash(&f.rel)))
+            .count() as u64,
+    );
+    let todo: Vec<&InputFile> = files
+        .iter()
+        .filter(|f| !done.contains_key(&slash(&f.rel)))
+        .collect();
+    let chunks: Vec<&[&InputFile]> = todo.chunks(args.batch.max(1) * 16).collect();
+
+    // The landmark model loads (one core, half a second) while the first
+    // images are decoded and detected; after that, each chunk is masked
+    // while the next one is detected, so both cores stay busy.
+    let (predictor, mut next) = rayon::join(
+        || ShapePredictor::from_file(args.models.join(ShapePredictor::DLIB_68_FILE)),
+        || chunks.first().map(|c| detect_chunk(&mtcnn, c)),
+    );
+    let predictor = predictor.context("loading the landmark model (run scripts/setup.sh)")?;
+    let job = Job {
+        args,
+        out: &out,
+        specs: &specs,
+        masker: FaceMasker::new(
+            &mtcnn,
+            &predictor,
+            PhotoOptions {
+                min_face: args.min_face as f32,
+                seed: args.seed,
+            },
+        ),
+    };
+    for (i, chunk) in chunks.iter().enumerate() {
+        let Some(detected) = next.take() else {
+            break;
+        };
+        let (results, following) = rayon::join(
+            || mask_chunk(&job, chunk, detected, &journal, &pb),
+            || chunks.get(i + 1).map(|c| detect_chunk(&mtcnn, c)),
+        );
+        next = following;
+        for r in results? {
+            done.insert(r.row.source.clone(), r);
+        }
+    }
+    pb.finish_and_clear();
+
+    let ordered: Vec<&Done> = files
+        .iter()
+        .filter_map(|f| done.get(&slash(&f.rel)))
+        .collect();
+    let rows: Vec<&Row> = ordered.iter().map(|d| &d.row).collect();
+    write_csv_atomic(
+        &out.join(REPORT_FILE),
+        &["source", "faces", "masked", "skipped", "reason", "outputs"],
+        &rows,
+    )?;
+    if args.coco {
+        let coco = serde_json::to_vec(&coco(&ordered))?;
+        write_atomic(&out.join(COCO_FILE), |w| w.write_all(&coco))?;
+    }
+    journal.finish()?;
+
+    let total_faces: usize = rows.iter().map(|r| r.masked).sum();
+    let with_mask = rows.iter().filter(|r| r.masked > 0).count();
+    let not_images = ordered
+        .iter()
+        .filter(|d| d.row.reason.starts_with("not an image"))
+        .count();
+    let unreadable = rows
+        .iter()
+        .filter(|r| r.reason.starts_with("unreadable") || r.reason.starts_with("detection failed"))
+        .count();
+    let no_face = rows.iter().filter(|r| r.reason == "no face found").count();
+    let skipped_faces: usize = rows.iter().map(|r| r.skipped).sum();
+    if args.verbose {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in &ordered {
+            for c in &d.choices {
+                *counts.entry(c.as_str()).or_default() += 1;
+            }
+        }
+        for (name, n) in counts {
+            println!("{name}: {n} faces");
+        }
+    }
+    println!(
+        "masked {total_faces} faces in {with_mask} of {} files: {no_face} images without a face, \
+         {skipped_faces} faces skipped, {unreadable} unreadable, {not_images} not images \
+         (every file has a row in {}) -> {}",
+        rows.len(),
+        out.join(REPORT_FILE).display(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// A chunk's files read and decoded (or why not), and its detections.
+type Detected = Vec<(
+    Result<(Vec<u8>, RgbImage), String>,
+    Option<Result<Vec<Detection>, String>>,
+)>;
+
+/// Reads, decodes and detects the faces of a chunk of files.
+fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&InputFile]) -> Detected {
+    let loaded: Vec<Result<(Vec<u8>, RgbImage), String>> = chunk
+        .par_iter()
+        .map(|f| {
+            if !f.image {
+                return Err("not an image (extension not read)".to_string());
+            }
+            let bytes = std::fs::read(&f.path).map_err(|e| format!("unreadable: {e}"))?;
+            let image = decode_rgb(&bytes, &f.path).map_err(|e| format!("unreadable: {e}"))?;
+            Ok((bytes, image))
+        })
+        .collect();
+    let (ok, images): (Vec<usize>, Vec<RgbImage>) = loaded
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().ok().map(|(_, img)| (i, img.clone())))
+        .unzip();
+    let mut detections: Vec<Option<Result<Vec<Detection>, String>>> = vec![None; chunk.len()];
+    for (i, d) in ok.into_iter().zip(mtcnn.detect_batch(&images)) {
+        detections[i] = Some(d.map_err(|e| format!("detection failed: {e}")));
+    }
+    loaded.into_iter().zip(detections).collect()
+}
+
+/// Masks a detected chunk, journaling each file as it is done.
+fn mask_chunk(
+    job: &Job<'_>,
+    chunk: &[&InputFile],
+    detected: Detected,
+    journal: &Journal<Done>,
+    pb: &indicatif::ProgressBar,
+) -> Result<Vec<Done>> {
+    chunk
+        .par_iter()
+        .zip(detected.into_par_iter())
+        .map(|(file, (load, dets))| {
+            let result = match (load, dets) {
+                (Err(reason), _) => not_masked(file, reason),
+                (Ok(_), Some(Err(reason))) => not_masked(file, reason),
+                (Ok(_), None) => not_masked(file, "detection failed: no result".into()),
+                (Ok((bytes, image)), Some(Ok(dets))) => job.process(file, &bytes, &image, &dets)?,
+            };
+            journal.append(&result)?;
+            if job.args.verbose {
+                // Printed above the bar, and also when stderr is not a
+                // terminal (where the bar and its `println` are hidden).
+                let line = format!(
+                    "{}: {} faces found, {} masked{}",
+                    result.row.source,
+                    result.row.faces,
+                    result.row.masked,
+                    if result.row.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", result.row.reason)
+                    }
+                );
+                pb.suspend(|| println!("{line}"));
+            }
+            pb.inc(1);
+            Ok(result)
+        })
+        .collect()
+}
+
+/// The COCO-style instances of every output image: one category per mask
+/// type, a polygon, box and area per masked face, and the face's box.
+fn coco(done: &[&Done]) -> serde_json::Value {
+    let category = |name: &str| {
+        MaskKind::ALL
+            .iter()
+            .position(|k| k.name() == name)
+            .map_or(0, |i| i + 1)
+    };
+    let mut images = Vec::new();
+    let mut annotations = Vec::new();
+    for d in done {
+        for img in &d.images {
+            let image_id = images.len() + 1;
+            images.push(serde_json::json!({
+                "id": image_id,
+                "file_name": img.file,
+                "width": img.width,
+                "height": img.height,
+                "source": d.row.source,
+            }));
+            for f in &img.faces {
+                let seg: Vec<f32> = f.polygon.iter().flat_map(|p| [p.x, p.y]).collect();
+                let b = f.mask_box;
+                let fb = &f.detection.bbox;
+                annotations.push(serde_json::json!({
+                    "id": annotations.len() + 1,
+                    "image_id": image_id,
+                    "category_id": category(f.mask.get("choice").and_then(|c| c.as_str()).unwrap_or("")),
+                    "segmentation": [seg],
+                    "area": f.area,
+                    "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
+                    "iscrowd": 0,
+                    "face_bbox": [fb.x0, fb.y0, fb.width(), fb.height()],
+                    "attributes": f.mask,
+                }));
+            }
+        }
+    }
+    serde_json::json!({
+        "info": {"description": "masked faces", "tool": maskface_mask::TOOL},
+        "images": images,
+        "annotations": annotations,
+        "categories": MaskKind::ALL.iter().enumerate().map(|(i, k)| serde_json::json!({
+            "id": i + 1, "name": k.name(), "supercategory": "face_mask"
+        })).collect::<Vec<_>>(),
+    })
+}
