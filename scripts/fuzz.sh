@@ -12,7 +12,9 @@
 # each target's executions and crashes. To keep new coverage, merge it into
 # the committed corpus:
 #   cargo +nightly fuzz run -s none TARGET -- -merge=1 fuzz/corpus/TARGET fuzz/work/TARGET
-# and copy each crash into fuzz/regressions/TARGET/ once it is fixed.
+# and copy each crash into fuzz/regressions/TARGET/ once it is fixed (a crash
+# of a model-file reader becomes a unit test that builds its bytes instead:
+# model-shaped files stay out of git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -47,7 +47,7 @@ pub fn collect_files(
         entries.sort();
         for (p, is_dir) in entries {
             if is_dir {
-                if skip.is_some_and(|s| same_file(s, &p)) {
+                if skip.is_some_and(|s| p.canonicalize().is_ok_and(|c| c == s)) {
                     continue;
                 }
                 walk(root, &p, skip, out)?;
@@ -62,6 +62,9 @@ pub fn collect_files(
         }
         Ok(())
     }
+    // Resolved once: the walk compares every folder with it.
+    let skip = skip.and_then(|s| s.canonicalize().ok());
+    let skip = skip.as_deref();
     let mut out = Vec::new();
     for input in inputs {
         if input.is_dir() {
@@ -82,13 +85,6 @@ pub fn collect_files(
         }
     }
     Ok(out)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// Every image under `inputs`, each with its path relative to its input;

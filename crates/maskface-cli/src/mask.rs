@@ -428,8 +428,8 @@ impl Job<'_> {
             };
             self.write(&rel, &encode(&masked.image, &ext, args.quality, &rel)?)?;
             outputs.push(slash(&rel));
-            let side = renamed(&rel, "", "json");
             if args.labels {
+                let side = renamed(&rel, "", "json");
                 let labels = Labels {
                     source: &key,
                     image: &slash(&rel),
@@ -682,16 +682,31 @@ fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&InputFile]) -> Detected {
             Ok((bytes, image))
         })
         .collect();
-    let (ok, images): (Vec<usize>, Vec<RgbImage>) = loaded
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.as_ref().ok().map(|(_, img)| (i, img.clone())))
-        .unzip();
-    let mut detections: Vec<Option<Result<Vec<Detection>, String>>> = vec![None; chunk.len()];
-    for (i, d) in ok.into_iter().zip(mtcnn.detect_batch(&images)) {
-        detections[i] = Some(d.map_err(|e| format!("detection failed: {e}")));
-    }
-    loaded.into_iter().zip(detections).collect()
+    // The decoded images move into the detector's batch and back, not copied.
+    let mut images = Vec::with_capacity(loaded.len());
+    let kept: Vec<Result<Vec<u8>, String>> = loaded
+        .into_iter()
+        .map(|r| {
+            r.map(|(bytes, image)| {
+                images.push(image);
+                bytes
+            })
+        })
+        .collect();
+    let mut detections = mtcnn.detect_batch(&images).into_iter();
+    let mut images = images.into_iter();
+    kept.into_iter()
+        .map(|r| match r {
+            Ok(bytes) => match (images.next(), detections.next()) {
+                (Some(image), d) => (
+                    Ok((bytes, image)),
+                    d.map(|d| d.map_err(|e| format!("detection failed: {e}"))),
+                ),
+                (None, _) => (Err("detection failed: no result".into()), None),
+            },
+            Err(reason) => (Err(reason), None),
+        })
+        .collect()
 }
 
 /// Masks a detected chunk, journaling each file as it is done.

@@ -25,10 +25,10 @@ pub struct FaceRecord {
     pub landmarks: Landmarks68,
     /// The mask's outline, in image pixels.
     pub polygon: Vec<Point2>,
-    /// The pixels the mask covers (coverage >= 50%), with their bounding box
-    /// `[x0, y0, x1, y1)`; `[0, 0, 0, 0]` when it covers none.
+    /// How many pixels the mask covers (coverage >= 50%).
     pub area: u64,
-    /// The bounding box of the covered pixels.
+    /// The bounding box of those pixels, `[x0, y0, x1, y1)`; `[0, 0, 0, 0]`
+    /// when the mask covers none.
     pub mask_box: [u32; 4],
     /// Style, colour, texture, fit and drawn parameters (the renderer's
     /// description).

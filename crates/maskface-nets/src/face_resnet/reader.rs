@@ -565,8 +565,8 @@ mod tests {
         b
     }
 
-    /// Found while writing the fuzz target (the file is
-    /// `fuzz/regressions/dlib_resnet/conv_size_overflow.dat`): a
+    /// Found while writing the fuzz target (the crashing file is built
+    /// here rather than kept in git, as model-shaped files are not): a
     /// convolution whose filter count times its kernel overflows `usize`
     /// panicked in the size check (with overflow checks on) instead of
     /// refusing the file.
