@@ -20,6 +20,9 @@
 #  2. A virtual environment for MaskTheFace (OUT/venv, or $MTF_VENV) with
 #     dlib-bin, opencv-python-headless, numpy, tqdm, imutils, dotmap, Pillow
 #     and requests (its imports; face_recognition is not imported).
+#  3.-4. ROUNDS times (default 3), alternating, the two tools below: this
+#     machine's speed wanders by 10-20% from run to run, so the table gives
+#     each tool's median wall time, and results.json every round's.
 #  3. Two MaskTheFace processes at once, one per half (how a user keeps two
 #     cores busy): `python mask_the_face.py --path OUT/input/half_X
 #     --mask_type surgical --verbose`, run in MASKTHEFACE_DIR (it reads
@@ -35,13 +38,14 @@
 #     sum of masked). Skipped with a message when the binary is missing or has
 #     no `mask` command.
 #  5. A table (tool, processes/threads, images, images written, faces masked,
-#     wall s, images/s, CPU s: user + system time of the processes, a check
-#     on other load) and the ratio of maskface's images/s to MaskTheFace's,
+#     wall s, images/s, CPU s: medians over the rounds; CPU s is user +
+#     system time of the processes, a check on other load) and the ratio of
+#     maskface's images/s to MaskTheFace's (of the median wall times),
 #     printed and written to OUT/results.md and OUT/results.json. Logs of
 #     every run are under OUT/logs/.
 #
 # Environment: PYTHON (to make the venv; default python3), MTF_VENV, LFW
-# (default data/lfw), MASKFACE, MASKFACE_THREADS.
+# (default data/lfw), MASKFACE, MASKFACE_THREADS, ROUNDS.
 # Rerunnable: OUT/input, OUT/maskthefaces, OUT/maskface and OUT/logs are made
 # afresh each run; the venv is kept once it imports everything.
 set -euo pipefail
@@ -59,6 +63,10 @@ MTF_ARG="$(from_caller "$1")"
 N="${2:-500}"
 case "$N" in '' | *[!0-9]*) echo "error: N must be a positive integer, not '$N'" >&2; usage ;; esac
 N=$((10#$N))
+ROUNDS="${ROUNDS:-3}"
+case "$ROUNDS" in '' | *[!0-9]*) echo "error: ROUNDS must be a positive integer, not '$ROUNDS'" >&2; usage ;; esac
+ROUNDS=$((10#$ROUNDS))
+[ "$ROUNDS" -gt 0 ] || { echo "error: ROUNDS must be a positive integer" >&2; usage; }
 [ "$N" -gt 0 ] || { echo "error: N must be a positive integer" >&2; usage; }
 [ $# -ge 3 ] && OUT_ARG="$(from_caller "$3")"
 [ -n "${MTF_VENV:-}" ] && MTF_VENV="$(from_caller "$MTF_VENV")"
@@ -144,74 +152,87 @@ if [ "$(git -C "$MTF_DIR" rev-parse --show-toplevel 2>/dev/null || true)" = "$MT
     MTF_COMMIT="$(git -C "$MTF_DIR" rev-parse HEAD)"
 fi
 
-# --- 3. MaskTheFace, two processes ---------------------------------------------
-# Another busy process on the machine slows both tools; the CPU seconds (and
-# the load before each run, in results.json) show it.
-LOAD_MTF="$(cut -d ' ' -f 1 /proc/loadavg)"
-mtf() { # half; run in the background, so the cd stays in its subshell
-    cd "$MTF_DIR" && cpu_run "$OUT/logs/maskthefaces-$1.cpu" "$PY" mask_the_face.py --path "$OUT/input/$1" --mask_type surgical --verbose \
-        >"$OUT/logs/maskthefaces-$1.out" 2>"$OUT/logs/maskthefaces-$1.err"
-}
-echo "MaskTheFace ($MTF_DIR): 2 processes, --mask_type surgical"
-start=$(date +%s.%N)
-mtf half_a & pid_a=$!
-mtf half_b & pid_b=$!
-rc_a=0; wait "$pid_a" || rc_a=$?
-rc_b=0; wait "$pid_b" || rc_b=$?
-end=$(date +%s.%N)
-MTF_WALL=$(elapsed "$start" "$end")
-for half in half_a half_b; do
-    rc=$rc_a; [ "$half" = half_b ] && rc=$rc_b
-    if [ "$rc" != 0 ]; then
-        echo "error: MaskTheFace on $half exited with $rc; the end of its output:" >&2
-        tail -n 20 "$OUT/logs/maskthefaces-$half.out" "$OUT/logs/maskthefaces-$half.err" >&2
-        exit 1
-    fi
-    # Out of input/, so that maskface masks the originals only.
-    if [ -d "$OUT/input/${half}_masked" ]; then
-        mv "$OUT/input/${half}_masked" "$OUT/maskthefaces/${half}_masked"
+MTF_WALLS=""
+MF_WALLS=""
+for ROUND in $(seq 1 "$ROUNDS"); do
+    # --- 3. MaskTheFace, two processes ---------------------------------------------
+    # Another busy process on the machine slows both tools; the CPU seconds (and
+    # the load before each run, in results.json) show it.
+    LOAD_MTF="$(cut -d ' ' -f 1 /proc/loadavg)"
+    rm -rf "$OUT/maskthefaces"; mkdir -p "$OUT/maskthefaces"
+    rm -rf "$OUT/input/half_a_masked" "$OUT/input/half_b_masked"
+    mtf() { # half; run in the background, so the cd stays in its subshell
+        cd "$MTF_DIR" && cpu_run "$OUT/logs/maskthefaces-$1-r$ROUND.cpu" "$PY" mask_the_face.py --path "$OUT/input/$1" --mask_type surgical --verbose \
+            >"$OUT/logs/maskthefaces-$1.out" 2>"$OUT/logs/maskthefaces-$1.err"
+    }
+    echo "round $ROUND of $ROUNDS: MaskTheFace ($MTF_DIR): 2 processes, --mask_type surgical"
+    start=$(date +%s.%N)
+    mtf half_a & pid_a=$!
+    mtf half_b & pid_b=$!
+    rc_a=0; wait "$pid_a" || rc_a=$?
+    rc_b=0; wait "$pid_b" || rc_b=$?
+    end=$(date +%s.%N)
+    MTF_WALLS="$MTF_WALLS $(elapsed "$start" "$end")"
+    for half in half_a half_b; do
+        rc=$rc_a; [ "$half" = half_b ] && rc=$rc_b
+        if [ "$rc" != 0 ]; then
+            echo "error: MaskTheFace on $half exited with $rc; the end of its output:" >&2
+            tail -n 20 "$OUT/logs/maskthefaces-$half.out" "$OUT/logs/maskthefaces-$half.err" >&2
+            exit 1
+        fi
+        # Out of input/, so that maskface masks the originals only.
+        if [ -d "$OUT/input/${half}_masked" ]; then
+            mv "$OUT/input/${half}_masked" "$OUT/maskthefaces/${half}_masked"
+        fi
+    done
+
+    # --- 4. maskface mask ----------------------------------------------------------
+    MASKFACE="${MASKFACE:-$ROOT/target/release/maskface}"
+    LOAD_MF=""
+    MF_THREADS="${MASKFACE_THREADS:-0}"
+    if [ ! -x "$MASKFACE" ]; then
+        echo "maskface: $MASKFACE not found (cargo build --release -p maskface-cli); skipped"
+    elif ! "$MASKFACE" mask --help >/dev/null 2>&1; then
+        echo "maskface: $MASKFACE has no \`mask\` command yet; skipped"
+    else
+        threads_arg=()
+        [ "$MF_THREADS" != 0 ] && threads_arg=(--threads "$MF_THREADS")
+        shown=$MF_THREADS; [ "$shown" = 0 ] && shown=$CORES
+        echo "round $ROUND of $ROUNDS: maskface ($MASKFACE): mask --mask-type surgical --seed 42, $shown threads"
+        LOAD_MF="$(cut -d ' ' -f 1 /proc/loadavg)"
+        rm -rf "$OUT/maskface"
+        start=$(date +%s.%N)
+        rc=0
+        cpu_run "$OUT/logs/maskface-r$ROUND.cpu" "$MASKFACE" "${threads_arg[@]}" mask "$OUT/input" --out "$OUT/maskface" --mask-type surgical --seed 42 \
+            >"$OUT/logs/maskface.out" 2>"$OUT/logs/maskface.err" || rc=$?
+        end=$(date +%s.%N)
+        if [ "$rc" != 0 ]; then
+            echo "error: maskface mask exited with $rc; the end of its output:" >&2
+            tail -n 20 "$OUT/logs/maskface.out" "$OUT/logs/maskface.err" >&2
+            exit 1
+        fi
+        MF_WALLS="$MF_WALLS $(elapsed "$start" "$end")"
+        echo "maskface says: $(tail -n 1 "$OUT/logs/maskface.out")"
     fi
 done
 
-# --- 4. maskface mask ----------------------------------------------------------
-MASKFACE="${MASKFACE:-$ROOT/target/release/maskface}"
-MF_WALL=""
-LOAD_MF=""
-MF_THREADS="${MASKFACE_THREADS:-0}"
-if [ ! -x "$MASKFACE" ]; then
-    echo "maskface: $MASKFACE not found (cargo build --release -p maskface-cli); skipped"
-elif ! "$MASKFACE" mask --help >/dev/null 2>&1; then
-    echo "maskface: $MASKFACE has no \`mask\` command yet; skipped"
-else
-    threads_arg=()
-    [ "$MF_THREADS" != 0 ] && threads_arg=(--threads "$MF_THREADS")
-    shown=$MF_THREADS; [ "$shown" = 0 ] && shown=$CORES
-    echo "maskface ($MASKFACE): mask --mask-type surgical --seed 42, $shown threads"
-    LOAD_MF="$(cut -d ' ' -f 1 /proc/loadavg)"
-    start=$(date +%s.%N)
-    rc=0
-    cpu_run "$OUT/logs/maskface.cpu" "$MASKFACE" "${threads_arg[@]}" mask "$OUT/input" --out "$OUT/maskface" --mask-type surgical --seed 42 \
-        >"$OUT/logs/maskface.out" 2>"$OUT/logs/maskface.err" || rc=$?
-    end=$(date +%s.%N)
-    if [ "$rc" != 0 ]; then
-        echo "error: maskface mask exited with $rc; the end of its output:" >&2
-        tail -n 20 "$OUT/logs/maskface.out" "$OUT/logs/maskface.err" >&2
-        exit 1
-    fi
-    MF_WALL=$(elapsed "$start" "$end")
-    echo "maskface says: $(tail -n 1 "$OUT/logs/maskface.out")"
-fi
-
 # --- 5. the table --------------------------------------------------------------
-"${PYTHON:-python3}" - "$OUT" "$N" "$CORES" "$MTF_WALL" "$MF_WALL" "$MF_THREADS" "$MTF_COMMIT" "$MASKFACE" \
-    "$LOAD_MTF" "$LOAD_MF" <<'PY'
-import csv, json, os, platform, re, sys
+"${PYTHON:-python3}" - "$OUT" "$N" "$CORES" "$MTF_WALLS" "$MF_WALLS" "$MF_THREADS" "$MTF_COMMIT" "$MASKFACE" \
+    "$LOAD_MTF" "$LOAD_MF" "$ROUNDS" <<'PY'
+import csv, json, os, platform, re, statistics, sys
 
-out, n, cores, mtf_wall, mf_wall, mf_threads, mtf_commit, maskface, load_mtf, load_mf = sys.argv[1:]
-n, cores, mtf_wall = int(n), int(cores), float(mtf_wall)
+out, n, cores, mtf_walls, mf_walls, mf_threads, mtf_commit, maskface, load_mtf, load_mf, rounds = sys.argv[1:]
+n, cores, rounds = int(n), int(cores), int(rounds)
+mtf_walls = [float(w) for w in mtf_walls.split()]
+mf_walls = [float(w) for w in mf_walls.split()]
+mtf_wall = statistics.median(mtf_walls)
 
 def cpu_seconds(*names):
-    return round(sum(float(open(os.path.join(out, "logs", name)).read()) for name in names), 2)
+    """The median over the rounds of the summed CPU seconds of `names`
+    (each with {r} standing for the round)."""
+    per_round = [sum(float(open(os.path.join(out, "logs", name.format(r=r))).read()) for name in names)
+                 for r in range(1, rounds + 1)]
+    return round(statistics.median(per_round), 2)
 
 def files_under(path):
     return sum(len(files) for _, _, files in os.walk(path))
@@ -248,13 +269,14 @@ rows = [{
     "images_per_s": round(n / mtf_wall, 2),
     "images_with_faces_found": with_face,
     "images_processed": processed,
-    "cpu_s": cpu_seconds("maskthefaces-half_a.cpu", "maskthefaces-half_b.cpu"),
+    "cpu_s": cpu_seconds("maskthefaces-half_a-r{r}.cpu", "maskthefaces-half_b-r{r}.cpu"),
+    "wall_s_per_round": mtf_walls,
     "load_before": float(load_mtf),
 }]
 
 ratio = None
-if mf_wall:
-    mf_wall = float(mf_wall)
+if mf_walls:
+    mf_wall = statistics.median(mf_walls)
     with open(os.path.join(out, "maskface", "report.csv"), newline="") as f:
         report = list(csv.DictReader(f))
     mf_written = sum(1 for r in report if int(r["masked"] or 0) >= 1)
@@ -273,7 +295,8 @@ if mf_wall:
         "faces_found": sum(int(r["faces"] or 0) for r in report),
         "report_rows": len(report),
         "outputs_listed": sum(len([o for o in r["outputs"].split(";") if o]) for r in report),
-        "cpu_s": cpu_seconds("maskface.cpu"),
+        "cpu_s": cpu_seconds("maskface-r{r}.cpu"),
+        "wall_s_per_round": mf_walls,
         "load_before": float(load_mf),
     })
     ratio = round((n / mf_wall) / (n / mtf_wall), 2)
@@ -287,6 +310,8 @@ for row in rows:
     table.append("| " + " | ".join(str(row[key]) for key, _ in columns) + " |")
 ratio_line = (f"maskface / MaskTheFace, images per second: {ratio}" if ratio is not None
               else "maskface / MaskTheFace, images per second: n/a (maskface mask not run)")
+rounds_line = (f"{rounds} rounds, wall s per round: MaskTheFace {mtf_walls}, maskface {mf_walls}; "
+               "the table has the medians")
 machine = f"{cores} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
 try:
     with open("/proc/cpuinfo") as f:
@@ -302,15 +327,16 @@ versions = ", ".join(f"{lower[k][0]} {lower[k][1]}" for k in
 print()
 print("\n".join(table))
 print(ratio_line)
+print(rounds_line)
 with open(os.path.join(out, "results.md"), "w") as f:
     f.write(f"N = {n} LFW images (random.Random(42)), surgical masks, {machine}.\n")
     f.write(f"MaskTheFace commit: {mtf_commit}; {versions}.\n\n")
-    f.write("\n".join(table) + "\n\n" + ratio_line + "\n")
+    f.write("\n".join(table) + "\n\n" + ratio_line + "\n" + rounds_line + "\n")
 with open(os.path.join(out, "results.json"), "w") as f:
     json.dump({
         "n": n, "cores": cores, "machine": machine, "maskthefaces_commit": mtf_commit,
-        "maskface": maskface if mf_wall else None, "pip": packages, "rows": rows,
-        "ratio_images_per_s": ratio,
+        "maskface": maskface if mf_walls else None, "pip": packages, "rows": rows,
+        "ratio_images_per_s": ratio, "rounds": rounds,
     }, f, indent=2)
     f.write("\n")
 print(f"written: {os.path.join(out, 'results.md')}, {os.path.join(out, 'results.json')}")

@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, RgbImage};
 use maskface_core::{
-    decode_rgb, prepare_job_dir, write_atomic, write_atomic_unsynced, write_csv_atomic, Detection,
-    FaceDetector, Journal,
+    decode_rgb, encode_jpeg, prepare_job_dir, write_atomic, write_atomic_unsynced,
+    write_csv_atomic, Detection, FaceDetector, Journal,
 };
 use maskface_mask::{
     parse_code, parse_color, FaceMasker, FaceRecord, FitMix, MaskChoice, MaskKind, MaskMix,
@@ -329,14 +328,14 @@ fn out_extension(format: Format, source: &Path) -> String {
 }
 
 fn encode(image: &RgbImage, ext: &str, quality: u8, path: &Path) -> Result<Vec<u8>> {
-    let mut out = Cursor::new(Vec::new());
     let format = ImageFormat::from_extension(ext).unwrap_or(ImageFormat::Png);
-    let written = if format == ImageFormat::Jpeg {
-        image.write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality))
-    } else {
-        image.write_to(&mut out, format)
-    };
-    written.with_context(|| format!("encoding {}", path.display()))?;
+    if format == ImageFormat::Jpeg {
+        return Ok(encode_jpeg(image, quality, path)?);
+    }
+    let mut out = Cursor::new(Vec::new());
+    image
+        .write_to(&mut out, format)
+        .with_context(|| format!("encoding {}", path.display()))?;
     Ok(out.into_inner())
 }
 
@@ -444,7 +443,7 @@ impl Job<'_> {
             }
             if args.binary_masks {
                 let path = Path::new("masks").join(renamed(&rel, "", "png"));
-                self.write(&path, &encode_gray(&masked.mask, &path)?)?;
+                self.write(&path, &encode_gray(&masked.binary_mask(), &path)?)?;
                 outputs.push(slash(&path));
             }
             if args.coco {
@@ -595,6 +594,7 @@ pub fn run(args: &MaskArgs) -> Result<()> {
             PhotoOptions {
                 min_face: args.min_face as f32,
                 seed: args.seed,
+                ..PhotoOptions::default()
             },
         ),
     };

@@ -59,7 +59,30 @@ impl<'a> DlibReader<'a> {
 
     /// An integer: a control byte (bit 7 sign, low 4 bits the byte count,
     /// 1..=8) and the magnitude, little-endian. Returns (negative, magnitude).
+    #[inline(always)]
     fn int_parts(&mut self) -> Decoded<(bool, u64)> {
+        // A model is millions of these: away from the file's end, one
+        // 8-byte load and a mask, inlined, with every error out of line.
+        if let Some((&control, word)) = self.bytes[self.pos..]
+            .first_chunk::<9>()
+            .and_then(|c| c.split_first())
+        {
+            let size = usize::from(control & 0x0F);
+            if (1..=8).contains(&size) && control & 0x70 == 0 {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(word);
+                self.pos += 1 + size;
+                let v = u64::from_le_bytes(b) & (u64::MAX >> (64 - 8 * size));
+                return Ok((control & 0x80 != 0, v));
+            }
+        }
+        self.int_parts_checked()
+    }
+
+    /// [`DlibReader::int_parts`] a byte at a time, with its errors.
+    #[cold]
+    #[inline(never)]
+    fn int_parts_checked(&mut self) -> Decoded<(bool, u64)> {
         let control = self.byte()?;
         let size = usize::from(control & 0x0F);
         // dlib rejects a zero size and treats bits 4..=6 as reserved.
@@ -127,7 +150,37 @@ impl<'a> DlibReader<'a> {
     }
 
     /// A float: mantissa then exponent, both integers.
+    #[inline]
     pub fn f32(&mut self) -> Decoded<f32> {
+        let start = self.pos;
+        match self.finite_f32() {
+            Some(v) => Ok(v),
+            None => {
+                self.pos = start;
+                self.f32_checked()
+            }
+        }
+    }
+
+    /// The common case of [`DlibReader::f32`], tried first: two well-formed
+    /// integers, an exponent in range. `None` (with the position moved)
+    /// for anything else, which [`DlibReader::f32_checked`] then reads again.
+    #[inline(always)]
+    fn finite_f32(&mut self) -> Option<f32> {
+        let (m_neg, m) = self.int_parts().ok()?;
+        let (e_neg, e) = self.int_parts().ok()?;
+        let m = i64::try_from(m).ok()?;
+        let e = i64::try_from(e).ok().filter(|e| *e < 2000)?;
+        let (m, e) = (if m_neg { -m } else { m }, if e_neg { -e } else { e });
+        // dlib converts the mantissa to float first, then scales by a
+        // power of two (std::ldexp), which is exact.
+        (e >= -2000).then(|| ((m as f32) as f64 * pow2(e)) as f32)
+    }
+
+    /// [`DlibReader::f32`] with every check and error.
+    #[cold]
+    #[inline(never)]
+    fn f32_checked(&mut self) -> Decoded<f32> {
         let (mantissa, exponent) = self.float_parts()?;
         Ok(match exponent {
             32000 => f32::INFINITY,
@@ -284,7 +337,11 @@ impl<'a> DlibReader<'a> {
         if n.saturating_mul(4) > self.remaining() {
             return self.fail(format!("matrix of {n} elements runs past the end of file"));
         }
-        (0..n).map(|_| self.f32()).collect()
+        let mut column = Vec::with_capacity(n);
+        for _ in 0..n {
+            column.push(self.f32()?);
+        }
+        Ok(column)
     }
 }
 
@@ -318,6 +375,37 @@ mod tests {
     fn pow2_is_powi() {
         for e in -2000..2000 {
             assert_eq!(pow2(e).to_bits(), 2f64.powi(e as i32).to_bits(), "2^{e}");
+        }
+    }
+
+    /// Integers of every width read the same with the file's end right
+    /// after them (the byte loop) and with bytes to spare (the 8-byte load).
+    #[test]
+    fn integers_of_every_width_decode_anywhere() {
+        for size in 1..=8usize {
+            for value in [1u64, 0x80, 0xfedc_ba98_7654_3210, u64::MAX] {
+                let v = if size == 8 {
+                    value
+                } else {
+                    value & ((1 << (8 * size)) - 1)
+                };
+                let mut bytes = vec![0x80 | size as u8];
+                bytes.extend_from_slice(&v.to_le_bytes()[..size]);
+                let at_end = bytes.clone();
+                bytes.extend([0xff; 9]);
+                for b in [&at_end, &bytes] {
+                    let mut r = DlibReader::new(b);
+                    assert_eq!(r.int_parts(), Ok((true, v)), "{size} bytes");
+                    assert_eq!(r.offset(), 1 + size);
+                }
+                let cut = &at_end[..size];
+                let mut r = DlibReader::new(cut);
+                assert_eq!(
+                    r.int_parts().map_err(|e| e.offset),
+                    Err(1),
+                    "{size} bytes, cut"
+                );
+            }
         }
     }
 

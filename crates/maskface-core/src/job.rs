@@ -9,12 +9,11 @@ use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, RgbImage};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{write_atomic, write_csv_atomic, CoreError};
+use crate::{encode_jpeg, write_atomic, write_csv_atomic, CoreError};
 
 /// How a job encodes the images it writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,13 +76,11 @@ impl OutputFormat {
     /// Encodes `image`; `path` names the destination in errors.
     pub fn encode(&self, image: &RgbImage, path: &Path) -> Result<Vec<u8>, CoreError> {
         let mut out = std::io::Cursor::new(Vec::new());
-        let written = match self {
+        match self {
             OutputFormat::Png => image.write_to(&mut out, ImageFormat::Png),
-            OutputFormat::Jpeg { quality } => {
-                image.write_with_encoder(JpegEncoder::new_with_quality(&mut out, *quality))
-            }
-        };
-        written.map_err(|source| CoreError::ImageWrite {
+            OutputFormat::Jpeg { quality } => return encode_jpeg(image, *quality, path),
+        }
+        .map_err(|source| CoreError::ImageWrite {
             path: path.to_path_buf(),
             source,
         })?;

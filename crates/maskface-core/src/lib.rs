@@ -45,7 +45,7 @@ pub use atomic::{
 pub use error::CoreError;
 pub use face_crop::{crop_face, CropConfig, FaceCrop, FaceSelection, FaceSelectionKind};
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
-pub use image_io::{decode_rgb, load_rgb, MAX_IMAGE_PIXELS};
+pub use image_io::{decode_rgb, encode_jpeg, load_rgb, MAX_IMAGE_PIXELS};
 pub use job::{
     prepare_job_dir, read_failures, write_failures, Failure, Journal, OutputFormat,
     OutputFormatKind,

@@ -48,6 +48,20 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     })
 }
 
+/// `dst.copy_from_slice(src)` for short rows: eight values at a time as
+/// fixed-size copies (a few vector moves, inlined), the rest one by one.
+#[inline(always)]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d8, s8) in (&mut d).zip(&mut s) {
+        d8.copy_from_slice(s8);
+    }
+    for (dv, sv) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *dv = *sv;
+    }
+}
+
 /// The geometry of one 2-D convolution: input `[batch, in_channels,
 /// height, width]`, weights `[out_channels, in_channels / groups,
 /// kernel[0], kernel[1]]`, output `[batch, out_channels, out_h, out_w]`.
@@ -284,6 +298,20 @@ impl Plan {
         let [kh, kw] = s.kernel;
         let [oh, ow] = self.out;
         let sw = s.stride[1];
+        if s.padding == [0, 0] && s.stride == [1, 1] && s.dilation == [1, 1] {
+            // Every tap's window lies inside the image (all of MTCNN's
+            // convolutions): rows of `ow` values, copied without the bounds
+            // work below. They are short (3 to 46 values), where a call to
+            // memcpy per row cost more than the copy.
+            for (r, row) in col.chunks_exact_mut(self.p).enumerate() {
+                let (c, ky, kx) = (r / (kh * kw), (r / kw) % kh, r % kw);
+                let src = &x[c * self.plane + ky * s.width + kx..];
+                for (dst, line) in row.chunks_exact_mut(ow).zip(src.chunks(s.width)) {
+                    copy_short(dst, &line[..ow]);
+                }
+            }
+            return;
+        }
         for (r, row) in col.chunks_exact_mut(self.p).enumerate() {
             let (c, ky, kx) = (r / (kh * kw), (r / kw) % kh, r % kw);
             let src = &x[c * self.plane..(c + 1) * self.plane];
@@ -504,6 +532,40 @@ pub fn conv2d_forward(
     weight: &[f32],
     bias: Option<&[f32]>,
 ) -> Result<Vec<f32>, KernelError> {
+    forward(shape, x, weight, bias, false)
+}
+
+/// [`conv2d_forward`] on the calling thread alone, every image's product
+/// as [`conv2d_forward`] computes it when it runs images in parallel (a
+/// batch of at least as many images as rayon has threads), so to the bit
+/// the same. For callers that spread images over threads themselves: one
+/// image through a whole chain of layers while it is in cache.
+///
+/// ```
+/// use maskface_kernels::{conv2d_forward, conv2d_forward_serial, Conv2dShape};
+///
+/// let shape = Conv2dShape::new(4, 3, [9, 9], 5, [3, 3]);
+/// let x: Vec<f32> = (0..4 * 3 * 81).map(|v| (v % 17) as f32 - 8.0).collect();
+/// let w: Vec<f32> = (0..5 * 3 * 9).map(|v| (v % 5) as f32 * 0.25).collect();
+/// let y = conv2d_forward_serial(&shape, &x, &w, None).unwrap();
+/// assert_eq!(y, conv2d_forward(&shape, &x, &w, None).unwrap());
+/// ```
+pub fn conv2d_forward_serial(
+    shape: &Conv2dShape,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+) -> Result<Vec<f32>, KernelError> {
+    forward(shape, x, weight, bias, true)
+}
+
+fn forward(
+    shape: &Conv2dShape,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    serial: bool,
+) -> Result<Vec<f32>, KernelError> {
     let plan = Plan::new(shape)?;
     shape.check("input", x.len(), shape.input_len())?;
     shape.check("weight", weight.len(), shape.weight_len())?;
@@ -531,9 +593,19 @@ pub fn conv2d_forward(
     if in_image == 0 || out_image == 0 {
         return Ok(y);
     }
-    plan.each_image(x, in_image, &mut y, out_image, |xi, yi, col, threads| {
-        plan.forward_image(xi, weight, bias, yi, col, threads)
-    })?;
+    if serial {
+        with_scratch(plan.col_len(), |col| {
+            x.chunks_exact(in_image)
+                .zip(y.chunks_exact_mut(out_image))
+                .try_for_each(|(xi, yi)| {
+                    plan.forward_image(xi, weight, bias, yi, col, Threads::One)
+                })
+        })?;
+    } else {
+        plan.each_image(x, in_image, &mut y, out_image, |xi, yi, col, threads| {
+            plan.forward_image(xi, weight, bias, yi, col, threads)
+        })?;
+    }
     Ok(y)
 }
 

@@ -56,8 +56,8 @@ pub use burn_conv2d::{
 };
 
 pub use conv2d::{
-    conv2d_backward, conv2d_bias_grad, conv2d_forward, conv2d_input_grad, conv2d_weight_grad,
-    Conv2dGrads, Conv2dShape,
+    conv2d_backward, conv2d_bias_grad, conv2d_forward, conv2d_forward_serial, conv2d_input_grad,
+    conv2d_weight_grad, Conv2dGrads, Conv2dShape,
 };
 
 /// What the kernels refuse.

@@ -30,6 +30,14 @@ pub enum MaskError {
         /// The step's error.
         reason: String,
     },
+    /// A face is smaller than the smallest one masked.
+    #[error("face of {side:.0} px, smaller than the minimum {min:.0} px")]
+    FaceTooSmall {
+        /// The shorter side of the face's box, in pixels.
+        side: f32,
+        /// The minimum, in pixels.
+        min: f32,
+    },
     /// A parameter is out of its valid range.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {

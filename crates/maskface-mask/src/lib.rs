@@ -60,7 +60,7 @@ pub use face_box::landmark_box;
 pub use face_chip::{chip_details, extract_chip, face_chip, ChipDetails, ChipParams};
 pub use family::{MaskFamily, HELD_OUT_PATTERNS};
 pub use mask_face::{mask_face, FaceChips, FaceSteps};
-pub use mask_image::{FaceMasker, FaceRecord, MaskedImage, PhotoOptions, SkippedFace};
+pub use mask_image::{FaceMasker, FaceRecord, MaskedImage, PaintArea, PhotoOptions, SkippedFace};
 pub use mask_mix::{parse_code, parse_color, FitMix, MaskChoice, MaskKind, MaskMix};
 pub use options::{GenerateOptions, UpperCut, Variant};
 pub use paper::{paper_polygon, PaperColor, PaperMask, PAPER_OUTLINE};

@@ -7,7 +7,10 @@ use maskface_core::{
     MaskRenderer, MaskedFace, Point2,
 };
 
-use crate::{landmark_box, GenerateOptions, MaskError, UpperCut, Variant};
+use crate::{
+    landmark_box, FaceMasker, GenerateOptions, MaskError, MaskedImage, PaintArea, PhotoOptions,
+    UpperCut, Variant,
+};
 
 /// Every step of the pipeline on one face: what [`mask_face`] returns, and
 /// what the preview contact sheet shows.
@@ -163,20 +166,26 @@ where
             .landmarks
             .map(|l| maskface_core::Landmarks5(l.0.map(|p| to_crop(p, &crop_box, size)))),
     };
-    let lbox = landmark_box(&in_crop);
-    let landmarks = predictor
-        .predict(&crop, &lbox)
-        .map_err(|e| MaskError::Step {
-            step: "landmarks",
-            reason: e.to_string(),
-        })?;
-    let mut rng = rng_for(opts.seed, &format!("mask/{key}"));
-    let masked = renderer
-        .render(&crop, &landmarks, &mut rng)
-        .map_err(|e| MaskError::Step {
-            step: "mask",
-            reason: e.to_string(),
-        })?;
+    // The crop is masked as `maskface mask` masks a photo's faces, by the
+    // same code: the mask painted over the whole crop, from the image's own
+    // random stream.
+    let masker = FaceMasker::for_detections(
+        predictor,
+        PhotoOptions {
+            min_face: 0.0,
+            seed: opts.seed,
+            area: PaintArea::Whole,
+        },
+    );
+    let mut painted = MaskedImage::unmasked(crop.clone());
+    let face = masker.mask_face(&crop, &mut painted, 0, &in_crop, renderer, key)?;
+    let landmarks = face.landmarks;
+    let masked = MaskedFace {
+        image: painted.image,
+        mask: painted.mask,
+        polygon: face.polygon,
+        description: face.mask.to_string(),
+    };
     let cut_row = opts.cut.row(&landmarks, crop.height());
     let chips = if opts.variants.iter().any(Variant::is_chip) {
         Some(chips(
@@ -189,7 +198,7 @@ where
         detection: detection.clone(),
         crop_box,
         crop,
-        landmark_box: lbox,
+        landmark_box: landmark_box(&in_crop),
         landmarks,
         masked,
         cut_row,
@@ -215,7 +224,7 @@ fn chips<M: MaskRenderer + ?Sized>(
         .map(|&p| from_crop(p, crop_box, size))
         .collect();
     let source_landmarks = Landmarks68::new(points)?;
-    let mut rng = rng_for(opts.seed, &format!("mask/{key}"));
+    let mut rng = rng_for(opts.seed, &crate::mask_image::face_stream(key, 0));
     let masked = renderer
         .render(image, &source_landmarks, &mut rng)
         .map_err(|e| MaskError::Step {

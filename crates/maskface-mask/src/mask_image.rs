@@ -51,13 +51,52 @@ pub struct SkippedFace {
 pub struct MaskedImage {
     /// The photo with the masks painted on.
     pub image: RgbImage,
-    /// Where any mask is: 255 where a mask covers at least half the pixel,
-    /// 0 elsewhere (the labels of a segmentation model).
+    /// How much of each pixel the masks cover: 255 inside, 0 outside,
+    /// anti-aliased edges in between (where faces overlap, the larger
+    /// cover). [`MaskedImage::binary_mask`] gives a segmentation model's
+    /// labels.
     pub mask: GrayImage,
     /// The faces masked, in detection order.
     pub faces: Vec<FaceRecord>,
     /// The faces found but not masked.
     pub skipped: Vec<SkippedFace>,
+}
+
+impl MaskedImage {
+    /// `image` with nothing painted on it yet: what [`FaceMasker::mask_face`]
+    /// paints on.
+    pub fn unmasked(image: RgbImage) -> Self {
+        let mask = GrayImage::new(image.width(), image.height());
+        MaskedImage {
+            image,
+            mask,
+            faces: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// 255 where a mask covers at least half the pixel, 0 elsewhere: the
+    /// pixels each [`FaceRecord::area`] counts.
+    pub fn binary_mask(&self) -> GrayImage {
+        let mut binary = self.mask.clone();
+        for v in binary.iter_mut() {
+            *v = if *v >= 128 { 255 } else { 0 };
+        }
+        binary
+    }
+}
+
+/// Where [`FaceMasker`] lets a face's mask be painted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaintArea {
+    /// A window around the face's landmarks, wide enough for every kind of
+    /// mask and fit: photos with several faces, photos of any size.
+    #[default]
+    Window,
+    /// The whole image: the image is the face's own crop, as in `maskface
+    /// generate`, which paints on the crop.
+    Whole,
 }
 
 /// Options of [`FaceMasker`].
@@ -69,6 +108,9 @@ pub struct PhotoOptions {
     /// Seed of every draw: a face's mask depends on the seed, the photo's
     /// key and the face's index only.
     pub seed: u64,
+    /// Where masks are painted.
+    #[serde(default)]
+    pub area: PaintArea,
 }
 
 impl Default for PhotoOptions {
@@ -76,7 +118,18 @@ impl Default for PhotoOptions {
         PhotoOptions {
             min_face: 20.0,
             seed: 42,
+            area: PaintArea::Window,
         }
+    }
+}
+
+/// The name of face `index`'s random stream in the photo `key`: the first
+/// face has the photo's own stream (the one `generate`, which masks one
+/// face per image, has always drawn from), the others one each.
+pub(crate) fn face_stream(key: &str, index: usize) -> String {
+    match index {
+        0 => format!("mask/{key}"),
+        i => format!("mask/{key}/{i}"),
     }
 }
 
@@ -114,11 +167,7 @@ pub struct FaceMasker<'a, D: ?Sized, L: ?Sized> {
     options: PhotoOptions,
 }
 
-impl<'a, D, L> FaceMasker<'a, D, L>
-where
-    D: FaceDetector + ?Sized,
-    L: LandmarkPredictor + ?Sized,
-{
+impl<'a, D: ?Sized, L: ?Sized> FaceMasker<'a, D, L> {
     /// A masker from a detector, a 68-point landmark model and options.
     pub fn new(detector: &'a D, predictor: &'a L, options: PhotoOptions) -> Self {
         FaceMasker {
@@ -127,7 +176,22 @@ where
             options,
         }
     }
+}
 
+impl<'a, L: ?Sized> FaceMasker<'a, (), L> {
+    /// A masker for faces found elsewhere (a batched detector, a dataset's
+    /// records): [`FaceMasker::mask_detected`] and [`FaceMasker::mask_face`]
+    /// only.
+    pub fn for_detections(predictor: &'a L, options: PhotoOptions) -> Self {
+        FaceMasker::new(&(), predictor, options)
+    }
+}
+
+impl<D, L> FaceMasker<'_, D, L>
+where
+    D: FaceDetector + ?Sized,
+    L: LandmarkPredictor + ?Sized,
+{
     /// Detects every face of `image` and masks it (see
     /// [`FaceMasker::mask_detected`]). `key` names the photo in the random
     /// stream (its path, say): the same key and seed give the same masks.
@@ -146,7 +210,13 @@ where
         })?;
         Ok(self.mask_detected(image, &detections, renderer, key))
     }
+}
 
+impl<D, L> FaceMasker<'_, D, L>
+where
+    D: ?Sized,
+    L: LandmarkPredictor + ?Sized,
+{
     /// Masks every face of `detections` on `image`. A face too small, whose
     /// landmarks cannot be placed or whose mask fails is recorded in
     /// [`MaskedImage::skipped`], never an error; faces are painted in
@@ -161,50 +231,68 @@ where
     where
         M: MaskRenderer + ?Sized,
     {
-        let mut out = MaskedImage {
-            image: image.clone(),
-            mask: GrayImage::new(image.width(), image.height()),
-            faces: Vec::new(),
-            skipped: Vec::new(),
-        };
+        let mut out = MaskedImage::unmasked(image.clone());
         for (index, detection) in detections.iter().enumerate() {
-            let skip = |reason: String| SkippedFace {
-                index,
-                detection: detection.clone(),
-                reason,
-            };
-            let side = detection.bbox.width().min(detection.bbox.height());
-            // A NaN side (a broken detection) is too small as well.
-            if side.is_nan() || side < self.options.min_face {
-                out.skipped.push(skip(format!(
-                    "face of {side:.0} px, smaller than the minimum {:.0} px",
-                    self.options.min_face
-                )));
-                continue;
-            }
-            let landmarks = match self.predictor.predict(image, &landmark_box(detection)) {
-                Ok(l) => l,
-                Err(e) => {
-                    out.skipped.push(skip(format!("landmarks failed: {e}")));
-                    continue;
-                }
-            };
-            let mut rng = rng_for(self.options.seed, &format!("mask/{key}/{index}"));
-            match paint_face(&mut out, &landmarks, renderer, &mut rng) {
-                Ok((polygon, description, area, mask_box)) => out.faces.push(FaceRecord {
+            match self.mask_face(image, &mut out, index, detection, renderer, key) {
+                Ok(face) => out.faces.push(face),
+                Err(e) => out.skipped.push(SkippedFace {
                     index,
                     detection: detection.clone(),
-                    landmarks,
-                    polygon,
-                    area,
-                    mask_box,
-                    mask: serde_json::from_str(&description)
-                        .unwrap_or(serde_json::Value::String(description)),
+                    reason: e.to_string(),
                 }),
-                Err(e) => out.skipped.push(skip(format!("mask failed: {e}"))),
             }
         }
         out
+    }
+
+    /// Masks one face of `image` on `out` (`image` with any faces before
+    /// it painted: the step [`FaceMasker::mask_detected`] takes for each):
+    /// its 68 landmarks placed from the detection on `image`, unpainted,
+    /// its mask drawn from the face's own random stream (the photo's `key`
+    /// and the face's `index`) and painted on `out.image`, and its cover
+    /// added to `out.mask`. Returns what was painted (not added to
+    /// `out.faces`), or why nothing was: the face smaller than the minimum,
+    /// or the `landmarks` or `mask` step's error.
+    pub fn mask_face<M>(
+        &self,
+        image: &RgbImage,
+        out: &mut MaskedImage,
+        index: usize,
+        detection: &Detection,
+        renderer: &M,
+        key: &str,
+    ) -> Result<FaceRecord, MaskError>
+    where
+        M: MaskRenderer + ?Sized,
+    {
+        let side = detection.bbox.width().min(detection.bbox.height());
+        // A NaN side (a broken detection) is too small as well.
+        if side.is_nan() || side < self.options.min_face {
+            return Err(MaskError::FaceTooSmall {
+                side,
+                min: self.options.min_face,
+            });
+        }
+        let landmarks = self
+            .predictor
+            .predict(image, &landmark_box(detection))
+            .map_err(|e| MaskError::Step {
+                step: "landmarks",
+                reason: e.to_string(),
+            })?;
+        let mut rng = rng_for(self.options.seed, &face_stream(key, index));
+        let (polygon, description, area, mask_box) =
+            paint_face(out, &landmarks, renderer, &mut rng, self.options.area)?;
+        Ok(FaceRecord {
+            index,
+            detection: detection.clone(),
+            landmarks,
+            polygon,
+            area,
+            mask_box,
+            mask: serde_json::from_str(&description)
+                .unwrap_or(serde_json::Value::String(description)),
+        })
     }
 }
 
@@ -242,9 +330,14 @@ fn paint_face<M: MaskRenderer + ?Sized>(
     landmarks: &Landmarks68,
     renderer: &M,
     rng: &mut dyn maskface_core::RngCore,
+    area: PaintArea,
 ) -> Result<Painted, MaskError> {
     let (w, h) = out.image.dimensions();
-    let Some([x0, y0, x1, y1]) = window(landmarks, w, h) else {
+    let bounds = match area {
+        PaintArea::Window => window(landmarks, w, h),
+        PaintArea::Whole => Some([0, 0, w, h]),
+    };
+    let Some([x0, y0, x1, y1]) = bounds else {
         return Err(MaskError::Step {
             step: "mask",
             reason: "the face lies outside the image".into(),
@@ -268,9 +361,13 @@ fn paint_face<M: MaskRenderer + ?Sized>(
     image::imageops::replace(&mut out.image, &masked.image, i64::from(x0), i64::from(y0));
     let (mut area, mut bx) = (0u64, [u32::MAX, u32::MAX, 0, 0]);
     for (x, y, c) in masked.mask.enumerate_pixels() {
+        if c[0] == 0 {
+            continue;
+        }
+        let (gx, gy) = (x + x0, y + y0);
+        let cover = out.mask.get_pixel_mut(gx, gy);
+        cover[0] = cover[0].max(c[0]);
         if c[0] >= 128 {
-            let (gx, gy) = (x + x0, y + y0);
-            out.mask.put_pixel(gx, gy, image::Luma([255]));
             area += 1;
             bx = [
                 bx[0].min(gx),
@@ -355,7 +452,11 @@ mod tests {
         assert!(left.mask_box[2] <= 200 && left.area > 500, "{left:?}");
         let right = &out.faces[1];
         assert!(right.mask_box[0] >= 200 && right.area > 500, "{right:?}");
-        let covered = out.mask.pixels().filter(|p| p[0] == 255).count() as u64;
+        let covered = out.mask.pixels().filter(|p| p[0] >= 128).count() as u64;
+        assert_eq!(
+            out.binary_mask().iter().filter(|v| **v == 255).count() as u64,
+            covered
+        );
         assert_eq!(covered, left.area + right.area);
         // Outside every window, not one pixel changed.
         assert_eq!(out.image.get_pixel(199, 5), photo.get_pixel(199, 5));
@@ -389,6 +490,67 @@ mod tests {
         .mask_image(&photo, &spec, "k")
         .unwrap();
         assert_ne!(a.image, other_seed.image);
+    }
+
+    /// What `generate` relies on: on a face's crop, with the whole image as
+    /// the area, the first face's mask is the renderer's own output on the
+    /// crop, drawn from the image's stream, cover and all.
+    #[test]
+    fn a_crop_painted_whole_is_the_renderers_output() {
+        let crop = RgbImage::from_fn(160, 160, |x, y| {
+            image::Rgb([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 90])
+        });
+        let face = det(20.0, 25.0, 120.0);
+        let spec = MaskSpec::Mix(MaskMix {
+            choices: crate::parse_code("surgical, cloth, n95, kn95, gas").unwrap(),
+            ..MaskMix::default()
+        });
+        let options = PhotoOptions {
+            min_face: 0.0,
+            seed: 3,
+            area: PaintArea::Whole,
+        };
+        let masker = FaceMasker::for_detections(&Circle, options);
+        let mut out = MaskedImage::unmasked(crop.clone());
+        let record = masker
+            .mask_face(&crop, &mut out, 0, &face, &spec, "Ann/Ann_0001.jpg")
+            .unwrap();
+        let landmarks = Circle.predict(&crop, &landmark_box(&face)).unwrap();
+        let direct = spec
+            .render(&crop, &landmarks, &mut rng_for(3, "mask/Ann/Ann_0001.jpg"))
+            .unwrap();
+        assert_eq!(out.image, direct.image);
+        assert_eq!(out.mask, direct.mask);
+        assert_eq!(record.polygon, direct.polygon);
+        assert_eq!(record.landmarks, landmarks);
+        assert_eq!(
+            record.mask,
+            serde_json::from_str::<serde_json::Value>(&direct.description).unwrap()
+        );
+        // A second face of the same photo draws from a stream of its own.
+        assert_eq!(face_stream("k", 1), "mask/k/1");
+    }
+
+    #[test]
+    fn a_face_too_small_names_both_sizes() {
+        let photo = RgbImage::from_pixel(100, 100, image::Rgb([120, 100, 90]));
+        let masker = FaceMasker::for_detections(&Circle, PhotoOptions::default());
+        let mut out = MaskedImage::unmasked(photo.clone());
+        let err = masker
+            .mask_face(
+                &photo,
+                &mut out,
+                0,
+                &det(10.0, 10.0, 12.0),
+                &MaskSpec::Mix(MaskMix::default()),
+                "x",
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "face of 12 px, smaller than the minimum 20 px"
+        );
+        assert_eq!(out.image, photo);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use burn::nn::{Linear, LinearConfig, PRelu, PReluConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::Slice;
-use maskface_kernels::{conv2d_forward, Conv2dShape, ForwardFast};
+use maskface_kernels::{conv2d_forward, conv2d_forward_serial, Conv2dShape, ForwardFast};
+use rayon::prelude::*;
 
 fn conv(c_in: usize, c_out: usize, k: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([c_in, c_out], [k, k]).init(device)
@@ -116,38 +117,103 @@ fn conv_chain_tensors(x: Tensor<4>, layers: &[Layer<'_>]) -> Tensor<4> {
 }
 
 fn conv_chain_host(x: Tensor<4>, layers: &[Layer<'_>], device: &Device) -> Option<Tensor<4>> {
-    let mut dims = x.dims();
-    let mut data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
-    for (conv, prelu, pool) in layers {
-        let alpha: Vec<f32> = prelu.alpha.val().try_into_vec_as::<f32>().ok()?;
-        let (d, dm) = conv_host(conv, &data, dims)?;
-        (data, dims) = prelu_pool_data(d, dm, &alpha, *pool)?;
-    }
+    let dims = x.dims();
+    let data: Vec<f32> = x.try_into_vec_as::<f32>().ok()?;
+    let host = layers
+        .iter()
+        .map(|(conv, prelu, pool)| HostLayer::new(conv, prelu, *pool))
+        .collect::<Option<Vec<_>>>()?;
+    let n = dims[0];
+    // With an image per thread or more, conv2d_forward runs images in
+    // parallel anyway: here each image goes through every layer while its
+    // activations are in cache (a batch of R- or O-Net crops is 100 MB a
+    // layer), with the same products, so the same bits.
+    let (data, dims) = if n > 0 && n >= rayon::current_num_threads() {
+        let per = data.len() / n;
+        let image_dims = [1, dims[1], dims[2], dims[3]];
+        let parts = data
+            .par_chunks_exact(per)
+            .map(|image| run_host_layers(&host, image, image_dims, true))
+            .collect::<Option<Vec<_>>>()?;
+        let [_, c, h, w] = parts.first()?.1;
+        let mut all = Vec::with_capacity(n * c * h * w);
+        for (part, _) in parts {
+            all.extend_from_slice(&part);
+        }
+        (all, [n, c, h, w])
+    } else {
+        run_host_layers(&host, &data, dims, false)?
+    };
     Some(Tensor::from_data(TensorData::new(data, dims), device))
+}
+
+/// A layer of [`conv_chain_host`] with its parameters read out once.
+struct HostLayer<'a> {
+    conv: &'a Conv2d,
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    alpha: Vec<f32>,
+    pool: Option<&'a CeilMaxPool>,
+}
+
+impl<'a> HostLayer<'a> {
+    fn new(conv: &'a Conv2d, prelu: &PRelu, pool: Option<&'a CeilMaxPool>) -> Option<Self> {
+        Some(HostLayer {
+            conv,
+            weight: conv.weight.val().try_into_vec_as::<f32>().ok()?,
+            bias: match &conv.bias {
+                Some(b) => Some(b.val().try_into_vec_as::<f32>().ok()?),
+                None => None,
+            },
+            alpha: prelu.alpha.val().try_into_vec_as::<f32>().ok()?,
+            pool,
+        })
+    }
+}
+
+/// Every layer on `x`, on the calling thread alone when `serial`.
+fn run_host_layers(
+    layers: &[HostLayer<'_>],
+    x: &[f32],
+    dims: [usize; 4],
+    serial: bool,
+) -> Option<(Vec<f32>, [usize; 4])> {
+    let mut out: Option<(Vec<f32>, [usize; 4])> = None;
+    for l in layers {
+        let (input, input_dims) = match &out {
+            Some((d, dm)) => (d.as_slice(), *dm),
+            None => (x, dims),
+        };
+        let (d, dm) = conv_host(l, input, input_dims, serial)?;
+        out = Some(prelu_pool_data(d, dm, &l.alpha, l.pool)?);
+    }
+    out.or_else(|| Some((x.to_vec(), dims)))
 }
 
 /// An unpadded convolution (all of MTCNN's) on a host buffer, by
 /// maskface-kernels. `None` for the convolutions this does not cover.
 fn conv_host(
-    conv: &Conv2d,
+    layer: &HostLayer<'_>,
     data: &[f32],
     [n, c, h, w]: [usize; 4],
+    serial: bool,
 ) -> Option<(Vec<f32>, [usize; 4])> {
+    let conv = layer.conv;
     if !matches!(conv.padding, PaddingConfig2d::Valid) {
         return None;
     }
-    let [oc, _, kh, kw] = conv.weight.val().dims();
+    let [oc, _, kh, kw] = conv.weight.dims();
     let shape = Conv2dShape::new(n, c, [h, w], oc, [kh, kw])
         .with_stride(conv.stride)
         .with_dilation(conv.dilation)
         .with_groups(conv.groups);
     let [oh, ow] = shape.output().ok()?;
-    let weight: Vec<f32> = conv.weight.val().try_into_vec_as::<f32>().ok()?;
-    let bias: Option<Vec<f32>> = match &conv.bias {
-        Some(b) => Some(b.val().try_into_vec_as::<f32>().ok()?),
-        None => None,
+    let forward = if serial {
+        conv2d_forward_serial
+    } else {
+        conv2d_forward
     };
-    let y = conv2d_forward(&shape, data, &weight, bias.as_deref()).ok()?;
+    let y = forward(&shape, data, &layer.weight, layer.bias.as_deref()).ok()?;
     Some((y, [n, oc, oh, ow]))
 }
 
@@ -436,7 +502,8 @@ mod tests {
                 .collect();
             let x = Tensor::<4>::from_data(TensorData::new(v, [n, c_in, h, w]), &device);
             let host = x.clone().try_into_vec_as::<f32>().unwrap();
-            let (a, dims) = conv_host(&conv, &host, [n, c_in, h, w]).unwrap();
+            let layer = HostLayer::new(&conv, &prelu(c_out, &device), None).unwrap();
+            let (a, dims) = conv_host(&layer, &host, [n, c_in, h, w], false).unwrap();
             let burn = conv.forward(x);
             assert_eq!(dims, burn.dims());
             let b = burn.try_into_vec_as::<f32>().unwrap();
@@ -447,6 +514,54 @@ mod tests {
                 .fold(0f32, f32::max);
             assert!(worst < 1e-4, "{c_in}->{c_out} k{k}: {worst}");
         }
+    }
+
+    /// O-Net's layers (random weights) run image by image on one thread
+    /// give the batch's activations to the bit.
+    #[test]
+    fn image_by_image_chain_is_the_batch_chain_to_the_bit() {
+        let device = Device::flex();
+        let onet = ONetConfig::new().init(&device);
+        let layers = [
+            (&onet.conv1, &onet.prelu1, Some(&onet.pool1)),
+            (&onet.conv2, &onet.prelu2, Some(&onet.pool2)),
+            (&onet.conv3, &onet.prelu3, Some(&onet.pool3)),
+            (&onet.conv4, &onet.prelu4, None),
+        ];
+        let host: Vec<HostLayer<'_>> = layers
+            .iter()
+            .map(|(c, p, m)| HostLayer::new(c, p, *m).unwrap())
+            .collect();
+        let n = rayon::current_num_threads().max(2) + 1;
+        let per = 3 * 48 * 48;
+        let x: Vec<f32> = (0..n * per)
+            .map(|i| ((i * 7919) % 251) as f32 / 125.0 - 1.0)
+            .collect();
+        let (batch, dims) = run_host_layers(&host, &x, [n, 3, 48, 48], false).unwrap();
+        assert_eq!(dims, [n, 128, 3, 3]);
+        let mut one_by_one = Vec::new();
+        for image in x.chunks_exact(per) {
+            let (y, d) = run_host_layers(&host, image, [1, 3, 48, 48], true).unwrap();
+            assert_eq!(d, [1, 128, 3, 3]);
+            one_by_one.extend(y);
+        }
+        let same = batch
+            .iter()
+            .zip(&one_by_one)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same && batch.len() == one_by_one.len());
+        let from_tensor = conv_chain_host(
+            Tensor::<4>::from_data(TensorData::new(x, [n, 3, 48, 48]), &device),
+            &layers,
+            &device,
+        )
+        .unwrap()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+        assert!(from_tensor
+            .iter()
+            .zip(&batch)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     fn layer_refs(l: &[(Conv2d, PRelu, Option<CeilMaxPool>)]) -> Vec<Layer<'_>> {
