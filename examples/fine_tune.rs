@@ -44,7 +44,7 @@ fn main() -> Result<(), Error> {
         &DlibNet::from_file(&dlib_file)?,
         &data,
         &out,
-        &device,
+        std::slice::from_ref(&device),
         |p| {
             if let Progress::Epoch(m) = p {
                 println!(

@@ -304,9 +304,15 @@ fn interrupted_generate_resumes_to_the_same_bytes() {
     common::copy_tree(&full, &part);
     let records = fs::read_to_string(part.join("records.jsonl")).unwrap();
     let lines: Vec<&str> = records.lines().collect();
-    let mut journal = lines[..7].join("\n");
-    journal.push_str("\n{\"source\":\"torn");
-    fs::write(part.join("generate-journal.jsonl"), journal).unwrap();
+    // Journal lines are `[place in the input, record]`.
+    let mut journal: String = lines[..7]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("[{i},{l}]\n"))
+        .collect();
+    journal.push_str("[7,{\"source\":\"torn");
+    fs::create_dir_all(part.join("shards")).unwrap();
+    fs::write(part.join("shards/generate-0-of-1.jsonl"), journal).unwrap();
     fs::remove_file(part.join("records.jsonl")).unwrap();
     fs::remove_file(part.join("failures.csv")).unwrap();
     for line in &lines[7..] {

@@ -118,7 +118,7 @@ fn interrupted_augment_resumes_to_the_same_bytes() {
         !resumed.join("manifest.csv").exists(),
         "no manifest before the end"
     );
-    assert!(resumed.join("augment-journal.jsonl").exists());
+    assert!(resumed.join("shards/augment-0-of-1.jsonl").exists());
 
     let report = augment_dataset(&input, &Policy::paper(), &resumed, &opts, &|| {}).unwrap();
     assert!(report.resumed >= 1, "resumed {}", report.resumed);

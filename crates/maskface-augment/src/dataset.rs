@@ -1,10 +1,11 @@
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use maskface_core::{
-    decode_rgb, prepare_job_dir, read_failures, write_atomic_unsynced, write_failures, Failure,
-    Journal, Manifest, OutputFormat, Sample, Split, Stage,
+    decode_rgb, has_shard_journals, mark_shard_done, open_shard_journal, prepare_shard_dir,
+    read_failures, remove_stale_temp_files, write_atomic_unsynced, write_failures, CoreError,
+    Failure, Manifest, OutputFormat, Sample, Shard, ShardParts, ShardRun, Split, Stage, SHARDS_DIR,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,8 @@ struct JournalEntry {
 }
 
 const PARAMS_FILE: &str = "augment-params.json";
-const JOURNAL_FILE: &str = "augment-journal.jsonl";
+/// The job's name in its shards' journals (`shards/augment-I-of-N.jsonl`).
+const JOB: &str = "augment";
 const MANIFEST_FILE: &str = "manifest.csv";
 const FAILURES_FILE: &str = "failures.csv";
 
@@ -85,36 +87,9 @@ pub fn augment_dataset(
     opts: &AugmentOptions,
     on_progress: &(dyn Fn() + Sync),
 ) -> Result<AugmentReport, AugmentError> {
-    opts.format.validate()?;
-    let params = serde_json::json!({
-        "seed": opts.seed,
-        "policy": policy.describe(),
-        "format": opts.format,
-        "splits": opts.splits,
-        "input_root": input.info.root.display().to_string(),
-        "input_samples": input.samples.len(),
-    });
-    prepare_job_dir(
-        out_dir,
-        PARAMS_FILE,
-        &params,
-        opts.overwrite,
-        &[
-            "images",
-            JOURNAL_FILE,
-            MANIFEST_FILE,
-            "manifest.json",
-            FAILURES_FILE,
-        ],
-    )?;
-
-    let manifest_path = out_dir.join(MANIFEST_FILE);
-    let journal_path = out_dir.join(JOURNAL_FILE);
-    if manifest_path.is_file() && !journal_path.exists() {
-        let manifest = Manifest::read(&manifest_path)?;
-        for _ in &input.samples {
-            on_progress();
-        }
+    let run = augment_shard(input, policy, out_dir, opts, Shard::WHOLE, on_progress)?;
+    if run.merged {
+        let manifest = Manifest::read(&out_dir.join(MANIFEST_FILE))?;
         return Ok(summarise(
             manifest,
             input.samples.len(),
@@ -122,39 +97,121 @@ pub fn augment_dataset(
             read_failures(&out_dir.join(FAILURES_FILE)),
         ));
     }
+    let mut report = merge_augmented(input, out_dir)?;
+    report.resumed = run.resumed;
+    Ok(report)
+}
 
-    let (journal, earlier) = Journal::<JournalEntry>::open(&journal_path)?;
-    let done: HashMap<PathBuf, JournalEntry> = earlier
-        .into_iter()
-        .filter(|e| e.failure.is_none())
-        .map(|e| (e.source.clone(), e))
-        .collect();
-    let resumed = input
+/// One shard of [`augment_dataset`]: the source images of `input` that
+/// `shard` owns ([`Shard::owns`] of the image's path), journaled under
+/// `out_dir/shards/`; [`merge_augmented`] then writes the manifest and
+/// failures once every shard is done, the same bytes as one process would.
+/// Each shard is resumable and may run on any machine that sees `out_dir`.
+pub fn augment_shard(
+    input: &Manifest,
+    policy: &Policy,
+    out_dir: &Path,
+    opts: &AugmentOptions,
+    shard: Shard,
+    on_progress: &(dyn Fn() + Sync),
+) -> Result<ShardRun, AugmentError> {
+    opts.format.validate()?;
+    prepare_shard_dir(
+        out_dir,
+        PARAMS_FILE,
+        &params(input, policy, opts),
+        opts.overwrite,
+        &[
+            "images",
+            SHARDS_DIR,
+            MANIFEST_FILE,
+            "manifest.json",
+            FAILURES_FILE,
+        ],
+        shard,
+    )?;
+    let mine: Vec<(u64, &Sample)> = input
         .samples
         .iter()
-        .filter(|s| done.contains_key(&s.path))
-        .count();
+        .enumerate()
+        .filter(|(_, s)| shard.owns(&s.path.to_string_lossy().replace('\\', "/")))
+        .map(|(o, s)| (o as u64, s))
+        .collect();
+    if out_dir.join(MANIFEST_FILE).is_file() && !has_shard_journals(out_dir, JOB) {
+        mine.iter().for_each(|_| on_progress());
+        return Ok(ShardRun {
+            items: mine.len(),
+            resumed: 0,
+            merged: true,
+        });
+    }
 
-    let entries: Vec<JournalEntry> = input
-        .samples
-        .par_iter()
-        .map(|sample| {
-            let entry = match done.get(&sample.path) {
-                Some(e) => Ok(e.clone()),
-                None => process(input, sample, policy, out_dir, opts).and_then(|entry| {
-                    journal.append(&entry)?;
-                    Ok(entry)
-                }),
-            };
-            on_progress();
-            entry
-        })
-        .collect::<Result<_, AugmentError>>()?;
+    let (journal, earlier) = open_shard_journal::<JournalEntry>(out_dir, JOB, shard)?;
+    // Failures are tried again: a file that could not be read may be back.
+    let done: HashSet<u64> = earlier
+        .into_iter()
+        .filter(|(_, e)| e.failure.is_none())
+        .map(|(o, _)| o)
+        .collect();
+    let resumed = mine.iter().filter(|(o, _)| done.contains(o)).count();
+    mine.par_iter().try_for_each(|(o, sample)| {
+        if !done.contains(o) {
+            let entry = process(input, sample, policy, out_dir, opts)?;
+            journal.append(&(*o, entry))?;
+        }
+        on_progress();
+        Ok::<(), AugmentError>(())
+    })?;
+    drop(journal);
+    mark_shard_done(
+        out_dir,
+        JOB,
+        shard,
+        mine.len() as u64,
+        input.samples.len() as u64,
+    )?;
+    Ok(ShardRun {
+        items: mine.len(),
+        resumed,
+        merged: false,
+    })
+}
 
+/// Joins the shards of an [`augment_shard`] run over `input` in `out_dir`
+/// into `manifest.csv` and `failures.csv`, in input order, and removes the
+/// shards' journals and the temporary files killed writers left. Fails,
+/// naming the shards that have not finished, until every source image has
+/// its entry.
+pub fn merge_augmented(input: &Manifest, out_dir: &Path) -> Result<AugmentReport, AugmentError> {
+    let params_path = out_dir.join(PARAMS_FILE);
+    let params: serde_json::Value = fs::read(&params_path)
+        .map_err(|e| CoreError::io(&params_path, e))
+        .and_then(|b| {
+            serde_json::from_slice(&b).map_err(|source| CoreError::Json {
+                path: params_path.clone(),
+                source,
+            })
+        })?;
+    if params.get("input_samples").and_then(|n| n.as_u64()) != Some(input.samples.len() as u64) {
+        return Err(CoreError::InvalidParameter {
+            name: "manifest",
+            reason: format!(
+                "{} images, but the shards in {} augmented another manifest ({})",
+                input.samples.len(),
+                out_dir.display(),
+                params_path.display()
+            ),
+        }
+        .into());
+    }
+    let mut parts = ShardParts::<JournalEntry>::open(out_dir, JOB, input.samples.len() as u64)?;
+    // Every shard has finished: no writer is left, on any machine.
+    remove_stale_temp_files(out_dir)?;
     let mut manifest = Manifest::new(out_dir);
     manifest.info.stages = input.info.stages.clone();
     let mut failures = Vec::new();
-    for e in entries {
+    for o in 0..input.samples.len() {
+        let e = parts.get(o as u64)?;
         match e.failure {
             Some(reason) => failures.push(Failure {
                 path: e.source,
@@ -177,9 +234,21 @@ pub fn augment_dataset(
         params: stage_params,
     });
     write_failures(&out_dir.join(FAILURES_FILE), &failures)?;
-    manifest.write(&manifest_path)?;
-    journal.finish()?;
-    Ok(summarise(manifest, input.samples.len(), resumed, failures))
+    manifest.write(&out_dir.join(MANIFEST_FILE))?;
+    parts.remove()?;
+    Ok(summarise(manifest, input.samples.len(), 0, failures))
+}
+
+/// What an output folder records of the job that made it.
+fn params(input: &Manifest, policy: &Policy, opts: &AugmentOptions) -> serde_json::Value {
+    serde_json::json!({
+        "seed": opts.seed,
+        "policy": policy.describe(),
+        "format": opts.format,
+        "splits": opts.splits,
+        "input_root": input.info.root.display().to_string(),
+        "input_samples": input.samples.len(),
+    })
 }
 
 fn summarise(

@@ -43,7 +43,7 @@ mod preview;
 mod rotate;
 
 pub use color::{adjust_colors, ColorJitter};
-pub use dataset::{augment_dataset, AugmentOptions, AugmentReport};
+pub use dataset::{augment_dataset, augment_shard, merge_augmented, AugmentOptions, AugmentReport};
 pub use error::AugmentError;
 pub use flip::{flip_horizontal, HorizontalFlip};
 pub use maskface_core::{Failure, OutputFormat};

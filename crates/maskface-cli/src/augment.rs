@@ -3,9 +3,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use maskface_augment::{
-    augment_dataset, AugmentOptions, AugmentReport, Fill, Policy, PolicySettings,
+    augment_dataset, augment_shard, AugmentOptions, AugmentReport, Fill, Policy, PolicySettings,
 };
-use maskface_core::{Manifest, OutputFormatKind, Split, DEFAULT_SEED};
+use maskface_core::{Manifest, OutputFormatKind, Shard, Split, DEFAULT_SEED};
 
 // generate.rs names the library's choice by the option's former name; this
 // goes when it is rewritten on the library (issue 13).
@@ -64,9 +64,17 @@ pub struct AugmentArgs {
     #[arg(long)]
     pub overwrite: bool,
 
-    /// Originals shown in preview.png, each with its copies (0: no preview).
+    /// Originals shown in preview.png, each with its copies (0: no
+    /// preview; not drawn by shards).
     #[arg(long, default_value_t = 4)]
     pub preview: usize,
+
+    /// Augment only shard I of N (I counts from 0): the images whose path
+    /// hashes to it. Shards share --out and run anywhere, each resumable;
+    /// `maskface merge OUT --manifest MANIFEST` then writes the manifest,
+    /// the same bytes as one process would. See docs/scale.md.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 pub fn policy(args: &AugmentArgs) -> Result<Policy> {
@@ -98,7 +106,8 @@ pub fn policy(args: &AugmentArgs) -> Result<Policy> {
     Ok(settings.policy()?)
 }
 
-pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
+/// Runs `augment`; a shard returns no report (the merge writes it).
+pub fn run(args: &AugmentArgs) -> Result<Option<AugmentReport>> {
     let policy = policy(args)?;
     let input = Manifest::read(&args.manifest)
         .with_context(|| format!("reading {}", args.manifest.display()))?;
@@ -119,6 +128,13 @@ pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
         splits,
         overwrite: args.overwrite,
     };
+    if let Some(shard) = args.shard {
+        let pb = crate::progress::bar(input.samples.len() / shard.count() as usize, "augment");
+        let run = augment_shard(&input, &policy, &args.out, &opts, shard, &|| pb.inc(1))?;
+        pb.finish_and_clear();
+        crate::merge::print_shard_run("augment", shard, &run, &args.out, Some(&args.manifest));
+        return Ok(None);
+    }
     let pb = crate::progress::bar(input.samples.len(), "augment");
     let report = augment_dataset(&input, &policy, &args.out, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
@@ -142,5 +158,5 @@ pub fn run(args: &AugmentArgs) -> Result<AugmentReport> {
         m.count(Split::Test),
         args.out.join("manifest.csv").display()
     );
-    Ok(report)
+    Ok(Some(report))
 }

@@ -2,11 +2,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use maskface_core::{load_rgb, save_image_atomic, CropConfig, Manifest, MaskRenderer, Split};
+use maskface_core::{
+    load_rgb, save_image_atomic, CropConfig, Manifest, MaskRenderer, Shard, Split,
+};
 use maskface_mask::{
-    contact_sheet, generate_dataset, mask_face, GenerateOptions, GenerateReport, MaskError,
-    MaskFamily, MaskSpec, MaskStyle, PaperColor, PaperMask, RealisticMask, ShapePredictor,
-    UpperCut, Variant,
+    contact_sheet, generate_dataset, generate_shard, mask_face, GenerateOptions, GenerateReport,
+    MaskError, MaskFamily, MaskSpec, MaskStyle, PaperColor, PaperMask, RealisticMask,
+    ShapePredictor, UpperCut, Variant,
 };
 use maskface_nets::mtcnn::{Mtcnn, MtcnnConfig};
 
@@ -129,9 +131,17 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub overwrite: bool,
 
-    /// Faces shown step by step in <out>/preview.png (0: none).
+    /// Faces shown step by step in <out>/preview.png (0: none; not drawn
+    /// by shards).
     #[arg(long, default_value_t = 4)]
     pub preview: usize,
+
+    /// Mask only shard I of N (I counts from 0): the images whose path
+    /// hashes to it. Shards share --out and run anywhere, each resumable;
+    /// `maskface merge OUT --manifest MANIFEST` then writes the manifests,
+    /// the same bytes as one process would. See docs/scale.md.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 fn renderer(args: &GenerateArgs) -> MaskSpec {
@@ -195,7 +205,8 @@ fn options(args: &GenerateArgs) -> Result<GenerateOptions> {
     })
 }
 
-pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
+/// Runs `generate`; a shard returns no report (the merge writes it).
+pub fn run(args: &GenerateArgs) -> Result<Option<GenerateReport>> {
     let opts = options(args)?;
     let renderer = renderer(args);
     let input = Manifest::read(&args.manifest)
@@ -210,6 +221,22 @@ pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
     };
     let mtcnn = Mtcnn::from_dir(&args.models, config, &args.backend.device()?)
         .context("loading MTCNN (run scripts/setup.sh)")?;
+    if let Some(shard) = args.shard {
+        let pb = crate::progress::bar(input.samples.len() / shard.count() as usize, "generate");
+        let run = generate_shard(
+            &input,
+            &mtcnn,
+            &predictor,
+            &renderer,
+            &args.out,
+            &opts,
+            shard,
+            &|n| pb.inc(n as u64),
+        )?;
+        pb.finish_and_clear();
+        crate::merge::print_shard_run("generate", shard, &run, &args.out, Some(&args.manifest));
+        return Ok(None);
+    }
     let pb = crate::progress::bar(input.samples.len(), "generate");
     let report = generate_dataset(
         &input,
@@ -250,7 +277,7 @@ pub fn run(args: &GenerateArgs) -> Result<GenerateReport> {
         first.map_or(0, |m| m.count(Split::Test)),
         args.out.display()
     );
-    Ok(report)
+    Ok(Some(report))
 }
 
 /// The pipeline step by step on the first `n` images of different people.

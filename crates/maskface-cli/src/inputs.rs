@@ -36,7 +36,27 @@ pub fn collect_files(
     prefix_roots: bool,
     skip: Option<&Path>,
 ) -> Result<Vec<InputFile>> {
-    fn walk(root: &Path, dir: &Path, skip: Option<&Path>, out: &mut Vec<InputFile>) -> Result<()> {
+    let mut out = Vec::new();
+    visit_files(inputs, prefix_roots, skip, &mut |f| out.push(f))?;
+    Ok(out)
+}
+
+/// [`collect_files`] one file at a time, in the same order, holding no
+/// list: `visit` keeps what it wants (a shard's own files, say) and the
+/// walk holds only the folder it is in. Returns how many files it visited.
+pub fn visit_files(
+    inputs: &[PathBuf],
+    prefix_roots: bool,
+    skip: Option<&Path>,
+    visit: &mut dyn FnMut(InputFile),
+) -> Result<u64> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        skip: Option<&Path>,
+        visit: &mut dyn FnMut(InputFile),
+        count: &mut u64,
+    ) -> Result<()> {
         let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)
             .with_context(|| format!("listing {}", dir.display()))?
             .filter_map(|e| e.ok())
@@ -50,10 +70,11 @@ pub fn collect_files(
                 if skip.is_some_and(|s| p.canonicalize().is_ok_and(|c| c == s)) {
                     continue;
                 }
-                walk(root, &p, skip, out)?;
+                walk(root, &p, skip, visit, count)?;
             } else {
                 let rel = p.strip_prefix(root).unwrap_or(&p).to_path_buf();
-                out.push(InputFile {
+                *count += 1;
+                visit(InputFile {
                     image: has_image_extension(&p),
                     path: p,
                     rel,
@@ -65,17 +86,18 @@ pub fn collect_files(
     // Resolved once: the walk compares every folder with it.
     let skip = skip.and_then(|s| s.canonicalize().ok());
     let skip = skip.as_deref();
-    let mut out = Vec::new();
+    let mut count = 0;
     for input in inputs {
         if input.is_dir() {
             let root = match (prefix_roots, input.parent()) {
                 (true, Some(parent)) => parent,
                 _ => input.as_path(),
             };
-            walk(root, input, skip, &mut out)?;
+            walk(root, input, skip, visit, &mut count)?;
         } else if input.is_file() {
             let name = input.file_name().map(PathBuf::from).unwrap_or_default();
-            out.push(InputFile {
+            count += 1;
+            visit(InputFile {
                 image: has_image_extension(input),
                 path: input.clone(),
                 rel: name,
@@ -84,7 +106,7 @@ pub fn collect_files(
             bail!("{} does not exist", input.display());
         }
     }
-    Ok(out)
+    Ok(count)
 }
 
 /// Every image under `inputs`, each with its path relative to its input;

@@ -14,6 +14,7 @@ mod heldout;
 mod inputs;
 mod json_report;
 mod mask;
+mod merge;
 mod openset;
 mod paper_train;
 mod pretrain;
@@ -66,6 +67,9 @@ enum Command {
     /// Make a masked-face dataset: detect and crop each face, place 68
     /// landmarks, paint a mask, cut the upper part of the face.
     Generate(generate::GenerateArgs),
+    /// Join the shards of a `mask`, `generate` or `augment` run (`--shard
+    /// I/N`) into the outputs one process would write.
+    Merge(merge::MergeArgs),
     /// The Eigenface baseline: PCA on the training split, nearest-neighbour
     /// (or class-mean) classification of the test split.
     Eigen(eigen::EigenArgs),
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
         Command::Detect(a) => detect::run(&a),
         Command::Mask(a) => mask::run(&a),
         Command::Generate(a) => generate::run(&a).map(|_| ()),
+        Command::Merge(a) => merge::run(&a),
         Command::Eigen(a) => eigen::run(&a).map(|_| ()),
         Command::Openset(a) => openset::run(&a).map(|_| ()),
         Command::Recognize(a) => recognize::run(&a).map(|_| ()),

@@ -2,7 +2,7 @@
 //! row for every input file, labels for training, and MaskTheFace's
 //! options and output layout.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -10,8 +10,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use image::{ImageFormat, RgbImage};
 use maskface_core::{
-    decode_rgb, encode_jpeg, prepare_job_dir, write_atomic, write_atomic_unsynced,
-    write_csv_atomic, Detection, FaceDetector, Journal,
+    decode_rgb, encode_jpeg, has_shard_journals, mark_shard_done, open_shard_journal,
+    prepare_shard_dir, remove_stale_temp_files, write_atomic, write_atomic_unsynced, Detection,
+    FaceDetector, Journal, Shard, ShardParts, ShardRun, SHARDS_DIR,
 };
 use maskface_mask::{
     parse_code, parse_color, FaceMasker, FaceRecord, FitMix, MaskChoice, MaskKind, MaskMix,
@@ -22,7 +23,7 @@ use maskface_nets::Backend;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::inputs::{collect_files, InputFile};
+use crate::inputs::{visit_files, InputFile};
 
 /// Where the masked images go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -168,6 +169,13 @@ pub struct MaskArgs {
     /// burn backend that runs the detector.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
+
+    /// Mask only shard I of N (I counts from 0): the files whose name hashes
+    /// to it. Shards share --out and run anywhere, in any order, each
+    /// resumable; `maskface merge OUT` then writes the report, the same
+    /// bytes as one process would. See docs/scale.md.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 /// One row of `report.csv`.
@@ -220,7 +228,8 @@ struct Labels<'a> {
 }
 
 const PARAMS_FILE: &str = "mask-params.json";
-const JOURNAL_FILE: &str = "mask-journal.jsonl";
+/// The job's name in its shards' journals (`shards/mask-I-of-N.jsonl`).
+const JOB: &str = "mask";
 const REPORT_FILE: &str = "report.csv";
 const COCO_FILE: &str = "annotations.json";
 
@@ -521,14 +530,24 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     if !(1..=100).contains(&args.quality) {
         bail!("--quality {} must be in 1..=100", args.quality);
     }
-    let files = collect_files(&args.inputs, args.inputs.len() > 1, Some(&out))?;
-    if files.is_empty() {
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    // Each item's place in the whole walk is kept with it: the merge puts
+    // the shards' entries back in that order.
+    let mut mine: Vec<(u64, InputFile)> = Vec::new();
+    let mut ordinal = 0u64;
+    let total = visit_files(&args.inputs, args.inputs.len() > 1, Some(&out), &mut |f| {
+        if shard.owns(&slash(&f.rel)) {
+            mine.push((ordinal, f));
+        }
+        ordinal += 1;
+    })?;
+    if total == 0 {
         bail!("no files found in {:?}", args.inputs);
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let params = serde_json::json!({
         "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        "files": files.len(),
+        "files": total,
         "masks": specs.iter().map(|(name, spec)| serde_json::json!({"name": name, "spec": spec.to_json()})).collect::<Vec<_>>(),
         "seed": args.seed,
         "min_face": args.min_face,
@@ -542,14 +561,59 @@ pub fn run(args: &MaskArgs) -> Result<()> {
         "quality": args.quality,
         "tool": maskface_mask::TOOL,
     });
-    prepare_job_dir(
+    prepare_shard_dir(
         &out,
         PARAMS_FILE,
         &params,
         args.overwrite,
-        &[REPORT_FILE, COCO_FILE, JOURNAL_FILE, "labels", "masks"],
+        &[REPORT_FILE, COCO_FILE, SHARDS_DIR, "labels", "masks"],
+        shard,
     )?;
+    if out.join(REPORT_FILE).is_file() && !has_shard_journals(&out, JOB) {
+        let run = ShardRun {
+            items: mine.len(),
+            resumed: 0,
+            merged: true,
+        };
+        crate::merge::print_shard_run(JOB, shard, &run, &out, None);
+        return Ok(());
+    }
 
+    let (journal, earlier) = open_shard_journal::<Done>(&out, JOB, shard)?;
+    let done: HashSet<u64> = earlier.into_iter().map(|(o, _)| o).collect();
+    let pb = crate::progress::bar(mine.len(), "mask");
+    let todo: Vec<&(u64, InputFile)> = mine.iter().filter(|(o, _)| !done.contains(o)).collect();
+    pb.inc((mine.len() - todo.len()) as u64);
+    let resumed = mine.len() - todo.len();
+    drop(done);
+    let chunks: Vec<&[&(u64, InputFile)]> = todo.chunks(args.batch.max(1) * 16).collect();
+    if !chunks.is_empty() {
+        mask_files(args, &out, &specs, &chunks, &journal, &pb)?;
+    }
+    pb.finish_and_clear();
+    drop(journal);
+    mark_shard_done(&out, JOB, shard, mine.len() as u64, total)?;
+    if shard.is_whole() {
+        return merge(&out, args.verbose);
+    }
+    let run = ShardRun {
+        items: mine.len(),
+        resumed,
+        merged: false,
+    };
+    crate::merge::print_shard_run(JOB, shard, &run, &out, None);
+    Ok(())
+}
+
+/// Detects and masks the chunks of files, journaling each as it is done.
+fn mask_files(
+    args: &MaskArgs,
+    out: &Path,
+    specs: &[(Option<String>, MaskSpec)],
+    chunks: &[&[&(u64, InputFile)]],
+    journal: &Journal<(u64, Done)>,
+    pb: &indicatif::ProgressBar,
+) -> Result<()> {
     let config = MtcnnConfig {
         min_face_size: args.min_face.max(12),
         batch_size: args.batch.max(1),
@@ -557,25 +621,6 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     };
     let mtcnn = Mtcnn::from_dir(&args.models, config, &args.backend.device()?)
         .context("loading MTCNN (run scripts/setup.sh)")?;
-
-    let (journal, earlier) = Journal::<Done>::open(&out.join(JOURNAL_FILE))?;
-    let mut done: HashMap<String, Done> = earlier
-        .into_iter()
-        .map(|d| (d.row.source.clone(), d))
-        .collect();
-    let pb = crate::progress::bar(files.len(), "mask");
-    pb.inc(
-        files
-            .iter()
-            .filter(|f| done.contains_key(&slash(&f.rel)))
-            .count() as u64,
-    );
-    let todo: Vec<&InputFile> = files
-        .iter()
-        .filter(|f| !done.contains_key(&slash(&f.rel)))
-        .collect();
-    let chunks: Vec<&[&InputFile]> = todo.chunks(args.batch.max(1) * 16).collect();
-
     // The landmark model loads (one core, half a second) while the first
     // images are decoded and detected; after that, each chunk is masked
     // while the next one is detected, so both cores stay busy.
@@ -586,8 +631,8 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     let predictor = predictor.context("loading the landmark model (run scripts/setup.sh)")?;
     let job = Job {
         args,
-        out: &out,
-        specs: &specs,
+        out,
+        specs,
         masker: FaceMasker::new(
             &mtcnn,
             &predictor,
@@ -602,65 +647,100 @@ pub fn run(args: &MaskArgs) -> Result<()> {
         let Some(detected) = next.take() else {
             break;
         };
-        let (results, following) = rayon::join(
-            || mask_chunk(&job, chunk, detected, &journal, &pb),
+        let (result, following) = rayon::join(
+            || mask_chunk(&job, chunk, detected, journal, pb),
             || chunks.get(i + 1).map(|c| detect_chunk(&mtcnn, c)),
         );
         next = following;
-        for r in results? {
-            done.insert(r.row.source.clone(), r);
-        }
+        result?;
     }
-    pb.finish_and_clear();
+    Ok(())
+}
 
-    let ordered: Vec<&Done> = files
-        .iter()
-        .filter_map(|f| done.get(&slash(&f.rel)))
-        .collect();
-    let rows: Vec<&Row> = ordered.iter().map(|d| &d.row).collect();
-    write_csv_atomic(
-        &out.join(REPORT_FILE),
-        &["source", "faces", "masked", "skipped", "reason", "outputs"],
-        &rows,
-    )?;
-    if args.coco {
-        let coco = serde_json::to_vec(&coco(&ordered))?;
-        write_atomic(&out.join(COCO_FILE), |w| w.write_all(&coco))?;
-    }
-    journal.finish()?;
+/// Joins the journals of every shard of a finished `maskface mask` run in
+/// `out` into `report.csv` (and `annotations.json`), in the order of the
+/// whole walk, one entry at a time: the same bytes whatever the number of
+/// shards. Removes the journals and the temporary files killed writers left.
+pub fn merge(out: &Path, verbose: bool) -> Result<()> {
+    let params_path = out.join(PARAMS_FILE);
+    let params: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&params_path)
+            .with_context(|| format!("reading {}", params_path.display()))?,
+    )
+    .with_context(|| format!("reading {}", params_path.display()))?;
+    let Some(total) = params.get("files").and_then(|f| f.as_u64()) else {
+        bail!("{}: no file count recorded", params_path.display());
+    };
+    let coco = params.get("coco").and_then(|c| c.as_bool()) == Some(true);
+    let mut parts = ShardParts::<Done>::open(out, JOB, total)?;
+    // Every shard has finished: no writer is left, on any machine.
+    remove_stale_temp_files(out)?;
 
-    let total_faces: usize = rows.iter().map(|r| r.masked).sum();
-    let with_mask = rows.iter().filter(|r| r.masked > 0).count();
-    let not_images = ordered
-        .iter()
-        .filter(|d| d.row.reason.starts_with("not an image"))
-        .count();
-    let unreadable = rows
-        .iter()
-        .filter(|r| r.reason.starts_with("unreadable") || r.reason.starts_with("detection failed"))
-        .count();
-    let no_face = rows.iter().filter(|r| r.reason == "no face found").count();
-    let skipped_faces: usize = rows.iter().map(|r| r.skipped).sum();
-    if args.verbose {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for d in &ordered {
-            for c in &d.choices {
-                *counts.entry(c.as_str()).or_default() += 1;
-            }
+    let mut stats = Stats::default();
+    let report = out.join(REPORT_FILE);
+    write_atomic(&report, |w| {
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
+        csv.write_record(["source", "faces", "masked", "skipped", "reason", "outputs"])?;
+        for o in 0..total {
+            let done = parts.get(o).map_err(std::io::Error::other)?;
+            stats.add(&done);
+            csv.serialize(&done.row)?;
         }
-        for (name, n) in counts {
+        csv.flush()
+    })?;
+    if coco {
+        write_atomic(&out.join(COCO_FILE), |w| write_coco(w, &mut parts, total))?;
+    }
+    parts.remove()?;
+
+    if verbose {
+        for (name, n) in &stats.choices {
             println!("{name}: {n} faces");
         }
     }
     println!(
-        "masked {total_faces} faces in {with_mask} of {} files: {no_face} images without a face, \
-         {skipped_faces} faces skipped, {unreadable} unreadable, {not_images} not images \
+        "masked {} faces in {} of {total} files: {} images without a face, \
+         {} faces skipped, {} unreadable, {} not images \
          (every file has a row in {}) -> {}",
-        rows.len(),
-        out.join(REPORT_FILE).display(),
+        stats.faces,
+        stats.with_mask,
+        stats.no_face,
+        stats.skipped_faces,
+        stats.unreadable,
+        stats.not_images,
+        report.display(),
         out.display()
     );
     Ok(())
+}
+
+/// The figures of the summary line, counted as the report is written.
+#[derive(Default)]
+struct Stats {
+    faces: usize,
+    with_mask: usize,
+    no_face: usize,
+    skipped_faces: usize,
+    unreadable: usize,
+    not_images: usize,
+    choices: BTreeMap<String, usize>,
+}
+
+impl Stats {
+    fn add(&mut self, d: &Done) {
+        let r = &d.row;
+        self.faces += r.masked;
+        self.with_mask += usize::from(r.masked > 0);
+        self.no_face += usize::from(r.reason == "no face found");
+        self.skipped_faces += r.skipped;
+        self.unreadable += usize::from(
+            r.reason.starts_with("unreadable") || r.reason.starts_with("detection failed"),
+        );
+        self.not_images += usize::from(r.reason.starts_with("not an image"));
+        for c in &d.choices {
+            *self.choices.entry(c.clone()).or_default() += 1;
+        }
+    }
 }
 
 /// A chunk's files read and decoded (or why not), and its detections.
@@ -670,10 +750,10 @@ type Detected = Vec<(
 )>;
 
 /// Reads, decodes and detects the faces of a chunk of files.
-fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&InputFile]) -> Detected {
+fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&(u64, InputFile)]) -> Detected {
     let loaded: Vec<Result<(Vec<u8>, RgbImage), String>> = chunk
         .par_iter()
-        .map(|f| {
+        .map(|(_, f)| {
             if !f.image {
                 return Err("not an image (extension not read)".to_string());
             }
@@ -712,22 +792,21 @@ fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&InputFile]) -> Detected {
 /// Masks a detected chunk, journaling each file as it is done.
 fn mask_chunk(
     job: &Job<'_>,
-    chunk: &[&InputFile],
+    chunk: &[&(u64, InputFile)],
     detected: Detected,
-    journal: &Journal<Done>,
+    journal: &Journal<(u64, Done)>,
     pb: &indicatif::ProgressBar,
-) -> Result<Vec<Done>> {
+) -> Result<()> {
     chunk
         .par_iter()
         .zip(detected.into_par_iter())
-        .map(|(file, (load, dets))| {
+        .map(|((ordinal, file), (load, dets))| {
             let result = match (load, dets) {
                 (Err(reason), _) => not_masked(file, reason),
                 (Ok(_), Some(Err(reason))) => not_masked(file, reason),
                 (Ok(_), None) => not_masked(file, "detection failed: no result".into()),
                 (Ok((bytes, image)), Some(Ok(dets))) => job.process(file, &bytes, &image, &dets)?,
             };
-            journal.append(&result)?;
             if job.args.verbose {
                 // Printed above the bar, and also when stderr is not a
                 // terminal (where the bar and its `println` are hidden).
@@ -744,57 +823,93 @@ fn mask_chunk(
                 );
                 pb.suspend(|| println!("{line}"));
             }
+            journal.append(&(*ordinal, result))?;
             pb.inc(1);
-            Ok(result)
+            Ok(())
         })
         .collect()
 }
 
 /// The COCO-style instances of every output image: one category per mask
 /// type, a polygon, box and area per masked face, and the face's box.
-fn coco(done: &[&Done]) -> serde_json::Value {
+///
+/// Written entry by entry from the shards' journals (two passes: the
+/// annotations, then the images), never held whole, with the keys in the
+/// order `serde_json` gives a map: the same bytes as one document.
+fn write_coco(
+    w: &mut dyn std::io::Write,
+    parts: &mut ShardParts<Done>,
+    total: u64,
+) -> std::io::Result<()> {
     let category = |name: &str| {
         MaskKind::ALL
             .iter()
             .position(|k| k.name() == name)
             .map_or(0, |i| i + 1)
     };
-    let mut images = Vec::new();
-    let mut annotations = Vec::new();
-    for d in done {
+    w.write_all(b"{\"annotations\":[")?;
+    let (mut image_id, mut annotation_id) = (0usize, 0usize);
+    for o in 0..total {
+        let d = parts.get(o).map_err(std::io::Error::other)?;
         for img in &d.images {
-            let image_id = images.len() + 1;
-            images.push(serde_json::json!({
-                "id": image_id,
-                "file_name": img.file,
-                "width": img.width,
-                "height": img.height,
-                "source": d.row.source,
-            }));
+            image_id += 1;
             for f in &img.faces {
+                annotation_id += 1;
                 let seg: Vec<f32> = f.polygon.iter().flat_map(|p| [p.x, p.y]).collect();
                 let b = f.mask_box;
                 let fb = &f.detection.bbox;
-                annotations.push(serde_json::json!({
-                    "id": annotations.len() + 1,
-                    "image_id": image_id,
-                    "category_id": category(f.mask.get("choice").and_then(|c| c.as_str()).unwrap_or("")),
-                    "segmentation": [seg],
-                    "area": f.area,
-                    "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
-                    "iscrowd": 0,
-                    "face_bbox": [fb.x0, fb.y0, fb.width(), fb.height()],
-                    "attributes": f.mask,
-                }));
+                if annotation_id > 1 {
+                    w.write_all(b",")?;
+                }
+                serde_json::to_writer(
+                    &mut *w,
+                    &serde_json::json!({
+                        "id": annotation_id,
+                        "image_id": image_id,
+                        "category_id": category(f.mask.get("choice").and_then(|c| c.as_str()).unwrap_or("")),
+                        "segmentation": [seg],
+                        "area": f.area,
+                        "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
+                        "iscrowd": 0,
+                        "face_bbox": [fb.x0, fb.y0, fb.width(), fb.height()],
+                        "attributes": f.mask,
+                    }),
+                )?;
             }
         }
     }
-    serde_json::json!({
-        "info": {"description": "masked faces", "tool": maskface_mask::TOOL},
-        "images": images,
-        "annotations": annotations,
-        "categories": MaskKind::ALL.iter().enumerate().map(|(i, k)| serde_json::json!({
-            "id": i + 1, "name": k.name(), "supercategory": "face_mask"
-        })).collect::<Vec<_>>(),
-    })
+    w.write_all(b"],\"categories\":")?;
+    let categories: Vec<serde_json::Value> = MaskKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, k)| serde_json::json!({"id": i + 1, "name": k.name(), "supercategory": "face_mask"}))
+        .collect();
+    serde_json::to_writer(&mut *w, &categories)?;
+    w.write_all(b",\"images\":[")?;
+    let mut image_id = 0usize;
+    for o in 0..total {
+        let d = parts.get(o).map_err(std::io::Error::other)?;
+        for img in &d.images {
+            image_id += 1;
+            if image_id > 1 {
+                w.write_all(b",")?;
+            }
+            serde_json::to_writer(
+                &mut *w,
+                &serde_json::json!({
+                    "id": image_id,
+                    "file_name": img.file,
+                    "width": img.width,
+                    "height": img.height,
+                    "source": d.row.source,
+                }),
+            )?;
+        }
+    }
+    w.write_all(b"],\"info\":")?;
+    serde_json::to_writer(
+        &mut *w,
+        &serde_json::json!({"description": "masked faces", "tool": maskface_mask::TOOL}),
+    )?;
+    w.write_all(b"}")
 }

@@ -60,6 +60,7 @@ struct PaperRunReport<'a> {
 /// Trains `net` as `args` says.
 pub fn run(args: &TrainArgs, net: PaperNet) -> Result<PaperRun> {
     let start = Instant::now();
+    let devices = args.backend.devices(args.devices)?;
     let train_path = args.train_manifest();
     let out = args.out_dir();
     let manifest =
@@ -74,14 +75,15 @@ pub fn run(args: &TrainArgs, net: PaperNet) -> Result<PaperRun> {
     }
     let config = args.config(net.paper_config());
     let init = init(args, net)?;
-    let device = args.backend.device()?;
+    // The first device holds the network; the batches are split across all.
+    let device = devices[0].clone();
     // The random initialisation and the head's draw from the backend's
     // generator: seeded, so a run repeats.
     device.seed(config.seed);
     let backbone = PaperBackbone::new(net, &init, &device)
         .with_context(|| format!("starting {net} from {init:?}"))?;
     println!(
-        "training {net} ({}x{} input, from {}) on {} images of {} people, validating on {}: {} epochs, batch {}, the classifier alone for {}",
+        "training {net} ({}x{} input, from {}) on {} images of {} people, validating on {}: {} epochs, batch {}{}, the classifier alone for {}",
         net.input_size(),
         net.input_size(),
         match &init {
@@ -93,6 +95,7 @@ pub fn run(args: &TrainArgs, net: PaperNet) -> Result<PaperRun> {
         data.valid.items().len(),
         config.epochs,
         config.batch_size,
+        crate::train::on_devices(args),
         match config.head_only_epochs {
             1 => "1 epoch".to_string(),
             n => format!("{n} epochs"),
@@ -106,7 +109,7 @@ pub fn run(args: &TrainArgs, net: PaperNet) -> Result<PaperRun> {
         config.clone(),
         &out,
         crate::progress::training(&pb),
-        &device,
+        &devices,
     )?;
     pb.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();

@@ -59,7 +59,7 @@ pub fn training(pb: &ProgressBar) -> impl Fn(&Progress) + Send + Sync + 'static 
             bar.set_length(*total as u64);
             bar.set_position(*done as u64);
         }
-        Progress::Batch { epoch, done, total } => {
+        Progress::Batch { epoch, done, total, .. } => {
             bar.set_message(format!("epoch {epoch}"));
             bar.set_length(*total as u64);
             bar.set_position(*done as u64);

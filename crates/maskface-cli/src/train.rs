@@ -71,6 +71,15 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
 
+    /// Devices each training batch is split across (data parallelism):
+    /// with cuda, GPUs 0..N-1; with wgpu, discrete GPUs 0..N-1; with flex,
+    /// the one CPU device N times, sharing its cores (a check of the
+    /// data-parallel path, not a speed-up). The loss curve is the
+    /// one-device curve up to float rounding; batch norm (in the paper's
+    /// networks) sees each device's share of the batch alone.
+    #[arg(long, default_value_t = 1)]
+    pub devices: usize,
+
     /// Images per extra identity: LFW people with two or more images,
     /// outside the targets and the open-set strangers (--strangers,
     /// --seed), masked like the targets, train beside them. 0: none.
@@ -275,6 +284,8 @@ pub fn run(args: &TrainArgs) -> Result<Option<Trained>> {
 /// Fine-tunes dlib's ResNet.
 fn run_dlib(args: &TrainArgs) -> Result<Trained> {
     let start = Instant::now();
+    // Before the extra identities and the features: a bad --devices fails fast.
+    let devices = args.backend.devices(args.devices)?;
     let train_path = args.train_manifest();
     let out = args.out_dir();
     let config = args.config(TrainConfig::new());
@@ -335,24 +346,19 @@ fn run_dlib(args: &TrainArgs) -> Result<Trained> {
     let dlib = DlibNet::from_file(&dlib_path)
         .context("loading dlib's face-recognition model (run scripts/setup.sh)")?;
     println!(
-        "fine-tuning dlib's ResNet (blocks {}..14 and the dense layer) on {} training images of {} people ({} targets, {extra_people} extra), {} epochs",
+        "fine-tuning dlib's ResNet (blocks {}..14 and the dense layer) on {} training images of {} people ({} targets, {extra_people} extra), {} epochs{}",
         args.frozen_blocks,
         data.train.items().len(),
         data.classes,
         classes.len(),
-        config.epochs
+        config.epochs,
+        on_devices(args)
     );
     let pb = crate::progress::bar(
         data.train.items().len() + data.valid.items().len(),
         "features",
     );
-    let fitted = params.fit(
-        &dlib,
-        &data,
-        &out,
-        &args.backend.device()?,
-        crate::progress::training(&pb),
-    )?;
+    let fitted = params.fit(&dlib, &data, &out, &devices, crate::progress::training(&pb))?;
     pb.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     write_report(args, &fitted.report, extra_people, seconds)?;
@@ -374,6 +380,15 @@ fn run_dlib(args: &TrainArgs) -> Result<Trained> {
         embedder,
         extra: extra_path,
     })
+}
+
+/// How a run's batches are split, for its opening line: nothing for one
+/// device.
+pub fn on_devices(args: &TrainArgs) -> String {
+    match args.devices {
+        1 => String::new(),
+        n => format!(", each batch split across {n} {} devices", args.backend),
+    }
 }
 
 /// `--unmasked`, or `unmasked_chip/manifest.csv` beside --train's folder.

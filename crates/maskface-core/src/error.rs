@@ -66,6 +66,28 @@ pub enum CoreError {
         /// What it records.
         existing: String,
     },
+    /// A merge found shards that have not finished their items.
+    #[error("{dir}: {missing} of {total} items have no entry yet ({shards}); run the missing shards again, then merge")]
+    ShardsIncomplete {
+        /// The folder of the shards' journals.
+        dir: PathBuf,
+        /// Items without an entry.
+        missing: u64,
+        /// Items in the job.
+        total: u64,
+        /// Which shards have not finished.
+        shards: String,
+    },
+    /// Journals of two different splits (another N) share one folder.
+    #[error(
+        "{dir} holds shards of different splits (N = {counts}); keep the journals of one split"
+    )]
+    ShardSplitMismatch {
+        /// The folder of the shards' journals.
+        dir: PathBuf,
+        /// The shard counts found.
+        counts: String,
+    },
     /// A parameter is out of its valid range.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {

@@ -125,12 +125,57 @@ pub fn prepare_job_dir(
     overwrite: bool,
     outputs: &[&str],
 ) -> Result<(), CoreError> {
+    prepare(out_dir, params_file, params, overwrite, outputs, true)
+}
+
+/// [`prepare_job_dir`] for one shard of a job that several processes share
+/// ([`Shard`](crate::Shard)); the whole job (`0/1`) is exactly
+/// [`prepare_job_dir`].
+///
+/// Every shard records the same parameters, so a shard started with other
+/// options is refused. A shard removes no temporary file, since another
+/// shard (perhaps on another machine, whose process ids this one cannot
+/// see) may be writing it; the merge does, once every shard has finished.
+/// `overwrite` is refused: one shard must not delete the others' work.
+pub fn prepare_shard_dir(
+    out_dir: &Path,
+    params_file: &str,
+    params: &serde_json::Value,
+    overwrite: bool,
+    outputs: &[&str],
+    shard: crate::Shard,
+) -> Result<(), CoreError> {
+    if shard.is_whole() {
+        return prepare(out_dir, params_file, params, overwrite, outputs, true);
+    }
+    if overwrite {
+        return Err(CoreError::InvalidParameter {
+            name: "overwrite",
+            reason: format!(
+                "shard {shard} would delete the other shards' work; empty {} first instead",
+                out_dir.display()
+            ),
+        });
+    }
+    prepare(out_dir, params_file, params, false, outputs, false)
+}
+
+fn prepare(
+    out_dir: &Path,
+    params_file: &str,
+    params: &serde_json::Value,
+    overwrite: bool,
+    outputs: &[&str],
+    clean_temps: bool,
+) -> Result<(), CoreError> {
     let params_path = out_dir.join(params_file);
     if let Ok(bytes) = fs::read(&params_path) {
         let existing: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
         if existing.as_ref() == Some(params) {
             // A resumed job: what a killed run was writing goes.
-            crate::remove_stale_temp_files(out_dir)?;
+            if clean_temps {
+                crate::remove_stale_temp_files(out_dir)?;
+            }
             return Ok(());
         }
         if !overwrite {
@@ -158,7 +203,9 @@ pub fn prepare_job_dir(
     }
     // A run killed before it recorded its parameters (or while a caller
     // wrote its own inputs into the folder) may have left temporary files.
-    crate::remove_stale_temp_files(out_dir)?;
+    if clean_temps {
+        crate::remove_stale_temp_files(out_dir)?;
+    }
     let text = serde_json::to_vec_pretty(params).map_err(|source| CoreError::Json {
         path: params_path.clone(),
         source,
@@ -189,11 +236,17 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
                 .collect(),
             Err(_) => Vec::new(),
         };
-        let file = fs::OpenOptions::new()
+        let mut file = fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(|e| CoreError::io(path, e))?;
+        // A writer killed mid-line left a torn tail: end it, or the next
+        // entry would be glued to it and lost with it.
+        let torn = last_byte(path).is_some_and(|c| c != b'\n');
+        if torn {
+            file.write_all(b"\n").map_err(|e| CoreError::io(path, e))?;
+        }
         Ok((
             Journal {
                 path: path.to_path_buf(),
@@ -227,6 +280,16 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
     }
 }
 
+/// The last byte of the file at `path`, if it has one.
+fn last_byte(path: &Path) -> Option<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = fs::File::open(path).ok()?;
+    file.seek(SeekFrom::End(-1)).ok()?;
+    let mut byte = [0u8];
+    file.read_exact(&mut byte).ok()?;
+    Some(byte[0])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +307,10 @@ mod tests {
         f.write_all(b"{\"torn").unwrap();
         let (j, done) = Journal::<u32>::open(&path).unwrap();
         assert_eq!(done, vec![1, 2]);
+        j.append(&3).unwrap();
+        drop(j);
+        let (j, done) = Journal::<u32>::open(&path).unwrap();
+        assert_eq!(done, vec![1, 2, 3]);
         j.finish().unwrap();
         assert!(!path.exists());
 

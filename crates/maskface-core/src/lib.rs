@@ -34,6 +34,7 @@ mod manifest;
 mod resize;
 mod sample;
 mod seed;
+mod shard;
 mod test_input;
 mod traits;
 pub mod vector;
@@ -47,13 +48,17 @@ pub use face_crop::{crop_face, CropConfig, FaceCrop, FaceSelection, FaceSelectio
 pub use geometry::{FaceBox, Landmarks5, Landmarks68, Point2};
 pub use image_io::{decode_rgb, encode_jpeg, load_rgb, MAX_IMAGE_PIXELS};
 pub use job::{
-    prepare_job_dir, read_failures, write_failures, Failure, Journal, OutputFormat,
-    OutputFormatKind,
+    prepare_job_dir, prepare_shard_dir, read_failures, write_failures, Failure, Journal,
+    OutputFormat, OutputFormatKind,
 };
 pub use manifest::{DatasetInfo, Manifest, Stage, MANIFEST_FORMAT_VERSION};
 pub use resize::resize_triangle;
 pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for, DEFAULT_SEED};
+pub use shard::{
+    has_shard_journals, mark_shard_done, open_shard_journal, shard_of, Shard, ShardParts, ShardRun,
+    SHARDS_DIR,
+};
 pub use test_input::require_test_input;
 pub use traits::{
     Augmentation, Augmented, Classifier, Detection, FaceDetector, FaceEmbedder, LandmarkPredictor,

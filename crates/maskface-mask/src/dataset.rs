@@ -3,14 +3,16 @@
 //! continues where it stopped; and [`generate_like`], which puts another
 //! image set through the pipeline a finished run recorded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use image::{GrayImage, Luma, RgbImage};
 use maskface_core::{
-    load_rgb, prepare_job_dir, read_failures, write_atomic, write_atomic_unsynced, write_failures,
-    CoreError, Detection, FaceDetector, Failure, Journal, LandmarkPredictor, Landmarks68, Manifest,
-    MaskRenderer, Point2, Sample, Split, Stage,
+    has_shard_journals, load_rgb, mark_shard_done, open_shard_journal, prepare_shard_dir,
+    read_failures, remove_stale_temp_files, write_atomic, write_atomic_unsynced, write_failures,
+    CoreError, Detection, FaceDetector, Failure, LandmarkPredictor, Landmarks68, Manifest,
+    MaskRenderer, OutputFormat, Point2, Sample, Shard, ShardParts, ShardRun, Split, Stage,
+    SHARDS_DIR,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -75,7 +77,8 @@ pub struct GenerateReport {
 type Job<'a> = Result<(&'a RgbImage, Vec<Detection>), String>;
 
 const PARAMS_FILE: &str = "generate-params.json";
-const JOURNAL_FILE: &str = "generate-journal.jsonl";
+/// The job's name in its shards' journals (`shards/generate-I-of-N.jsonl`).
+const JOB: &str = "generate";
 const RECORDS_FILE: &str = "records.jsonl";
 const FAILURES_FILE: &str = "failures.csv";
 
@@ -120,6 +123,48 @@ where
     L: LandmarkPredictor + Sync + ?Sized,
     M: MaskRenderer + Sync + ?Sized,
 {
+    let run = generate_shard(
+        input,
+        detector,
+        predictor,
+        renderer,
+        out_dir,
+        opts,
+        Shard::WHOLE,
+        on_progress,
+    )?;
+    if run.merged {
+        return finished_report(input, out_dir, opts);
+    }
+    let mut report = merge_generated(input, out_dir)?;
+    report.resumed = run.resumed;
+    Ok(report)
+}
+
+/// One shard of [`generate_dataset`]: masks the images of `input` that
+/// `shard` owns ([`Shard::owns`] of the image's path), writing their files
+/// and journaling them under `out_dir/shards/`; [`merge_generated`] then
+/// writes the manifests, records and failures once every shard is done, the
+/// same bytes as one process would.
+///
+/// Shards may run at once, on any machine that sees `out_dir`; each is
+/// resumable, so a shard run again redoes only what it has not finished.
+#[allow(clippy::too_many_arguments)]
+pub fn generate_shard<D, L, M>(
+    input: &Manifest,
+    detector: &D,
+    predictor: &L,
+    renderer: &M,
+    out_dir: &Path,
+    opts: &GenerateOptions,
+    shard: Shard,
+    on_progress: &(dyn Fn(usize) + Sync),
+) -> Result<ShardRun, MaskError>
+where
+    D: FaceDetector + ?Sized,
+    L: LandmarkPredictor + Sync + ?Sized,
+    M: MaskRenderer + Sync + ?Sized,
+{
     opts.format.validate()?;
     if opts.variants.is_empty() || opts.batch == 0 || opts.upper_size.contains(&0) {
         return Err(MaskError::InvalidParameter {
@@ -129,9 +174,7 @@ where
                     .into(),
         });
     }
-    let mut variants = opts.variants.clone();
-    variants.sort();
-    variants.dedup();
+    let variants = sorted_variants(opts);
     let params = serde_json::json!({
         "seed": opts.seed,
         "crop": opts.crop,
@@ -146,48 +189,49 @@ where
         "input_samples": input.samples.len(),
         "mask": renderer.describe(),
     });
-    let mut outputs: Vec<&str> = vec!["masks", JOURNAL_FILE, RECORDS_FILE, FAILURES_FILE];
+    let mut outputs: Vec<&str> = vec!["masks", SHARDS_DIR, RECORDS_FILE, FAILURES_FILE];
     outputs.extend(Variant::ALL.iter().map(|v| v.as_str()));
-    prepare_job_dir(out_dir, PARAMS_FILE, &params, opts.overwrite, &outputs)?;
+    prepare_shard_dir(
+        out_dir,
+        PARAMS_FILE,
+        &params,
+        opts.overwrite,
+        &outputs,
+        shard,
+    )?;
 
-    let journal_path = out_dir.join(JOURNAL_FILE);
-    let records_path = out_dir.join(RECORDS_FILE);
-    if records_path.is_file() && !journal_path.exists() {
-        let mut manifests = BTreeMap::new();
-        for v in &variants {
-            let m = Manifest::read(&out_dir.join(v.as_str()).join("manifest.csv"))?;
-            manifests.insert(*v, m);
-        }
-        on_progress(input.samples.len());
-        let failures = read_failures(&out_dir.join(FAILURES_FILE));
-        return Ok(GenerateReport {
-            masked: input.samples.len() - failures.len(),
-            manifests,
+    let mine: Vec<(u64, &Sample)> = input
+        .samples
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| shard.owns(&key_of(s)))
+        .map(|(o, s)| (o as u64, s))
+        .collect();
+    if out_dir.join(RECORDS_FILE).is_file() && !has_shard_journals(out_dir, JOB) {
+        on_progress(mine.len());
+        return Ok(ShardRun {
+            items: mine.len(),
             resumed: 0,
-            failures,
+            merged: true,
         });
     }
 
-    let (journal, earlier) = Journal::<ImageRecord>::open(&journal_path)?;
-    let mut done: HashMap<PathBuf, ImageRecord> =
-        earlier.into_iter().map(|r| (r.source.clone(), r)).collect();
-    let resumed = input
-        .samples
-        .iter()
-        .filter(|s| done.contains_key(&s.path))
-        .count();
+    let (journal, earlier) = open_shard_journal::<ImageRecord>(out_dir, JOB, shard)?;
+    let done: HashSet<u64> = earlier.into_iter().map(|(o, _)| o).collect();
+    let resumed = mine.iter().filter(|(o, _)| done.contains(o)).count();
     on_progress(resumed);
 
-    // Batches are fixed ranges of the input, detected whole even when part
-    // of one was done before an interruption: a detector's arithmetic may
-    // depend on what else is in its batch, and the output must not.
-    for chunk in input.samples.chunks(opts.batch) {
-        if chunk.iter().all(|s| done.contains_key(&s.path)) {
+    // Batches are fixed ranges of the shard's items, detected whole even
+    // when part of one was done before an interruption: the detector
+    // treats each image alone, but reading whole batches keeps a resumed
+    // run on the path the first one took.
+    for chunk in mine.chunks(opts.batch) {
+        if chunk.iter().all(|(o, _)| done.contains(o)) {
             continue;
         }
         let loaded: Vec<Result<RgbImage, String>> = chunk
             .par_iter()
-            .map(|s| load_rgb(&input.resolve(&s.path)).map_err(|e| e.to_string()))
+            .map(|(_, s)| load_rgb(&input.resolve(&s.path)).map_err(|e| e.to_string()))
             .collect();
         // Decoded images move into the detector's batch; each sample keeps
         // its decoding error, if any.
@@ -198,7 +242,7 @@ where
             .collect();
         let mut detections = detector.detect_batch(&images).into_iter();
         let mut image_iter = images.iter();
-        let jobs: Vec<(&Sample, Job<'_>)> = chunk
+        let jobs: Vec<(&(u64, &Sample), Job<'_>)> = chunk
             .iter()
             .zip(load_errors)
             .map(|(s, error)| match error {
@@ -210,27 +254,83 @@ where
                 Some(e) => (s, Err(e)),
             })
             .collect();
-        let records: Vec<ImageRecord> = jobs
-            .into_par_iter()
-            .filter(|(s, _)| !done.contains_key(&s.path))
-            .map(|(sample, job)| {
+        jobs.into_par_iter()
+            .filter(|((o, _), _)| !done.contains(o))
+            .try_for_each(|((o, sample), job)| {
                 let record = match job {
                     Ok((image, dets)) => process(
                         sample, image, &dets, predictor, renderer, out_dir, opts, &variants,
                     )?,
                     Err(reason) => failed(sample, reason),
                 };
-                journal.append(&record)?;
+                journal.append(&(*o, record))?;
                 on_progress(1);
-                Ok(record)
-            })
-            .collect::<Result<_, MaskError>>()?;
-        for r in records {
-            done.insert(r.source.clone(), r);
-        }
+                Ok::<(), MaskError>(())
+            })?;
     }
+    drop(journal);
+    mark_shard_done(
+        out_dir,
+        JOB,
+        shard,
+        mine.len() as u64,
+        input.samples.len() as u64,
+    )?;
+    Ok(ShardRun {
+        items: mine.len(),
+        resumed,
+        merged: false,
+    })
+}
 
-    // Everything is done: write the outputs in input order.
+/// Joins the shards of a [`generate_shard`] run over `input` in `out_dir`
+/// into one manifest per variant, `records.jsonl` and `failures.csv`, in
+/// input order (the same bytes as one process would write), and removes
+/// the shards' journals and the temporary files killed writers left.
+///
+/// Fails, naming the shards that have not finished, until every image of
+/// `input` has its entry.
+pub fn merge_generated(input: &Manifest, out_dir: &Path) -> Result<GenerateReport, MaskError> {
+    let params_path = out_dir.join(PARAMS_FILE);
+    let params: serde_json::Value = std::fs::read(&params_path)
+        .map_err(|e| CoreError::io(&params_path, e))
+        .and_then(|b| {
+            serde_json::from_slice(&b).map_err(|source| CoreError::Json {
+                path: params_path.clone(),
+                source,
+            })
+        })?;
+    let recorded = |name: &'static str| {
+        params
+            .get(name)
+            .cloned()
+            .ok_or_else(|| MaskError::InvalidParameter {
+                name,
+                reason: format!("{} does not record it", params_path.display()),
+            })
+    };
+    let json_err = |source| CoreError::Json {
+        path: params_path.clone(),
+        source,
+    };
+    let variants: Vec<Variant> = serde_json::from_value(recorded("variants")?).map_err(json_err)?;
+    let format: OutputFormat = serde_json::from_value(recorded("format")?).map_err(json_err)?;
+    if recorded("input_samples")?.as_u64() != Some(input.samples.len() as u64) {
+        return Err(MaskError::InvalidParameter {
+            name: "manifest",
+            reason: format!(
+                "{} images, but the shards in {} masked a manifest of {}",
+                input.samples.len(),
+                out_dir.display(),
+                recorded("input_samples")?
+            ),
+        });
+    }
+    let mut parts = ShardParts::<ImageRecord>::open(out_dir, JOB, input.samples.len() as u64)?;
+    // Every shard has finished: no writer is left, on any machine.
+    remove_stale_temp_files(out_dir)?;
+
+    let records_path = out_dir.join(RECORDS_FILE);
     let mut manifests: BTreeMap<Variant, Manifest> = variants
         .iter()
         .map(|v| {
@@ -240,12 +340,11 @@ where
         })
         .collect();
     let mut failures = Vec::new();
+    let mut styles: BTreeMap<String, usize> = BTreeMap::new();
     let mut lines = Vec::new();
-    for sample in &input.samples {
-        let Some(record) = done.get(&sample.path) else {
-            continue;
-        };
-        let mut line = serde_json::to_vec(record).map_err(|source| CoreError::Json {
+    for (o, sample) in input.samples.iter().enumerate() {
+        let record = parts.get(o as u64)?;
+        let mut line = serde_json::to_vec(&record).map_err(|source| CoreError::Json {
             path: records_path.clone(),
             source,
         })?;
@@ -258,13 +357,13 @@ where
             });
             continue;
         }
-        let style = record
-            .mask
-            .get("style")
-            .and_then(|s| s.as_str())
-            .unwrap_or("mask");
+        let recorded_style = record.mask.get("style").and_then(|s| s.as_str());
+        if let Some(style) = recorded_style {
+            *styles.entry(style.to_string()).or_default() += 1;
+        }
+        let style = recorded_style.unwrap_or("mask");
         for (v, m) in manifests.iter_mut() {
-            let rel = rel_image(*v, sample, opts.format.extension());
+            let rel = rel_image(*v, sample, format.extension());
             let rel = rel.strip_prefix(v.as_str()).unwrap_or(&rel).to_path_buf();
             let transform = match v {
                 Variant::MaskedUpper => format!("mask({style});upper(row={})", record.cut_row),
@@ -289,7 +388,7 @@ where
     let mut stage_params = params;
     stage_params["masked"] = (input.samples.len() - failures.len()).into();
     stage_params["failures"] = failures.len().into();
-    stage_params["renderer"] = describe_renderer(done.values());
+    stage_params["renderer"] = serde_json::json!({ "styles": styles });
     for (v, m) in manifests.iter_mut() {
         m.info.stages.push(Stage {
             step: format!("generate:{}", v.as_str()),
@@ -300,13 +399,45 @@ where
     }
     write_atomic(&records_path, |w| w.write_all(&lines))?;
     write_failures(&out_dir.join(FAILURES_FILE), &failures)?;
-    journal.finish()?;
+    parts.remove()?;
     Ok(GenerateReport {
         masked: input.samples.len() - failures.len(),
         manifests,
-        resumed,
+        resumed: 0,
         failures,
     })
+}
+
+/// The report of a run that had finished before it was called.
+fn finished_report(
+    input: &Manifest,
+    out_dir: &Path,
+    opts: &GenerateOptions,
+) -> Result<GenerateReport, MaskError> {
+    let mut manifests = BTreeMap::new();
+    for v in sorted_variants(opts) {
+        let m = Manifest::read(&out_dir.join(v.as_str()).join("manifest.csv"))?;
+        manifests.insert(v, m);
+    }
+    let failures = read_failures(&out_dir.join(FAILURES_FILE));
+    Ok(GenerateReport {
+        masked: input.samples.len() - failures.len(),
+        manifests,
+        resumed: 0,
+        failures,
+    })
+}
+
+fn sorted_variants(opts: &GenerateOptions) -> Vec<Variant> {
+    let mut variants = opts.variants.clone();
+    variants.sort();
+    variants.dedup();
+    variants
+}
+
+/// The name an image goes by: its seed stream and its shard.
+fn key_of(sample: &Sample) -> String {
+    sample.path.to_string_lossy().replace('\\', "/")
 }
 
 /// The manifest of the one variant [`generate_like`] writes.
@@ -384,17 +515,6 @@ where
     })
 }
 
-/// The set of mask styles used, for the manifest's record.
-fn describe_renderer<'a>(records: impl Iterator<Item = &'a ImageRecord>) -> serde_json::Value {
-    let mut styles: BTreeMap<String, usize> = BTreeMap::new();
-    for r in records {
-        if let Some(s) = r.mask.get("style").and_then(|s| s.as_str()) {
-            *styles.entry(s.to_string()).or_default() += 1;
-        }
-    }
-    serde_json::json!({ "styles": styles })
-}
-
 fn failed(sample: &Sample, reason: String) -> ImageRecord {
     ImageRecord {
         source: sample.path.clone(),
@@ -434,7 +554,7 @@ where
     else {
         return Ok(failed(sample, "no face found".into()));
     };
-    let key = sample.path.to_string_lossy().replace('\\', "/");
+    let key = key_of(sample);
     let steps = match mask_face(image, det, predictor, renderer, opts, &key) {
         Ok(s) => s,
         Err(e) => return Ok(failed(sample, e.to_string())),

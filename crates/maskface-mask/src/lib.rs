@@ -53,7 +53,8 @@ mod styles;
 mod test_faces;
 
 pub use dataset::{
-    generate_dataset, generate_like, GenerateReport, GeneratedManifest, ImageRecord,
+    generate_dataset, generate_like, generate_shard, merge_generated, GenerateReport,
+    GeneratedManifest, ImageRecord,
 };
 pub use error::MaskError;
 pub use face_box::landmark_box;

@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &DlibNet::from_file(&weights)?,
         &data,
         &out,
-        &Backend::Flex.device()?,
+        &[Backend::Flex.device()?],
         |p| {
             if let Progress::Epoch(m) = p {
                 println!(

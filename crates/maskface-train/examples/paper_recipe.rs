@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         },
-        &device,
+        std::slice::from_ref(&device),
     )?;
 
     let classifier = PaperClassifier::load(&run.models[0], &device)?;

@@ -45,6 +45,17 @@ pub enum TrainError {
         /// The loss seen.
         loss: f64,
     },
+    /// Training on one of the devices a batch is split across failed (a
+    /// panic in the backend: out of memory, a lost device).
+    #[error("training on device {index} ({device}) failed: {reason}")]
+    Device {
+        /// The device's place in the list, from 0.
+        index: usize,
+        /// The device.
+        device: String,
+        /// The backend's message.
+        reason: String,
+    },
     /// A tensor could not be read back from the device.
     #[error("reading a tensor back from the device failed: {0}")]
     Readback(String),

@@ -250,14 +250,19 @@ impl FineTuneParams {
     /// Fine-tunes `dlib`'s network on `data`, writing the trainer's files
     /// and `embedder.bpk` (the best network, for
     /// `FaceEmbedderResNet::from_tuned`) to `out`; resumes a run there.
+    ///
+    /// The first of `devices` holds the network, computes the frozen
+    /// blocks' features and validates; each training batch is split across
+    /// all of them ([`Trainer::with_devices`]). None is an error.
     pub fn fit(
         &self,
         dlib: &DlibNet,
         data: &FineTuneData,
         out: &Path,
-        device: &Device,
+        devices: &[Device],
         progress: impl Fn(&Progress) + Send + Sync + 'static,
     ) -> Result<FineTuned, TrainError> {
+        let device = crate::trainer::main_device(devices)?;
         self.loss.validate()?;
         if let Some(bad) = data
             .train
@@ -310,7 +315,9 @@ impl FineTuneParams {
         let batcher = TensorBatcher {
             shape: train.shape(),
         };
-        let trainer = Trainer::new(self.train.clone(), out).with_progress(progress);
+        let trainer = Trainer::new(self.train.clone(), out)
+            .with_progress(progress)
+            .with_devices(devices.to_vec());
         let (best, report) = trainer.fit(model, &train, &valid, &batcher, device)?;
         best.backbone.save(&out.join("embedder.bpk"))?;
         Ok(FineTuned {

@@ -12,7 +12,8 @@
 //!   ([`MarginLoss`]), optionally started at the classes' centres;
 //! - [`Trainer`]: Adam with one rate for the [`Backbone`] and one for the
 //!   head, validation after each epoch, `best.bpk`, a resumable
-//!   `last.ckpt`, `metrics.csv` and `loss.png`;
+//!   `last.ckpt`, `metrics.csv` and `loss.png`; each batch optionally split
+//!   across several devices ([`Trainer::with_devices`]);
 //! - [`cosine_distillation`] and [`TrainConfig::distill_weight`]:
 //!   mask-invariant distillation, each sample's embedding pulled onto a
 //!   teacher's (rows set with [`TensorSet::set_teachers`]), for any

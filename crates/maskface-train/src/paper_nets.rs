@@ -399,6 +399,10 @@ pub struct PaperRun {
 /// Fine-tunes `backbone` with a new softmax classifier on `data` with
 /// `config` (see [`PaperNet::paper_config`]), writing the trainer's files
 /// to `out` and a model file for the best and for the last epoch.
+///
+/// The first of `devices` holds the network and validates; each training
+/// batch is split across all of them ([`Trainer::with_devices`], whose
+/// notes on batch norm apply to all three networks). None is an error.
 pub fn fit_paper_net(
     backbone: PaperBackbone,
     init: &PaperInit,
@@ -406,10 +410,13 @@ pub fn fit_paper_net(
     config: TrainConfig,
     out: &Path,
     progress: impl Fn(&crate::Progress) + Send + Sync + 'static,
-    device: &Device,
+    devices: &[Device],
 ) -> Result<PaperRun, TrainError> {
+    let device = crate::trainer::main_device(devices)?;
     let net = backbone.net();
-    let trainer = Trainer::new(config, out).with_progress(progress);
+    let trainer = Trainer::new(config, out)
+        .with_progress(progress)
+        .with_devices(devices.to_vec());
     let batcher = net.batcher();
     let head = MarginHeadConfig::new(net.embedding_dim(), data.classes.len())
         .with_loss(MarginLoss::Softmax)

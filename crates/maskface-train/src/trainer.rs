@@ -1,4 +1,5 @@
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Instant;
 
 use burn::data::dataloader::batcher::Batcher;
@@ -7,7 +8,8 @@ use burn::module::ModuleDisplay;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
-    AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, OptimizerRecord, SgdConfig,
+    AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
+    OptimizerRecord, SgdConfig,
 };
 use burn::prelude::*;
 use burn::store::ModuleRecord;
@@ -257,6 +259,9 @@ pub struct FitReport {
     pub last: PathBuf,
     /// Epochs taken from an earlier run's checkpoint.
     pub resumed_epochs: usize,
+    /// Devices each training batch was split across in this run
+    /// ([`Trainer::with_devices`]); 1 without data parallelism.
+    pub devices: usize,
 }
 
 /// Progress reported while training.
@@ -277,6 +282,8 @@ pub enum Progress {
         done: usize,
         /// Samples in an epoch.
         total: usize,
+        /// The batch's mean training loss (before the step it led to).
+        loss: f64,
     },
     /// An epoch is done.
     Epoch(EpochMetrics),
@@ -287,7 +294,8 @@ type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 /// The training loop: Adam (one rate for the backbone, one for the head),
 /// a validation pass after each epoch, the best and the last weights kept,
 /// `metrics.csv` and `loss.png` rewritten each epoch, and resume from the
-/// last finished epoch.
+/// last finished epoch. Each training batch may be split across several
+/// devices ([`Trainer::with_devices`]).
 ///
 /// Files in the output folder:
 /// - `best.bpk`: the best epoch's [`BackboneWithHead`] (a burnpack record);
@@ -298,6 +306,7 @@ pub struct Trainer {
     config: TrainConfig,
     out: PathBuf,
     progress: Option<ProgressFn>,
+    devices: Option<Vec<Device>>,
 }
 
 /// The checkpoint's magic bytes and format version.
@@ -311,12 +320,43 @@ impl Trainer {
             config,
             out: out.into(),
             progress: None,
+            devices: None,
         }
     }
 
     /// Calls `f` after each batch and each epoch.
     pub fn with_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Splits each training batch across `devices`: data-parallel training.
+    ///
+    /// A batch of `n` samples is cut into contiguous slices, one per device,
+    /// whose sizes differ by at most one (with fewer samples than devices
+    /// the last devices get none). Each device runs the forward and backward
+    /// pass of its own copy of the model ([`Module::fork`]) on its slice,
+    /// with the slice's mean loss weighted by its share `n_d / n`; the
+    /// gradients are moved to the device given to [`Trainer::fit`] and
+    /// summed there in device order ([`GradientsAccumulator`]), and one
+    /// optimiser step follows. The sum is the gradient of the mean loss
+    /// over the whole batch, so a run follows the one-device run up to float
+    /// rounding. Two kinds of layer break that equality: batch norm
+    /// normalises each slice by the slice's own statistics (its running
+    /// statistics become the average of the devices' updates), and random
+    /// layers (dropout) draw other masks.
+    ///
+    /// The model, the optimisers' state and the validation stay on `fit`'s
+    /// device, which need not be one of `devices`. Each device keeps one
+    /// worker thread for the whole run. A device may be named more than once:
+    /// burn's CPU backend has a single device, so two of it run the
+    /// data-parallel path on the same cores. The device count is not part of
+    /// the checkpoint: a run may resume on other devices.
+    ///
+    /// Default: `fit`'s device alone. An empty list is an error
+    /// ([`TrainError::InvalidParameter`] `devices`) when `fit` starts.
+    pub fn with_devices(mut self, devices: Vec<Device>) -> Self {
+        self.devices = Some(devices);
         self
     }
 
@@ -331,12 +371,24 @@ impl Trainer {
         }
     }
 
+    /// The devices a batch is split across.
+    fn devices(&self, device: &Device) -> Result<Vec<Device>, TrainError> {
+        match &self.devices {
+            None => Ok(vec![device.clone()]),
+            Some(devices) => main_device(devices).map(|_| devices.clone()),
+        }
+    }
+
     /// Trains `model` on `train`, validating on `valid` after each epoch,
     /// and returns the best epoch's model (on `device`) with the report.
     ///
     /// A checkpoint of an earlier run in the output folder with the same
     /// settings (the number of epochs aside) is resumed; one with other
     /// settings is an error, so a run is never mixed with another.
+    ///
+    /// `device` holds the model and the optimisers' state and runs the
+    /// validation; the training batches run there too unless
+    /// [`Trainer::with_devices`] names other devices.
     pub fn fit<B, I, D, T>(
         &self,
         model: BackboneWithHead<B>,
@@ -352,6 +404,7 @@ impl Trainer {
         T: Batcher<I, Result<TrainBatch, TrainError>>,
     {
         self.config.validate()?;
+        let devices = self.devices(device)?;
         if train.is_empty() || valid.is_empty() {
             return Err(TrainError::Data {
                 what: "training".into(),
@@ -414,107 +467,110 @@ impl Trainer {
             state.best_epoch = saved.best_epoch;
         }
         let resumed_epochs = state.history.len();
-        for epoch in resumed_epochs + 1..=self.config.epochs {
-            let start = Instant::now();
-            let mut order: Vec<usize> = (0..train.len()).collect();
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
-                self.config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            );
-            order.shuffle(&mut rng);
-            // Random layers (dropout) draw from the backend's generator:
-            // seeded per epoch, so a resumed run draws what an uninterrupted
-            // one would have.
-            autodiff.seed(rng.next_u64());
-            let (mut loss_sum, mut correct, mut done) = (0.0f64, 0usize, 0usize);
-            let rate = config.schedule.factor(epoch, config.epochs);
-            let head_only = epoch <= config.head_only_epochs;
-            for chunk in order.chunks(self.config.batch_size) {
-                let batch = batcher.batch(train.get_many(chunk.to_vec())?, &autodiff)?;
-                let n = chunk.len();
-                let mut embeddings = model.backbone.embed(batch.inputs);
-                if head_only {
-                    // No gradient reaches the backbone, so no backward pass runs through it.
-                    embeddings = embeddings.detach();
-                }
-                let logits = model
-                    .head
-                    .forward_train(embeddings.clone(), batch.labels.clone());
-                correct += count_correct(logits.clone(), batch.labels.clone())?;
-                let mut loss = MarginHead::smoothed_cross_entropy(
-                    logits,
-                    batch.labels,
-                    config.label_smoothing,
+        let data = StepData {
+            train,
+            batcher,
+            config,
+            item: std::marker::PhantomData,
+        };
+        let model = std::thread::scope(|scope| -> Result<BackboneWithHead<B>, TrainError> {
+            let mut model = model;
+            // One device that already holds the model needs no worker thread.
+            let workers = (devices.len() > 1 || devices[0] != *device)
+                .then(|| Workers::start(scope, &devices, &data));
+            for epoch in resumed_epochs + 1..=self.config.epochs {
+                let start = Instant::now();
+                let mut order: Vec<usize> = (0..train.len()).collect();
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+                    self.config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
                 );
-                let w = self.config.distill_weight;
-                if w > 0.0 {
-                    let Some(teachers) = batch.teachers else {
-                        return Err(TrainError::Data {
-                            what: "training".into(),
-                            reason: format!(
-                                "distill_weight is {w} but the training samples have no teacher embeddings"
-                            ),
-                        });
+                order.shuffle(&mut rng);
+                // Random layers (dropout) draw from the backend's generator:
+                // seeded per epoch, so a resumed run draws what an
+                // uninterrupted one would have.
+                let seed = rng.next_u64();
+                autodiff.seed(seed);
+                if workers.is_some() {
+                    // Distinct seeds: the same masks on every slice would
+                    // correlate the devices' gradients.
+                    for (i, d) in devices.iter().enumerate() {
+                        d.clone().autodiff().seed(seed.wrapping_add(i as u64));
+                    }
+                }
+                let (mut loss_sum, mut correct, mut done) = (0.0f64, 0usize, 0usize);
+                let rate = config.schedule.factor(epoch, config.epochs);
+                let head_only = epoch <= config.head_only_epochs;
+                for chunk in order.chunks(self.config.batch_size) {
+                    let n = chunk.len();
+                    let step = match &workers {
+                        None => data.step(&model, chunk, None, &autodiff, head_only)?,
+                        Some(workers) => workers.step(&model, chunk, head_only, device)?,
                     };
-                    loss = loss + cosine_distillation(embeddings, teachers).mul_scalar(w);
+                    if !step.loss.is_finite() {
+                        return Err(TrainError::Diverged {
+                            epoch,
+                            loss: step.loss,
+                        });
+                    }
+                    loss_sum += step.loss * n as f64;
+                    correct += step.correct;
+                    if let Some(g_backbone) = step.backbone {
+                        model.backbone = opt_backbone.step(
+                            config.backbone_lr * rate,
+                            model.backbone,
+                            g_backbone,
+                        );
+                    }
+                    model.head = opt_head.step(config.head_lr * rate, model.head, step.head);
+                    done += n;
+                    self.report(Progress::Batch {
+                        epoch,
+                        done,
+                        total: train.len(),
+                        loss: step.loss,
+                    });
                 }
-                let value: f64 = loss.clone().into_scalar::<f64>();
-                if !value.is_finite() {
-                    return Err(TrainError::Diverged { epoch, loss: value });
-                }
-                loss_sum += value * n as f64;
-                let mut grads = loss.backward();
-                if !head_only {
-                    let g_backbone = GradientsParams::from_module(&mut grads, &model.backbone);
-                    model.backbone =
-                        opt_backbone.step(config.backbone_lr * rate, model.backbone, g_backbone);
-                }
-                let g_head = GradientsParams::from_module(&mut grads, &model.head);
-                model.head = opt_head.step(config.head_lr * rate, model.head, g_head);
-                done += n;
-                self.report(Progress::Batch {
+                // One plain copy of the weights per epoch: validated, then saved.
+                let snapshot = model.valid();
+                let (valid_loss, valid_accuracy) =
+                    self.validate(&snapshot, valid, batcher, device)?;
+                let metrics = EpochMetrics {
                     epoch,
-                    done,
-                    total: train.len(),
-                });
+                    train_loss: loss_sum / train.len() as f64,
+                    train_accuracy: correct as f64 / train.len() as f64,
+                    valid_loss,
+                    valid_accuracy,
+                    seconds: start.elapsed().as_secs_f64(),
+                };
+                let improved = state
+                    .history
+                    .iter()
+                    .find(|m| m.epoch == state.best_epoch)
+                    .is_none_or(|best| config.select_by.better(&metrics, best));
+                state.history.push(metrics.clone());
+                let weights = snapshot
+                    .into_record()
+                    .into_bytes()
+                    .map_err(|e| record_error(&ckpt, e))?;
+                // Both written before the checkpoint that records them: a crash
+                // in between redoes this epoch, which rewrites them.
+                write_atomic(&last_path, |w| w.write_all(&weights))?;
+                if improved {
+                    state.best_epoch = epoch;
+                    write_atomic(&best_path, |w| w.write_all(&weights))?;
+                }
+                write_checkpoint(
+                    &ckpt,
+                    &state,
+                    &weights,
+                    opt_backbone.to_record(),
+                    opt_head.to_record(),
+                )?;
+                write_history(&self.out, &state.history)?;
+                self.report(Progress::Epoch(metrics));
             }
-            // One plain copy of the weights per epoch: validated, then saved.
-            let snapshot = model.valid();
-            let (valid_loss, valid_accuracy) = self.validate(&snapshot, valid, batcher, device)?;
-            let metrics = EpochMetrics {
-                epoch,
-                train_loss: loss_sum / train.len() as f64,
-                train_accuracy: correct as f64 / train.len() as f64,
-                valid_loss,
-                valid_accuracy,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            let improved = state
-                .history
-                .iter()
-                .find(|m| m.epoch == state.best_epoch)
-                .is_none_or(|best| config.select_by.better(&metrics, best));
-            state.history.push(metrics.clone());
-            let weights = snapshot
-                .into_record()
-                .into_bytes()
-                .map_err(|e| record_error(&ckpt, e))?;
-            // Both written before the checkpoint that records them: a crash
-            // in between redoes this epoch, which rewrites them.
-            write_atomic(&last_path, |w| w.write_all(&weights))?;
-            if improved {
-                state.best_epoch = epoch;
-                write_atomic(&best_path, |w| w.write_all(&weights))?;
-            }
-            write_checkpoint(
-                &ckpt,
-                &state,
-                &weights,
-                opt_backbone.to_record(),
-                opt_head.to_record(),
-            )?;
-            write_history(&self.out, &state.history)?;
-            self.report(Progress::Epoch(metrics));
-        }
+            Ok(model)
+        })?;
         let record = ModuleRecord::load(&best_path).map_err(|e| TrainError::Checkpoint {
             path: best_path.clone(),
             reason: e.to_string(),
@@ -535,6 +591,7 @@ impl Trainer {
                 best: best_path,
                 last: last_path,
                 resumed_epochs,
+                devices: devices.len(),
             },
         ))
     }
@@ -565,6 +622,258 @@ impl Trainer {
             loss_sum / valid.len() as f64,
             correct as f64 / valid.len() as f64,
         ))
+    }
+}
+
+/// The device that holds the model when a run is split across `devices`:
+/// the first; none is an error naming the parameter.
+pub(crate) fn main_device(devices: &[Device]) -> Result<&Device, TrainError> {
+    devices.first().ok_or_else(|| TrainError::InvalidParameter {
+        name: "devices",
+        reason: "at least one device".into(),
+    })
+}
+
+/// What a training step reads, shared by the devices' worker threads.
+struct StepData<'a, I, D, T> {
+    train: &'a D,
+    batcher: &'a T,
+    config: &'a TrainConfig,
+    item: std::marker::PhantomData<fn() -> I>,
+}
+
+/// The gradients and figures of a batch, or of one device's slice of it.
+struct StepOutput {
+    /// `None` while the backbone is frozen (head-only epochs).
+    backbone: Option<GradientsParams>,
+    head: GradientsParams,
+    /// The mean training loss over the samples.
+    loss: f64,
+    correct: usize,
+}
+
+impl<I, D, T> StepData<'_, I, D, T>
+where
+    I: Send + Sync,
+    D: Dataset<I, TrainError>,
+    T: Batcher<I, Result<TrainBatch, TrainError>>,
+{
+    /// The forward and backward pass of `model` on the samples `indices`,
+    /// on `device`. `weight` scales the loss before the backward pass (a
+    /// slice's share of its batch); the reported loss is the slice's own
+    /// mean.
+    fn step<B: Backbone>(
+        &self,
+        model: &BackboneWithHead<B>,
+        indices: &[usize],
+        weight: Option<f64>,
+        device: &Device,
+        head_only: bool,
+    ) -> Result<StepOutput, TrainError> {
+        let config = self.config;
+        let batch = self
+            .batcher
+            .batch(self.train.get_many(indices.to_vec())?, device)?;
+        let mut embeddings = model.backbone.embed(batch.inputs);
+        if head_only {
+            // No gradient reaches the backbone, so no backward pass runs through it.
+            embeddings = embeddings.detach();
+        }
+        let logits = model
+            .head
+            .forward_train(embeddings.clone(), batch.labels.clone());
+        let correct = count_correct(logits.clone(), batch.labels.clone())?;
+        let mut loss =
+            MarginHead::smoothed_cross_entropy(logits, batch.labels, config.label_smoothing);
+        let w = config.distill_weight;
+        if w > 0.0 {
+            let Some(teachers) = batch.teachers else {
+                return Err(TrainError::Data {
+                    what: "training".into(),
+                    reason: format!(
+                        "distill_weight is {w} but the training samples have no teacher embeddings"
+                    ),
+                });
+            };
+            loss = loss + cosine_distillation(embeddings, teachers).mul_scalar(w);
+        }
+        let value: f64 = loss.clone().into_scalar::<f64>();
+        if let Some(weight) = weight {
+            loss = loss.mul_scalar(weight);
+        }
+        let mut grads = loss.backward();
+        let backbone =
+            (!head_only).then(|| GradientsParams::from_module(&mut grads, &model.backbone));
+        let head = GradientsParams::from_module(&mut grads, &model.head);
+        Ok(StepOutput {
+            backbone,
+            head,
+            loss: value,
+            correct,
+        })
+    }
+}
+
+/// A slice of a batch for one device.
+struct Job<M> {
+    model: M,
+    indices: Vec<usize>,
+    weight: f64,
+    head_only: bool,
+}
+
+/// One worker thread per device, each alive for the whole run: burn's
+/// `RunningState` (batch norm's running statistics) averages the updates
+/// made on different threads, which is right only when each device keeps
+/// its thread from step to step.
+struct Workers<M> {
+    jobs: Vec<mpsc::Sender<Job<M>>>,
+    results: mpsc::Receiver<(usize, Result<StepOutput, TrainError>)>,
+}
+
+impl<B: Backbone> Workers<BackboneWithHead<B>> {
+    fn start<'scope, I, D, T>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        devices: &[Device],
+        data: &'scope StepData<'scope, I, D, T>,
+    ) -> Self
+    where
+        I: Send + Sync,
+        D: Dataset<I, TrainError>,
+        T: Batcher<I, Result<TrainBatch, TrainError>>,
+        B: 'scope,
+    {
+        let (results_tx, results) = mpsc::channel();
+        let jobs = devices
+            .iter()
+            .enumerate()
+            .map(|(index, device)| {
+                let (jobs_tx, jobs_rx) = mpsc::channel::<Job<BackboneWithHead<B>>>();
+                let results_tx = results_tx.clone();
+                let device = device.clone().autodiff();
+                scope.spawn(move || {
+                    for job in jobs_rx {
+                        // A backend panic (out of memory, a lost device)
+                        // becomes an error, so the other devices' answers
+                        // are still collected and the run stops cleanly.
+                        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            let model = job.model.fork(&device);
+                            data.step(
+                                &model,
+                                &job.indices,
+                                Some(job.weight),
+                                &device,
+                                job.head_only,
+                            )
+                        }))
+                        .unwrap_or_else(|panic| {
+                            Err(TrainError::Device {
+                                index,
+                                device: format!("{device:?}"),
+                                reason: panic_message(panic.as_ref()),
+                            })
+                        });
+                        if results_tx.send((index, out)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                jobs_tx
+            })
+            .collect();
+        Workers { jobs, results }
+    }
+
+    /// One batch split across the devices; the gradients summed on `main`.
+    fn step(
+        &self,
+        model: &BackboneWithHead<B>,
+        chunk: &[usize],
+        head_only: bool,
+        main: &Device,
+    ) -> Result<StepOutput, TrainError> {
+        let n = chunk.len();
+        let slices = split_evenly(chunk, self.jobs.len());
+        let gone = |index: usize| TrainError::Device {
+            index,
+            device: "?".into(),
+            reason: "the worker thread is gone".into(),
+        };
+        for (index, (jobs, slice)) in self.jobs.iter().zip(&slices).enumerate() {
+            jobs.send(Job {
+                model: model.clone(),
+                indices: slice.to_vec(),
+                weight: slice.len() as f64 / n as f64,
+                head_only,
+            })
+            .map_err(|_| gone(index))?;
+        }
+        // Every answer is taken before returning, even after an error, so
+        // none is left to be read as the next batch's.
+        let mut outputs: Vec<Option<StepOutput>> = (0..slices.len()).map(|_| None).collect();
+        let mut failure = None;
+        for _ in 0..slices.len() {
+            let (index, out) = self.results.recv().map_err(|_| gone(0))?;
+            match out {
+                Ok(out) => outputs[index] = Some(out),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        // Summed in device order, not in the order the threads finished:
+        // the rounding is then the same from run to run.
+        let mut backbone = GradientsAccumulator::<B>::new();
+        let mut head = GradientsAccumulator::<MarginHead>::new();
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        for (out, slice) in outputs.into_iter().zip(&slices) {
+            let out = out.ok_or_else(|| gone(0))?;
+            loss += out.loss * slice.len() as f64;
+            correct += out.correct;
+            if let Some(g) = out.backbone {
+                backbone.accumulate(&model.backbone, g.to_device(main, &model.backbone));
+            }
+            head.accumulate(&model.head, out.head.to_device(main, &model.head));
+        }
+        Ok(StepOutput {
+            backbone: (!head_only).then(|| backbone.grads()),
+            head: head.grads(),
+            loss: loss / n as f64,
+            correct,
+        })
+    }
+}
+
+/// `chunk` cut into at most `parts` contiguous, non-empty slices whose
+/// lengths differ by at most one, the longer ones first.
+fn split_evenly(chunk: &[usize], parts: usize) -> Vec<&[usize]> {
+    let parts = parts.max(1);
+    let (base, extra) = (chunk.len() / parts, chunk.len() % parts);
+    let mut rest = chunk;
+    let mut slices = Vec::with_capacity(parts);
+    for d in 0..parts {
+        let len = base + usize::from(d < extra);
+        if len == 0 {
+            break;
+        }
+        let (slice, tail) = rest.split_at(len);
+        slices.push(slice);
+        rest = tail;
+    }
+    slices
+}
+
+/// The text of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
     }
 }
 
@@ -704,6 +1013,21 @@ fn write_history(out: &Path, history: &[EpochMetrics]) -> Result<(), TrainError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_splits_into_even_contiguous_slices() {
+        let chunk: Vec<usize> = (0..7).collect();
+        assert_eq!(
+            split_evenly(&chunk, 2),
+            vec![&[0, 1, 2, 3][..], &[4, 5, 6][..]]
+        );
+        assert_eq!(
+            split_evenly(&chunk, 3),
+            vec![&[0, 1, 2][..], &[3, 4][..], &[5, 6][..]]
+        );
+        assert_eq!(split_evenly(&chunk[..2], 4), vec![&[0][..], &[1][..]]);
+        assert_eq!(split_evenly(&chunk, 1), vec![&chunk[..]]);
+    }
 
     /// The checkpoint's 8-byte section lengths are checked against the
     /// bytes left before a section is copied: a length claiming 2^60 bytes

@@ -38,7 +38,13 @@ fn zero_rate_fine_tuning_saves_dlibs_network_centred_on_the_training_mean() {
     let device = Backend::Flex.device().unwrap();
     let out = tempfile::tempdir().unwrap();
     let fitted = params
-        .fit(&dlib, &data, out.path(), &device, |_| {})
+        .fit(
+            &dlib,
+            &data,
+            out.path(),
+            std::slice::from_ref(&device),
+            |_| {},
+        )
         .unwrap();
     assert_eq!(fitted.report.history[0].valid_accuracy, 1.0);
 
@@ -182,7 +188,13 @@ fn distillation_pulls_masked_chips_onto_their_unmasked_twins() {
         };
         let out = tempfile::tempdir().unwrap();
         params
-            .fit(&dlib, data, out.path(), &device, |_| {})
+            .fit(
+                &dlib,
+                data,
+                out.path(),
+                std::slice::from_ref(&device),
+                |_| {},
+            )
             .unwrap();
         let tuned =
             FaceEmbedderResNet::from_tuned(&dlib_path, &out.path().join("embedder.bpk"), &device)
@@ -231,7 +243,13 @@ fn distillation_pulls_masked_chips_onto_their_unmasked_twins() {
     };
     let out = tempfile::tempdir().unwrap();
     let err = params
-        .fit(&dlib, &no_teachers, out.path(), &device, |_| {})
+        .fit(
+            &dlib,
+            &no_teachers,
+            out.path(),
+            std::slice::from_ref(&device),
+            |_| {},
+        )
         .unwrap_err();
     assert!(err.to_string().contains("distill_weight"), "{err}");
 }

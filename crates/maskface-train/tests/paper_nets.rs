@@ -48,7 +48,7 @@ fn train(net: PaperNet, dir: &std::path::Path) -> maskface_train::PaperRun {
         short(net),
         dir,
         |_| {},
-        &device,
+        &[device],
     )
     .unwrap()
 }
