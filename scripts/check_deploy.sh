@@ -48,11 +48,13 @@ for f in deploy/slurm/*.sh; do
     fi
 done
 
-if command -v kubernetes-validate >/dev/null; then
+# Through the interpreter: pip's console script is not always on PATH (a
+# pyenv shim appears only after a rehash).
+if python3 -c 'import kubernetes_validate' 2>/dev/null; then
     for v in $K8S_VERSIONS; do
         for f in "${manifests[@]}"; do
             # --strict: unknown fields are errors, not silently dropped.
-            kubernetes-validate --strict --quiet -k "$v" "$f" || fail "$f: schema of Kubernetes $v"
+            python3 -m kubernetes_validate --strict --quiet -k "$v" "$f" || fail "$f: schema of Kubernetes $v"
         done
     done
     echo "ran: kubernetes-validate --strict against Kubernetes $K8S_VERSIONS"

@@ -14,13 +14,18 @@
 #   MASKFACE   the binary (default target/release/maskface)
 #   MODELS     the weights (default models)
 #   MASK_ARGS  mask options, split on spaces (default "--mask-type surgical --seed 42")
-#   NS         shard counts run through the Slurm script (default "1 2 4")
+#   NS         shard counts run through the Slurm script (default "1 2 4";
+#              empty skips them)
 #   K8S_NS     shard counts also run through the Kubernetes commands (default
 #              "2"; empty skips them; needs PyYAML)
 #   SINGLE     1 (default): also one process without --shard, the reference
 #   COPIES     when > 0 (e.g. 10): also mask, in one process, a tree that lists
 #              every input image COPIES times (WORK/synth/copyK/..., links),
-#              for the peak memory of a run that large
+#              for the peak memory of a run that large; and run
+#              `augment --shard 0/100` over a manifest of the input and one of
+#              that tree, for the memory of a shard reading a manifest COPIES
+#              times larger
+#   SYNTH_MASK 1 (default): mask the COPIES tree; 0: only the augment shards
 #   THREADS    --threads for every process (default: one thread per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,10 +36,11 @@ WORK="$(realpath -m "${2:-target/shard-sim}")"
 MASKFACE="${MASKFACE:-target/release/maskface}"
 MODELS="$(realpath -m "${MODELS:-models}")"
 MASK_ARGS="${MASK_ARGS:---mask-type surgical --seed 42}"
-NS="${NS:-1 2 4}"
+NS="${NS-1 2 4}"
 K8S_NS="${K8S_NS-2}"
 SINGLE="${SINGLE:-1}"
 COPIES="${COPIES:-0}"
+SYNTH_MASK="${SYNTH_MASK:-1}"
 read -r -a mask_args <<<"$MASK_ARGS"
 threads=()
 if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
@@ -54,7 +60,7 @@ export MASKFACE MODELS
 unset MASKFACE_STEP MASKFACE_SHARDS SHARDS
 if [ -n "${THREADS:-}" ]; then export THREADS; else unset THREADS; fi
 
-for d in out time logs bin synth; do rm -rf "${WORK:?}/$d"; done
+for d in out time logs bin synth manifests; do rm -rf "${WORK:?}/$d"; done
 rm -f "$WORK/results.tsv"
 mkdir -p "$WORK/out" "$WORK/time" "$WORK/logs" "$WORK/bin"
 # The Kubernetes commands call `maskface` from the image's PATH.
@@ -206,11 +212,50 @@ if [ "$COPIES" -gt 0 ]; then
     find "$synth/copy0" ! -type d ! \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \
         -o -iname '*.bmp' -o -iname '*.tif' -o -iname '*.tiff' -o -iname '*.gif' -o -iname '*.webp' \) -delete
     for ((k = 1; k < COPIES; k++)); do cp -a "$synth/copy0" "$synth/copy$k"; done
-    timed synth "$MASKFACE" mask "$synth" --out "$WORK/out/synth" --models "$MODELS" \
-        "${threads[@]}" "${mask_args[@]}" || die "the run over $synth failed"
-    row "synth-x$COPIES" 1 "$(images_in "$synth")" synth ""
-    # Only its time and memory matter; its output is COPIES times the input's.
-    rm -rf "$WORK/out/synth"
+    if [ "$SYNTH_MASK" = 1 ]; then
+        timed synth "$MASKFACE" mask "$synth" --out "$WORK/out/synth" --models "$MODELS" \
+            "${threads[@]}" "${mask_args[@]}" || die "the run over $synth failed"
+        row "synth-x$COPIES" 1 "$(images_in "$synth")" synth ""
+        # Only its time and memory matter; its output is COPIES times the input's.
+        rm -rf "$WORK/out/synth"
+    fi
+
+    # A manifest of each tree (identity: the image's folder; all training
+    # images), and shard 0 of 100 of an augment over it: the shard reads
+    # every row but keeps its own.
+    for tree in input synth; do
+        dir="$INPUT"
+        if [ "$tree" = synth ]; then dir="$synth"; fi
+        python3 - "$dir" "$WORK/manifests/$tree" <<'PY'
+import csv, json, os, sys
+
+root, out = sys.argv[1], sys.argv[2]
+exts = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
+paths = sorted(
+    os.path.relpath(os.path.join(d, f), root)
+    for d, _, files in os.walk(root, followlinks=True)
+    for f in files if os.path.splitext(f)[1].lower() in exts
+)
+who = sorted({os.path.dirname(p) for p in paths})
+label = {w: i for i, w in enumerate(who)}
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(["path", "identity", "label", "split", "origin", "transform"])
+    for p in paths:
+        d = os.path.dirname(p)
+        w.writerow([p, d, label[d], "train", "", ""])
+json.dump({"format_version": 1, "root": os.path.abspath(root), "stages": []},
+          open(os.path.join(out, "manifest.json"), "w"))
+print(len(paths))
+PY
+        rows="$(($(wc -l <"$WORK/manifests/$tree/manifest.csv") - 1))"
+        timed "augment-$tree" "$MASKFACE" augment --manifest "$WORK/manifests/$tree/manifest.csv" \
+            --out "$WORK/out/augment-$tree" --shard 0/100 "${threads[@]}" ||
+            die "augment --shard 0/100 over the $tree manifest failed"
+        row "augment-shard-$tree" 100 "$rows" "augment-$tree" ""
+        rm -rf "$WORK/out/augment-$tree"
+    done
 fi
 
 # Every file and folder of each merged tree, with the files' SHA-256.
@@ -244,7 +289,9 @@ for line in open(tsv):
     runs.append({
         "route": route, "shards": int(n), "images": int(images),
         "slowest_shard_s": float(slowest), "merge_s": float(merge_s) if merge_s else None,
-        "wall_s": round(wall, 2), "images_per_s": round(int(images) / wall, 1) if wall else None,
+        # An augment shard's row counts the manifest's rows, not its work.
+        "wall_s": round(wall, 2),
+        "images_per_s": round(int(images) / wall, 1) if wall and not route.startswith("augment") else None,
         "peak_mib": mib(peak), "merge_peak_mib": mib(merge_peak),
     })
 json.dump({"input": input_, "mask_args": args, "compared": trees, "identical": identical,
@@ -255,6 +302,7 @@ for r in runs:
     print(f"{r['route']:<12}{r['shards']:>4}{r['images']:>9}{r['wall_s']:>9}{fmt(r['images_per_s']):>10}"
           f"{fmt(r['peak_mib']):>10}{fmt(r['merge_peak_mib']):>11}")
 print("wall s: the slowest shard + the merge; peak MiB: the largest of one process")
+print("augment-shard-*: augment --shard 0/100, images = the manifest's rows")
 print(f"merged trees {'byte-identical' if identical else 'DIFFERENT'}: {', '.join(trees)}")
 print(f"wrote {out}")
 PY

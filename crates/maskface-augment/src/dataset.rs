@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use maskface_core::{
     decode_rgb, has_shard_journals, mark_shard_done, open_shard_journal, prepare_shard_dir,
-    read_failures, remove_stale_temp_files, write_atomic_unsynced, write_failures, CoreError,
-    Failure, Manifest, OutputFormat, Sample, Shard, ShardParts, ShardRun, Split, Stage, SHARDS_DIR,
+    read_failures, remove_stale_temp_files, write_atomic_unsynced, write_failures, Failure,
+    JobParams, Manifest, OutputFormat, Sample, Shard, ShardInput, ShardParts, ShardRun, Split,
+    Stage, SHARDS_DIR,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -87,7 +88,13 @@ pub fn augment_dataset(
     opts: &AugmentOptions,
     on_progress: &(dyn Fn() + Sync),
 ) -> Result<AugmentReport, AugmentError> {
-    let run = augment_shard(input, policy, out_dir, opts, Shard::WHOLE, on_progress)?;
+    let run = augment_shard(
+        &ShardInput::of(input, Shard::WHOLE),
+        policy,
+        out_dir,
+        opts,
+        on_progress,
+    )?;
     if run.merged {
         let manifest = Manifest::read(&out_dir.join(MANIFEST_FILE))?;
         return Ok(summarise(
@@ -102,24 +109,25 @@ pub fn augment_dataset(
     Ok(report)
 }
 
-/// One shard of [`augment_dataset`]: the source images of `input` that
-/// `shard` owns ([`Shard::owns`] of the image's path), journaled under
+/// One shard of [`augment_dataset`]: the source images of `input` (a
+/// shard's part of a manifest, [`ShardInput`]: the images the shard owns by
+/// [`Shard::owns`] of their paths), journaled under
 /// `out_dir/shards/`; [`merge_augmented`] then writes the manifest and
 /// failures once every shard is done, the same bytes as one process would.
 /// Each shard is resumable and may run on any machine that sees `out_dir`.
 pub fn augment_shard(
-    input: &Manifest,
+    input: &ShardInput<'_>,
     policy: &Policy,
     out_dir: &Path,
     opts: &AugmentOptions,
-    shard: Shard,
     on_progress: &(dyn Fn() + Sync),
 ) -> Result<ShardRun, AugmentError> {
+    let shard = input.shard();
     opts.format.validate()?;
     prepare_shard_dir(
         out_dir,
         PARAMS_FILE,
-        &params(input, policy, opts),
+        &params(input.manifest(), input.total(), policy, opts),
         opts.overwrite,
         &[
             "images",
@@ -130,13 +138,7 @@ pub fn augment_shard(
         ],
         shard,
     )?;
-    let mine: Vec<(u64, &Sample)> = input
-        .samples
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| shard.owns(&s.path.to_string_lossy().replace('\\', "/")))
-        .map(|(o, s)| (o as u64, s))
-        .collect();
+    let mine: Vec<(u64, &Sample)> = input.samples().collect();
     if out_dir.join(MANIFEST_FILE).is_file() && !has_shard_journals(out_dir, JOB) {
         mine.iter().for_each(|_| on_progress());
         return Ok(ShardRun {
@@ -156,20 +158,14 @@ pub fn augment_shard(
     let resumed = mine.iter().filter(|(o, _)| done.contains(o)).count();
     mine.par_iter().try_for_each(|(o, sample)| {
         if !done.contains(o) {
-            let entry = process(input, sample, policy, out_dir, opts)?;
+            let entry = process(input.manifest(), sample, policy, out_dir, opts)?;
             journal.append(&(*o, entry))?;
         }
         on_progress();
         Ok::<(), AugmentError>(())
     })?;
     drop(journal);
-    mark_shard_done(
-        out_dir,
-        JOB,
-        shard,
-        mine.len() as u64,
-        input.samples.len() as u64,
-    )?;
+    mark_shard_done(out_dir, JOB, shard, mine.len() as u64, input.total() as u64)?;
     Ok(ShardRun {
         items: mine.len(),
         resumed,
@@ -183,27 +179,8 @@ pub fn augment_shard(
 /// naming the shards that have not finished, until every source image has
 /// its entry.
 pub fn merge_augmented(input: &Manifest, out_dir: &Path) -> Result<AugmentReport, AugmentError> {
-    let params_path = out_dir.join(PARAMS_FILE);
-    let params: serde_json::Value = fs::read(&params_path)
-        .map_err(|e| CoreError::io(&params_path, e))
-        .and_then(|b| {
-            serde_json::from_slice(&b).map_err(|source| CoreError::Json {
-                path: params_path.clone(),
-                source,
-            })
-        })?;
-    if params.get("input_samples").and_then(|n| n.as_u64()) != Some(input.samples.len() as u64) {
-        return Err(CoreError::InvalidParameter {
-            name: "manifest",
-            reason: format!(
-                "{} images, but the shards in {} augmented another manifest ({})",
-                input.samples.len(),
-                out_dir.display(),
-                params_path.display()
-            ),
-        }
-        .into());
-    }
+    let params = JobParams::read(out_dir, PARAMS_FILE)?;
+    params.check_input_samples(input.samples.len())?;
     let mut parts = ShardParts::<JournalEntry>::open(out_dir, JOB, input.samples.len() as u64)?;
     // Every shard has finished: no writer is left, on any machine.
     remove_stale_temp_files(out_dir)?;
@@ -225,7 +202,7 @@ pub fn merge_augmented(input: &Manifest, out_dir: &Path) -> Result<AugmentReport
         .iter()
         .filter(|s| s.origin.is_some())
         .count();
-    let mut stage_params = params;
+    let mut stage_params = params.value;
     stage_params["augmented"] = augmented.into();
     stage_params["failures"] = failures.len().into();
     manifest.info.stages.push(Stage {
@@ -240,14 +217,19 @@ pub fn merge_augmented(input: &Manifest, out_dir: &Path) -> Result<AugmentReport
 }
 
 /// What an output folder records of the job that made it.
-fn params(input: &Manifest, policy: &Policy, opts: &AugmentOptions) -> serde_json::Value {
+fn params(
+    input: &Manifest,
+    samples: usize,
+    policy: &Policy,
+    opts: &AugmentOptions,
+) -> serde_json::Value {
     serde_json::json!({
         "seed": opts.seed,
         "policy": policy.describe(),
         "format": opts.format,
         "splits": opts.splits,
         "input_root": input.info.root.display().to_string(),
-        "input_samples": input.samples.len(),
+        "input_samples": samples,
     })
 }
 

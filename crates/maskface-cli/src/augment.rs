@@ -5,7 +5,7 @@ use clap::Args;
 use maskface_augment::{
     augment_dataset, augment_shard, AugmentOptions, AugmentReport, Fill, Policy, PolicySettings,
 };
-use maskface_core::{Manifest, OutputFormatKind, Shard, Split, DEFAULT_SEED};
+use maskface_core::{OutputFormatKind, Shard, ShardInput, Split, DEFAULT_SEED};
 
 // generate.rs names the library's choice by the option's former name; this
 // goes when it is rewritten on the library (issue 13).
@@ -109,14 +109,18 @@ pub fn policy(args: &AugmentArgs) -> Result<Policy> {
 /// Runs `augment`; a shard returns no report (the merge writes it).
 pub fn run(args: &AugmentArgs) -> Result<Option<AugmentReport>> {
     let policy = policy(args)?;
-    let input = Manifest::read(&args.manifest)
+    // A shard reads only its own rows of the manifest.
+    let input = ShardInput::read(&args.manifest, args.shard.unwrap_or(Shard::WHOLE))
         .with_context(|| format!("reading {}", args.manifest.display()))?;
     let splits = args
         .splits
         .iter()
         .map(|s| s.parse::<Split>())
         .collect::<Result<Vec<_>, _>>()?;
-    if input.samples.iter().all(|s| s.split == Split::Unassigned) {
+    // A manifest with no split has no sample with one: any shard that has
+    // samples sees it.
+    let own = &input.manifest().samples;
+    if !own.is_empty() && own.iter().all(|s| s.split == Split::Unassigned) {
         bail!(
             "{} has no split yet: run `maskface split` first (only the training split is augmented)",
             args.manifest.display()
@@ -129,14 +133,15 @@ pub fn run(args: &AugmentArgs) -> Result<Option<AugmentReport>> {
         overwrite: args.overwrite,
     };
     if let Some(shard) = args.shard {
-        let pb = crate::progress::bar(input.samples.len() / shard.count() as usize, "augment");
-        let run = augment_shard(&input, &policy, &args.out, &opts, shard, &|| pb.inc(1))?;
+        let pb = crate::progress::bar(input.len(), "augment");
+        let run = augment_shard(&input, &policy, &args.out, &opts, &|| pb.inc(1))?;
         pb.finish_and_clear();
         crate::merge::print_shard_run("augment", shard, &run, &args.out, Some(&args.manifest));
         return Ok(None);
     }
+    let input = input.manifest();
     let pb = crate::progress::bar(input.samples.len(), "augment");
-    let report = augment_dataset(&input, &policy, &args.out, &opts, &|| pb.inc(1))?;
+    let report = augment_dataset(input, &policy, &args.out, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
     if args.preview > 0 {
         maskface_augment::write_preview(

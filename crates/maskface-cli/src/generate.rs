@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use maskface_core::{
-    load_rgb, save_image_atomic, CropConfig, Manifest, MaskRenderer, Shard, Split,
+    load_rgb, save_image_atomic, CropConfig, Manifest, MaskRenderer, Shard, ShardInput, Split,
 };
 use maskface_mask::{
     contact_sheet, generate_dataset, generate_shard, mask_face, GenerateOptions, GenerateReport,
@@ -209,7 +209,8 @@ fn options(args: &GenerateArgs) -> Result<GenerateOptions> {
 pub fn run(args: &GenerateArgs) -> Result<Option<GenerateReport>> {
     let opts = options(args)?;
     let renderer = renderer(args);
-    let input = Manifest::read(&args.manifest)
+    // A shard reads only its own rows of the manifest.
+    let input = ShardInput::read(&args.manifest, args.shard.unwrap_or(Shard::WHOLE))
         .with_context(|| format!("reading {}", args.manifest.display()))?;
     let predictor_path = args.models.join(ShapePredictor::DLIB_68_FILE);
     let predictor = ShapePredictor::from_file(&predictor_path)
@@ -222,7 +223,7 @@ pub fn run(args: &GenerateArgs) -> Result<Option<GenerateReport>> {
     let mtcnn = Mtcnn::from_dir(&args.models, config, &args.backend.device()?)
         .context("loading MTCNN (run scripts/setup.sh)")?;
     if let Some(shard) = args.shard {
-        let pb = crate::progress::bar(input.samples.len() / shard.count() as usize, "generate");
+        let pb = crate::progress::bar(input.len(), "generate");
         let run = generate_shard(
             &input,
             &mtcnn,
@@ -230,16 +231,16 @@ pub fn run(args: &GenerateArgs) -> Result<Option<GenerateReport>> {
             &renderer,
             &args.out,
             &opts,
-            shard,
             &|n| pb.inc(n as u64),
         )?;
         pb.finish_and_clear();
         crate::merge::print_shard_run("generate", shard, &run, &args.out, Some(&args.manifest));
         return Ok(None);
     }
+    let input = input.manifest();
     let pb = crate::progress::bar(input.samples.len(), "generate");
     let report = generate_dataset(
-        &input,
+        input,
         &mtcnn,
         &predictor,
         &renderer,
@@ -251,7 +252,7 @@ pub fn run(args: &GenerateArgs) -> Result<Option<GenerateReport>> {
     if args.preview > 0 {
         let path = args.out.join("preview.png");
         write_preview(
-            &input,
+            input,
             &mtcnn,
             &predictor,
             &renderer,

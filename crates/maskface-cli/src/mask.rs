@@ -12,7 +12,7 @@ use image::{ImageFormat, RgbImage};
 use maskface_core::{
     decode_rgb, encode_jpeg, has_shard_journals, mark_shard_done, open_shard_journal,
     prepare_shard_dir, remove_stale_temp_files, write_atomic, write_atomic_unsynced, Detection,
-    FaceDetector, Journal, Shard, ShardParts, ShardRun, SHARDS_DIR,
+    FaceDetector, JobParams, Journal, Shard, ShardParts, ShardRun, SHARDS_DIR,
 };
 use maskface_mask::{
     parse_code, parse_color, FaceMasker, FaceRecord, FitMix, MaskChoice, MaskKind, MaskMix,
@@ -531,15 +531,12 @@ pub fn run(args: &MaskArgs) -> Result<()> {
         bail!("--quality {} must be in 1..=100", args.quality);
     }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
-    // Each item's place in the whole walk is kept with it: the merge puts
-    // the shards' entries back in that order.
-    let mut mine: Vec<(u64, InputFile)> = Vec::new();
-    let mut ordinal = 0u64;
+    // A first walk counts the files (the parameters record how many, and
+    // the merge needs it) and this shard's own; the second, below, streams
+    // them to the detector, so no list of files is held.
+    let mut owned = 0usize;
     let total = visit_files(&args.inputs, args.inputs.len() > 1, Some(&out), &mut |f| {
-        if shard.owns(&slash(&f.rel)) {
-            mine.push((ordinal, f));
-        }
-        ordinal += 1;
+        owned += usize::from(shard.owns(&slash(&f.rel)));
     })?;
     if total == 0 {
         bail!("no files found in {:?}", args.inputs);
@@ -571,7 +568,7 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     )?;
     if out.join(REPORT_FILE).is_file() && !has_shard_journals(&out, JOB) {
         let run = ShardRun {
-            items: mine.len(),
+            items: owned,
             resumed: 0,
             merged: true,
         };
@@ -581,23 +578,20 @@ pub fn run(args: &MaskArgs) -> Result<()> {
 
     let (journal, earlier) = open_shard_journal::<Done>(&out, JOB, shard)?;
     let done: HashSet<u64> = earlier.into_iter().map(|(o, _)| o).collect();
-    let pb = crate::progress::bar(mine.len(), "mask");
-    let todo: Vec<&(u64, InputFile)> = mine.iter().filter(|(o, _)| !done.contains(o)).collect();
-    pb.inc((mine.len() - todo.len()) as u64);
-    let resumed = mine.len() - todo.len();
-    drop(done);
-    let chunks: Vec<&[&(u64, InputFile)]> = todo.chunks(args.batch.max(1) * 16).collect();
-    if !chunks.is_empty() {
-        mask_files(args, &out, &specs, &chunks, &journal, &pb)?;
-    }
+    let resumed = done.len();
+    let pb = crate::progress::bar(owned, "mask");
+    pb.inc(resumed as u64);
+    stream_files(args, &out, shard, &done, total, |chunks| {
+        mask_files(args, &out, &specs, chunks, &journal, &pb)
+    })?;
     pb.finish_and_clear();
     drop(journal);
-    mark_shard_done(&out, JOB, shard, mine.len() as u64, total)?;
+    mark_shard_done(&out, JOB, shard, owned as u64, total)?;
     if shard.is_whole() {
         return merge(&out, args.verbose);
     }
     let run = ShardRun {
-        items: mine.len(),
+        items: owned,
         resumed,
         merged: false,
     };
@@ -605,15 +599,77 @@ pub fn run(args: &MaskArgs) -> Result<()> {
     Ok(())
 }
 
-/// Detects and masks the chunks of files, journaling each as it is done.
+/// The files of `shard` not yet `done`, in chunks, in the order of the walk,
+/// each with its place in the whole walk (the merge puts the shards'
+/// entries back in that order): a second walk on its own thread feeds
+/// `consume` through a channel two chunks deep, so memory holds a few chunks
+/// whatever the number of files. Fails if the walk no longer finds `total`
+/// files.
+fn stream_files(
+    args: &MaskArgs,
+    out: &Path,
+    shard: Shard,
+    done: &HashSet<u64>,
+    total: u64,
+    consume: impl FnOnce(&mut (dyn Iterator<Item = Vec<(u64, InputFile)>> + Send)) -> Result<()>,
+) -> Result<()> {
+    let chunk_len = args.batch.max(1) * 16;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(u64, InputFile)>>(2);
+    std::thread::scope(|scope| {
+        let walker = scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(chunk_len);
+            let mut ordinal = 0u64;
+            // Set when the consumer has stopped (an error): the walk ends
+            // without queueing more.
+            let mut stopped = false;
+            let walked = visit_files(&args.inputs, args.inputs.len() > 1, Some(out), &mut |f| {
+                let o = ordinal;
+                ordinal += 1;
+                if stopped || done.contains(&o) || !shard.owns(&slash(&f.rel)) {
+                    return;
+                }
+                chunk.push((o, f));
+                if chunk.len() == chunk_len {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_len));
+                    stopped = send.send(full).is_err();
+                }
+            });
+            if !stopped && !chunk.is_empty() {
+                // An error here means the consumer stopped; it reports why.
+                let _ = send.send(chunk);
+            }
+            walked
+        });
+        let consumed = consume(&mut receive.into_iter());
+        let walked = walker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the walk over {:?} stopped", args.inputs))?;
+        consumed?;
+        let walked = walked?;
+        if walked != total {
+            bail!(
+                "{:?} held {total} files when the run began and {walked} now: \
+                 the inputs changed during the run; run it again",
+                args.inputs
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Detects and masks the chunks of files, journaling each as it is done;
+/// loads the models only if there is a chunk.
 fn mask_files(
     args: &MaskArgs,
     out: &Path,
     specs: &[(Option<String>, MaskSpec)],
-    chunks: &[&[&(u64, InputFile)]],
+    chunks: &mut (dyn Iterator<Item = Vec<(u64, InputFile)>> + Send),
     journal: &Journal<(u64, Done)>,
     pb: &indicatif::ProgressBar,
 ) -> Result<()> {
+    let Some(first) = chunks.next() else {
+        return Ok(());
+    };
     let config = MtcnnConfig {
         min_face_size: args.min_face.max(12),
         batch_size: args.batch.max(1),
@@ -623,10 +679,11 @@ fn mask_files(
         .context("loading MTCNN (run scripts/setup.sh)")?;
     // The landmark model loads (one core, half a second) while the first
     // images are decoded and detected; after that, each chunk is masked
-    // while the next one is detected, so both cores stay busy.
-    let (predictor, mut next) = rayon::join(
+    // while the next one is read from the walk and detected, so both cores
+    // stay busy.
+    let (predictor, detected) = rayon::join(
         || ShapePredictor::from_file(args.models.join(ShapePredictor::DLIB_68_FILE)),
-        || chunks.first().map(|c| detect_chunk(&mtcnn, c)),
+        || detect_chunk(&mtcnn, &first),
     );
     let predictor = predictor.context("loading the landmark model (run scripts/setup.sh)")?;
     let job = Job {
@@ -643,16 +700,19 @@ fn mask_files(
             },
         ),
     };
-    for (i, chunk) in chunks.iter().enumerate() {
-        let Some(detected) = next.take() else {
-            break;
-        };
+    let mut current = Some((first, detected));
+    while let Some((chunk, detected)) = current.take() {
         let (result, following) = rayon::join(
-            || mask_chunk(&job, chunk, detected, journal, pb),
-            || chunks.get(i + 1).map(|c| detect_chunk(&mtcnn, c)),
+            || mask_chunk(&job, &chunk, detected, journal, pb),
+            || {
+                chunks.next().map(|c| {
+                    let d = detect_chunk(&mtcnn, &c);
+                    (c, d)
+                })
+            },
         );
-        next = following;
         result?;
+        current = following;
     }
     Ok(())
 }
@@ -662,16 +722,9 @@ fn mask_files(
 /// whole walk, one entry at a time: the same bytes whatever the number of
 /// shards. Removes the journals and the temporary files killed writers left.
 pub fn merge(out: &Path, verbose: bool) -> Result<()> {
-    let params_path = out.join(PARAMS_FILE);
-    let params: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&params_path)
-            .with_context(|| format!("reading {}", params_path.display()))?,
-    )
-    .with_context(|| format!("reading {}", params_path.display()))?;
-    let Some(total) = params.get("files").and_then(|f| f.as_u64()) else {
-        bail!("{}: no file count recorded", params_path.display());
-    };
-    let coco = params.get("coco").and_then(|c| c.as_bool()) == Some(true);
+    let params = JobParams::read(out, PARAMS_FILE)?;
+    let total: u64 = params.field("files")?;
+    let coco: bool = params.field("coco")?;
     let mut parts = ShardParts::<Done>::open(out, JOB, total)?;
     // Every shard has finished: no writer is left, on any machine.
     remove_stale_temp_files(out)?;
@@ -750,7 +803,7 @@ type Detected = Vec<(
 )>;
 
 /// Reads, decodes and detects the faces of a chunk of files.
-fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&(u64, InputFile)]) -> Detected {
+fn detect_chunk(mtcnn: &Mtcnn, chunk: &[(u64, InputFile)]) -> Detected {
     let loaded: Vec<Result<(Vec<u8>, RgbImage), String>> = chunk
         .par_iter()
         .map(|(_, f)| {
@@ -792,7 +845,7 @@ fn detect_chunk(mtcnn: &Mtcnn, chunk: &[&(u64, InputFile)]) -> Detected {
 /// Masks a detected chunk, journaling each file as it is done.
 fn mask_chunk(
     job: &Job<'_>,
-    chunk: &[&(u64, InputFile)],
+    chunk: &[(u64, InputFile)],
     detected: Detected,
     journal: &Journal<(u64, Done)>,
     pb: &indicatif::ProgressBar,

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{fails, have_models, ok, repo};
+use common::{fails, have_models, ok, repo, tree};
 
 /// The report's rows by source: (faces, masked, skipped, reason, outputs).
 fn report(out: &Path) -> BTreeMap<String, (usize, usize, usize, String, Vec<String>)> {
@@ -52,23 +52,6 @@ fn mask(args: &[&str]) -> String {
 
 fn labels(out: &Path, rel: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("labels").join(rel)).unwrap()).unwrap()
-}
-
-fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 #[test]
@@ -207,7 +190,7 @@ fn a_photo_folder_every_face_masked_every_file_a_row() {
     ));
 
     // Run again with the same parameters: nothing changes.
-    let before = files_under(&out);
+    let before = tree(&out);
     mask(&[
         "fixtures/photos",
         "--out",
@@ -216,7 +199,7 @@ fn a_photo_folder_every_face_masked_every_file_a_row() {
         "--binary-masks",
         "--coco",
     ]);
-    assert_eq!(files_under(&out), before);
+    assert_eq!(tree(&out), before);
     // Other parameters in the same folder stop, naming the parameter file.
     let err = fails(&["mask", "fixtures/photos", "--out", o, "--mask-type", "n95"]);
     assert!(err.contains("mask-params.json"), "{err}");
@@ -406,7 +389,7 @@ fn code_draws_per_face_and_a_seed_repeats_them() {
             "--fit",
             "worn",
         ]);
-        (files_under(&o), stdout)
+        (tree(&o), stdout)
     };
     let (a, stdout) = run("a", "7");
     let (b, _) = run("b", "7");
@@ -506,7 +489,7 @@ fn layouts_originals_and_unmasked_copies() {
         "mirror",
         "--copy-unmasked",
     ]);
-    let files = files_under(&mirror);
+    let files = tree(&mirror);
     let src = |rel: &str| std::fs::read(repo().join("fixtures/photos").join(rel)).unwrap();
     // The input tree as it is: masked images under their own names, the
     // image without a face copied unchanged; nothing for the broken file.
@@ -530,7 +513,7 @@ fn layouts_originals_and_unmasked_copies() {
         "--format",
         "png",
     ]);
-    let files = files_under(&side);
+    let files = tree(&side);
     assert_eq!(files["one_face.jpg"], src("portraits/one_face.jpg"));
     assert!(files.contains_key("one_face_surgical.png"));
 

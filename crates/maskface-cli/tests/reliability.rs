@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{command, have_models, ok, split_fixtures_with};
+use common::{command, have_models, ok, split_fixtures_with, tree};
 use maskface_core::{rng_for, RngCore};
 
 /// The fixtures' photos, one per line of `fixtures/lfw-mini`, sorted.
@@ -47,17 +47,6 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
-}
-
-/// Every file under `dir` with its bytes, by path relative to `dir`.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walk(dir)
-        .into_iter()
-        .map(|p| {
-            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            (rel, std::fs::read(&p).unwrap())
-        })
-        .collect()
 }
 
 /// The temporary files of an interrupted write (`.NAME.PID.tmp`) under `dir`.

@@ -6,29 +6,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{command, fails, have_models, ok, split_fixtures_with};
-
-/// Every file under `dir` with its bytes, by path relative to `dir`.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
+use common::{command, fails, have_models, ok, split_fixtures_with, tree};
 
 fn assert_same_tree(want: &Path, got: &Path) {
     let (a, b) = (tree(want), tree(got));

@@ -56,8 +56,8 @@ pub use resize::resize_triangle;
 pub use sample::{Identity, Sample, Split};
 pub use seed::{fnv1a64, rng_for, DEFAULT_SEED};
 pub use shard::{
-    has_shard_journals, mark_shard_done, open_shard_journal, shard_of, Shard, ShardParts, ShardRun,
-    SHARDS_DIR,
+    has_shard_journals, mark_shard_done, open_shard_journal, shard_of, JobParams, Shard,
+    ShardInput, ShardParts, ShardRun, SHARDS_DIR,
 };
 pub use test_input::require_test_input;
 pub use traits::{

@@ -104,34 +104,8 @@ impl Manifest {
     /// Checks that every label names one identity and every identity one
     /// label; `path` is only used in the error.
     pub fn validate(&self, path: &Path) -> Result<(), CoreError> {
-        let mut label_of: BTreeMap<&str, u32> = BTreeMap::new();
-        let mut name_of: BTreeMap<u32, &str> = BTreeMap::new();
-        for s in &self.samples {
-            if let Some(&l) = label_of.get(s.identity.as_str()) {
-                if l != s.label {
-                    return Err(CoreError::InvalidManifest {
-                        path: path.to_path_buf(),
-                        reason: format!(
-                            "identity {} has labels {l} and {} ({})",
-                            s.identity,
-                            s.label,
-                            s.path.display()
-                        ),
-                    });
-                }
-            }
-            if let Some(&n) = name_of.get(&s.label) {
-                if n != s.identity {
-                    return Err(CoreError::InvalidManifest {
-                        path: path.to_path_buf(),
-                        reason: format!("label {} names both {n} and {}", s.label, s.identity),
-                    });
-                }
-            }
-            label_of.insert(&s.identity, s.label);
-            name_of.insert(s.label, &s.identity);
-        }
-        Ok(())
+        let mut check = LabelCheck::default();
+        self.samples.iter().try_for_each(|s| check.add(s, path))
     }
 
     /// Writes the CSV at `csv_path` and the JSON beside it, each atomically
@@ -158,6 +132,18 @@ impl Manifest {
     /// against the manifest's folder, and the labels are checked
     /// ([`Manifest::validate`]).
     pub fn read(csv_path: &Path) -> Result<Self, CoreError> {
+        Ok(Self::read_where(csv_path, |_| true)?.0)
+    }
+
+    /// [`Manifest::read`] keeping only the samples `keep` accepts, read one
+    /// row at a time: memory holds the kept samples, not the file (a shard
+    /// of a large manifest, say). Every row is still checked, labels
+    /// included. Returns the manifest of the kept samples, each one's
+    /// position among all the rows, and the number of rows.
+    pub fn read_where(
+        csv_path: &Path,
+        mut keep: impl FnMut(&Sample) -> bool,
+    ) -> Result<(Self, Vec<u64>, usize), CoreError> {
         let info_path = Self::info_path(csv_path);
         let info_bytes = fs::read(&info_path).map_err(|e| CoreError::io(&info_path, e))?;
         let mut info: DatasetInfo =
@@ -179,17 +165,12 @@ impl Manifest {
             info.root = normalize(&manifest_dir.join(&info.root));
         }
 
-        let mut reader = csv::Reader::from_path(csv_path).map_err(|source| CoreError::Csv {
+        let csv_err = |source| CoreError::Csv {
             path: csv_path.to_path_buf(),
             source,
-        })?;
-        let headers = reader
-            .headers()
-            .map_err(|source| CoreError::Csv {
-                path: csv_path.to_path_buf(),
-                source,
-            })?
-            .clone();
+        };
+        let mut reader = csv::Reader::from_path(csv_path).map_err(csv_err)?;
+        let headers = reader.headers().map_err(csv_err)?.clone();
         for required in ["path", "identity", "label", "split"] {
             if !headers.iter().any(|h| h == required) {
                 return Err(CoreError::InvalidManifest {
@@ -198,17 +179,59 @@ impl Manifest {
                 });
             }
         }
+        let mut check = LabelCheck::default();
         let mut samples = Vec::new();
+        let mut ordinals = Vec::new();
+        let mut rows = 0usize;
         for row in reader.deserialize::<CsvRow>() {
-            let row = row.map_err(|source| CoreError::Csv {
-                path: csv_path.to_path_buf(),
-                source,
-            })?;
-            samples.push(row.into_sample(csv_path)?);
+            let sample = row.map_err(csv_err)?.into_sample(csv_path)?;
+            check.add(&sample, csv_path)?;
+            if keep(&sample) {
+                samples.push(sample);
+                ordinals.push(rows as u64);
+            }
+            rows += 1;
         }
-        let manifest = Manifest { info, samples };
-        manifest.validate(csv_path)?;
-        Ok(manifest)
+        Ok((Manifest { info, samples }, ordinals, rows))
+    }
+}
+
+/// The label check of [`Manifest::validate`], one sample at a time: memory
+/// grows with the identities, not the samples.
+#[derive(Default)]
+struct LabelCheck {
+    label_of: BTreeMap<String, u32>,
+    name_of: BTreeMap<u32, String>,
+}
+
+impl LabelCheck {
+    fn add(&mut self, s: &Sample, path: &Path) -> Result<(), CoreError> {
+        if let Some(&l) = self.label_of.get(s.identity.as_str()) {
+            if l != s.label {
+                return Err(CoreError::InvalidManifest {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "identity {} has labels {l} and {} ({})",
+                        s.identity,
+                        s.label,
+                        s.path.display()
+                    ),
+                });
+            }
+        } else {
+            self.label_of.insert(s.identity.clone(), s.label);
+        }
+        match self.name_of.get(&s.label) {
+            Some(n) if *n != s.identity => Err(CoreError::InvalidManifest {
+                path: path.to_path_buf(),
+                reason: format!("label {} names both {n} and {}", s.label, s.identity),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.name_of.insert(s.label, s.identity.clone());
+                Ok(())
+            }
+        }
     }
 }
 
@@ -394,6 +417,32 @@ mod tests {
         m.write(&csv).unwrap();
         let err = Manifest::read(&csv).unwrap_err().to_string();
         assert!(err.contains("identity A has labels 0 and 5"), "{err}");
+    }
+
+    #[test]
+    fn read_where_keeps_what_it_is_asked_and_checks_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("m.csv");
+        let m = sample_manifest(dir.path());
+        m.write(&csv).unwrap();
+        let (own, ordinals, rows) = Manifest::read_where(&csv, |s| s.identity == "A").unwrap();
+        assert_eq!(rows, 3);
+        assert_eq!(ordinals, vec![1, 2]);
+        assert_eq!(own.samples, m.samples[1..].to_vec());
+        assert_eq!(own.info.stages, m.info.stages);
+        let (none, ordinals, rows) = Manifest::read_where(&csv, |_| false).unwrap();
+        assert!(none.samples.is_empty() && ordinals.is_empty());
+        assert_eq!(rows, 3);
+
+        // A conflict in rows that are not kept is still an error.
+        let mut bad = m.clone();
+        bad.samples
+            .push(Sample::new("C/C_0001.jpg", "C", 1, Split::Test));
+        bad.write(&csv).unwrap();
+        let err = Manifest::read_where(&csv, |s| s.identity == "A")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("label 1 names both B and C"), "{err}");
     }
 
     #[test]

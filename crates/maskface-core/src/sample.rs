@@ -106,6 +106,13 @@ impl Sample {
             transform: String::new(),
         }
     }
+
+    /// The key a sharded job hashes to place this sample
+    /// ([`Shard::owns`](crate::Shard::owns)): its path with `/` separators,
+    /// so that a manifest written on Windows shards the same way.
+    pub fn shard_key(&self) -> String {
+        self.path.to_string_lossy().replace('\\', "/")
+    }
 }
 
 fn empty_as_none<'de, D>(d: D) -> Result<Option<PathBuf>, D::Error>

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 
-use crate::{fnv1a64, CoreError, Journal};
+use crate::{fnv1a64, CoreError, Journal, Manifest, Sample};
 
 /// The folder under a job's output that holds its shards' journals.
 pub const SHARDS_DIR: &str = "shards";
@@ -75,6 +75,31 @@ impl Shard {
     /// is this shard's.
     pub fn owns(&self, key: &str) -> bool {
         shard_of(key, self.count) == self.index
+    }
+
+    /// The samples of `manifest` this shard owns (by [`Sample::shard_key`]),
+    /// each with its position in the whole manifest: the ordinal its journal
+    /// entry carries, so that the merge restores input order.
+    ///
+    /// ```
+    /// use maskface_core::{Manifest, Sample, Shard, Split};
+    /// let mut m = Manifest::new("/data");
+    /// for i in 0..10 {
+    ///     m.samples.push(Sample::new(format!("Ada/Ada_{i:04}.jpg"), "Ada", 0, Split::Train));
+    /// }
+    /// let halves = [Shard::new(0, 2).unwrap(), Shard::new(1, 2).unwrap()];
+    /// let mut ordinals: Vec<u64> = halves.iter().flat_map(|s| s.select(&m)).map(|(o, _)| o).collect();
+    /// ordinals.sort();
+    /// assert_eq!(ordinals, (0..10).collect::<Vec<u64>>());
+    /// ```
+    pub fn select<'a>(&self, manifest: &'a Manifest) -> Vec<(u64, &'a Sample)> {
+        manifest
+            .samples
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| self.owns(&s.shard_key()))
+            .map(|(o, s)| (o as u64, s))
+            .collect()
     }
 
     /// The name of this shard's journal for `job`: `<job>-<I>-of-<N>.jsonl`.
@@ -404,6 +429,170 @@ impl<T: DeserializeOwned> ShardParts<T> {
     }
 }
 
+/// The part of a manifest one shard works on: its own samples, each with its
+/// position in the whole manifest, and the size of the whole.
+///
+/// [`ShardInput::read`] streams the manifest file and keeps only the shard's
+/// rows, so each of N processes holds about 1/N of it;
+/// [`ShardInput::of`] borrows a manifest already in memory.
+///
+/// ```
+/// use maskface_core::{Manifest, Sample, Shard, ShardInput, Split};
+/// let mut m = Manifest::new("/data");
+/// for i in 0..10 {
+///     m.samples.push(Sample::new(format!("Ada/Ada_{i:04}.jpg"), "Ada", 0, Split::Train));
+/// }
+/// let whole = ShardInput::of(&m, Shard::WHOLE);
+/// assert_eq!((whole.len(), whole.total()), (10, 10));
+/// let half = ShardInput::of(&m, "1/2".parse().unwrap());
+/// assert_eq!(half.total(), 10);
+/// assert!(half.samples().all(|(o, s)| m.samples[o as usize] == *s));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ShardInput<'a> {
+    manifest: std::borrow::Cow<'a, Manifest>,
+    /// The ordinals of `manifest.samples`; `None`: all of them, in order.
+    ordinals: Option<Vec<u64>>,
+    total: usize,
+    shard: Shard,
+}
+
+impl<'a> ShardInput<'a> {
+    /// Reads the rows of the manifest at `csv_path` that `shard` owns, one
+    /// row at a time ([`Manifest::read_where`]).
+    pub fn read(csv_path: &Path, shard: Shard) -> Result<ShardInput<'static>, CoreError> {
+        let (manifest, ordinals, total) =
+            Manifest::read_where(csv_path, |s| shard.owns(&s.shard_key()))?;
+        Ok(ShardInput {
+            manifest: std::borrow::Cow::Owned(manifest),
+            ordinals: Some(ordinals),
+            total,
+            shard,
+        })
+    }
+
+    /// The samples of `manifest` that `shard` owns; the whole manifest is
+    /// borrowed, not copied, when the shard is [`Shard::WHOLE`].
+    pub fn of(manifest: &'a Manifest, shard: Shard) -> Self {
+        let total = manifest.samples.len();
+        if shard.is_whole() {
+            return ShardInput {
+                manifest: std::borrow::Cow::Borrowed(manifest),
+                ordinals: None,
+                total,
+                shard,
+            };
+        }
+        let mut own = Manifest {
+            info: manifest.info.clone(),
+            samples: Vec::new(),
+        };
+        let mut ordinals = Vec::new();
+        for (o, s) in shard.select(manifest) {
+            own.samples.push(s.clone());
+            ordinals.push(o);
+        }
+        ShardInput {
+            manifest: std::borrow::Cow::Owned(own),
+            ordinals: Some(ordinals),
+            total,
+            shard,
+        }
+    }
+
+    /// The shard's samples (and the whole manifest's root and history).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The shard's samples with their positions in the whole manifest.
+    pub fn samples(&self) -> impl Iterator<Item = (u64, &Sample)> {
+        let ordinals = self.ordinals.as_deref();
+        self.manifest
+            .samples
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| (ordinals.map_or(i as u64, |o| o[i]), s))
+    }
+
+    /// How many samples the shard holds.
+    pub fn len(&self) -> usize {
+        self.manifest.samples.len()
+    }
+
+    /// Whether the shard holds no sample.
+    pub fn is_empty(&self) -> bool {
+        self.manifest.samples.is_empty()
+    }
+
+    /// How many samples the whole manifest holds.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The shard.
+    pub fn shard(&self) -> Shard {
+        self.shard
+    }
+}
+
+/// The parameters a sharded job recorded in its output folder (the JSON its
+/// first shard wrote): what a merge reads back, so that it needs no options
+/// the shards were not given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobParams {
+    /// The parameters file.
+    pub path: PathBuf,
+    /// Its contents.
+    pub value: serde_json::Value,
+}
+
+impl JobParams {
+    /// Reads `out_dir/file`.
+    pub fn read(out_dir: &Path, file: &str) -> Result<Self, CoreError> {
+        let path = out_dir.join(file);
+        let bytes = fs::read(&path).map_err(|e| CoreError::io(&path, e))?;
+        let value = serde_json::from_slice(&bytes).map_err(|source| CoreError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(JobParams { path, value })
+    }
+
+    /// The recorded field `name`, read as a `T`; an error names the file
+    /// when the field is missing or of another type.
+    pub fn field<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, CoreError> {
+        let value = self
+            .value
+            .get(name)
+            .ok_or_else(|| CoreError::InvalidParameter {
+                name,
+                reason: format!("{} does not record it", self.path.display()),
+            })?;
+        T::deserialize(value).map_err(|source| CoreError::Json {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Checks that the shards read a manifest of `samples` samples (the
+    /// recorded `input_samples`): a merge with another manifest would pair
+    /// journal entries with the wrong images.
+    pub fn check_input_samples(&self, samples: usize) -> Result<(), CoreError> {
+        let recorded: u64 = self.field("input_samples")?;
+        if recorded == samples as u64 {
+            return Ok(());
+        }
+        Err(CoreError::InvalidParameter {
+            name: "manifest",
+            reason: format!(
+                "{samples} samples, but the shards recorded in {} read a manifest of {recorded}",
+                self.path.display()
+            ),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +611,68 @@ mod tests {
         for c in counts {
             assert!((3087..=3413).contains(&c), "{counts:?}");
         }
+    }
+
+    #[test]
+    fn a_shard_reads_its_own_rows_and_their_places() {
+        use crate::Split;
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("m.csv");
+        let mut m = Manifest::new(dir.path());
+        for i in 0..40 {
+            let who = format!("P{}", i % 7);
+            let path = format!("{who}/{who}_{i:04}.jpg");
+            m.samples.push(Sample::new(path, who, i % 7, Split::Train));
+        }
+        m.write(&csv).unwrap();
+        let mut seen = Vec::new();
+        for i in 0..3 {
+            let shard = Shard::new(i, 3).unwrap();
+            let part = ShardInput::read(&csv, shard).unwrap();
+            let borrowed = ShardInput::of(&m, shard);
+            assert_eq!(part.total(), 40);
+            assert_eq!(part.shard(), shard);
+            let got: Vec<(u64, Sample)> = part.samples().map(|(o, s)| (o, s.clone())).collect();
+            let want: Vec<(u64, Sample)> =
+                borrowed.samples().map(|(o, s)| (o, s.clone())).collect();
+            assert_eq!(got, want);
+            for (o, s) in got {
+                assert_eq!(m.samples[o as usize], s);
+                assert!(shard.owns(&s.shard_key()));
+                seen.push(o);
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, (0..40).collect::<Vec<u64>>());
+        let whole = ShardInput::read(&csv, Shard::WHOLE).unwrap();
+        assert_eq!(whole.manifest().samples, m.samples);
+    }
+
+    #[test]
+    fn job_params_name_the_file_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("p.json"),
+            r#"{"input_samples": 12, "seed": "x"}"#,
+        )
+        .unwrap();
+        let params = JobParams::read(dir.path(), "p.json").unwrap();
+        assert_eq!(params.field::<u64>("input_samples").unwrap(), 12);
+        params.check_input_samples(12).unwrap();
+        let other = params.check_input_samples(13).unwrap_err().to_string();
+        assert!(
+            other.contains("13 samples") && other.contains("of 12"),
+            "{other}"
+        );
+        let missing = params.field::<u64>("files").unwrap_err().to_string();
+        assert!(
+            missing.contains("files") && missing.contains("p.json"),
+            "{missing}"
+        );
+        let wrong = params.field::<u64>("seed").unwrap_err().to_string();
+        assert!(wrong.contains("p.json"), "{wrong}");
+        let absent = JobParams::read(dir.path(), "none.json").unwrap_err();
+        assert!(absent.to_string().contains("none.json"), "{absent}");
     }
 
     #[test]

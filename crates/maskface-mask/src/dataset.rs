@@ -10,9 +10,9 @@ use image::{GrayImage, Luma, RgbImage};
 use maskface_core::{
     has_shard_journals, load_rgb, mark_shard_done, open_shard_journal, prepare_shard_dir,
     read_failures, remove_stale_temp_files, write_atomic, write_atomic_unsynced, write_failures,
-    CoreError, Detection, FaceDetector, Failure, LandmarkPredictor, Landmarks68, Manifest,
-    MaskRenderer, OutputFormat, Point2, Sample, Shard, ShardParts, ShardRun, Split, Stage,
-    SHARDS_DIR,
+    CoreError, Detection, FaceDetector, Failure, JobParams, LandmarkPredictor, Landmarks68,
+    Manifest, MaskRenderer, OutputFormat, Point2, Sample, Shard, ShardInput, ShardParts, ShardRun,
+    Split, Stage, SHARDS_DIR,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -124,13 +124,12 @@ where
     M: MaskRenderer + Sync + ?Sized,
 {
     let run = generate_shard(
-        input,
+        &ShardInput::of(input, Shard::WHOLE),
         detector,
         predictor,
         renderer,
         out_dir,
         opts,
-        Shard::WHOLE,
         on_progress,
     )?;
     if run.merged {
@@ -141,23 +140,23 @@ where
     Ok(report)
 }
 
-/// One shard of [`generate_dataset`]: masks the images of `input` that
-/// `shard` owns ([`Shard::owns`] of the image's path), writing their files
-/// and journaling them under `out_dir/shards/`; [`merge_generated`] then
-/// writes the manifests, records and failures once every shard is done, the
-/// same bytes as one process would.
+/// One shard of [`generate_dataset`]: masks the images of `input` (a
+/// shard's part of a manifest, [`ShardInput`]: the images the shard owns by
+/// [`Shard::owns`] of their paths), writing their files and journaling them
+/// under `out_dir/shards/`; [`merge_generated`] then writes the manifests,
+/// records and failures once every shard is done, the same bytes as one
+/// process would.
 ///
 /// Shards may run at once, on any machine that sees `out_dir`; each is
 /// resumable, so a shard run again redoes only what it has not finished.
 #[allow(clippy::too_many_arguments)]
 pub fn generate_shard<D, L, M>(
-    input: &Manifest,
+    input: &ShardInput<'_>,
     detector: &D,
     predictor: &L,
     renderer: &M,
     out_dir: &Path,
     opts: &GenerateOptions,
-    shard: Shard,
     on_progress: &(dyn Fn(usize) + Sync),
 ) -> Result<ShardRun, MaskError>
 where
@@ -185,8 +184,8 @@ where
         "format": opts.format,
         "batch": opts.batch,
         "min_visible": opts.min_visible,
-        "input_root": input.info.root.display().to_string(),
-        "input_samples": input.samples.len(),
+        "input_root": input.manifest().info.root.display().to_string(),
+        "input_samples": input.total(),
         "mask": renderer.describe(),
     });
     let mut outputs: Vec<&str> = vec!["masks", SHARDS_DIR, RECORDS_FILE, FAILURES_FILE];
@@ -197,16 +196,11 @@ where
         &params,
         opts.overwrite,
         &outputs,
-        shard,
+        input.shard(),
     )?;
 
-    let mine: Vec<(u64, &Sample)> = input
-        .samples
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| shard.owns(&key_of(s)))
-        .map(|(o, s)| (o as u64, s))
-        .collect();
+    let shard = input.shard();
+    let mine: Vec<(u64, &Sample)> = input.samples().collect();
     if out_dir.join(RECORDS_FILE).is_file() && !has_shard_journals(out_dir, JOB) {
         on_progress(mine.len());
         return Ok(ShardRun {
@@ -231,7 +225,7 @@ where
         }
         let loaded: Vec<Result<RgbImage, String>> = chunk
             .par_iter()
-            .map(|(_, s)| load_rgb(&input.resolve(&s.path)).map_err(|e| e.to_string()))
+            .map(|(_, s)| load_rgb(&input.manifest().resolve(&s.path)).map_err(|e| e.to_string()))
             .collect();
         // Decoded images move into the detector's batch; each sample keeps
         // its decoding error, if any.
@@ -269,13 +263,7 @@ where
             })?;
     }
     drop(journal);
-    mark_shard_done(
-        out_dir,
-        JOB,
-        shard,
-        mine.len() as u64,
-        input.samples.len() as u64,
-    )?;
+    mark_shard_done(out_dir, JOB, shard, mine.len() as u64, input.total() as u64)?;
     Ok(ShardRun {
         items: mine.len(),
         resumed,
@@ -291,41 +279,10 @@ where
 /// Fails, naming the shards that have not finished, until every image of
 /// `input` has its entry.
 pub fn merge_generated(input: &Manifest, out_dir: &Path) -> Result<GenerateReport, MaskError> {
-    let params_path = out_dir.join(PARAMS_FILE);
-    let params: serde_json::Value = std::fs::read(&params_path)
-        .map_err(|e| CoreError::io(&params_path, e))
-        .and_then(|b| {
-            serde_json::from_slice(&b).map_err(|source| CoreError::Json {
-                path: params_path.clone(),
-                source,
-            })
-        })?;
-    let recorded = |name: &'static str| {
-        params
-            .get(name)
-            .cloned()
-            .ok_or_else(|| MaskError::InvalidParameter {
-                name,
-                reason: format!("{} does not record it", params_path.display()),
-            })
-    };
-    let json_err = |source| CoreError::Json {
-        path: params_path.clone(),
-        source,
-    };
-    let variants: Vec<Variant> = serde_json::from_value(recorded("variants")?).map_err(json_err)?;
-    let format: OutputFormat = serde_json::from_value(recorded("format")?).map_err(json_err)?;
-    if recorded("input_samples")?.as_u64() != Some(input.samples.len() as u64) {
-        return Err(MaskError::InvalidParameter {
-            name: "manifest",
-            reason: format!(
-                "{} images, but the shards in {} masked a manifest of {}",
-                input.samples.len(),
-                out_dir.display(),
-                recorded("input_samples")?
-            ),
-        });
-    }
+    let params = JobParams::read(out_dir, PARAMS_FILE)?;
+    params.check_input_samples(input.samples.len())?;
+    let variants: Vec<Variant> = params.field("variants")?;
+    let format: OutputFormat = params.field("format")?;
     let mut parts = ShardParts::<ImageRecord>::open(out_dir, JOB, input.samples.len() as u64)?;
     // Every shard has finished: no writer is left, on any machine.
     remove_stale_temp_files(out_dir)?;
@@ -341,15 +298,8 @@ pub fn merge_generated(input: &Manifest, out_dir: &Path) -> Result<GenerateRepor
         .collect();
     let mut failures = Vec::new();
     let mut styles: BTreeMap<String, usize> = BTreeMap::new();
-    let mut lines = Vec::new();
     for (o, sample) in input.samples.iter().enumerate() {
         let record = parts.get(o as u64)?;
-        let mut line = serde_json::to_vec(&record).map_err(|source| CoreError::Json {
-            path: records_path.clone(),
-            source,
-        })?;
-        line.push(b'\n');
-        lines.extend(line);
         if let Some(reason) = &record.failure {
             failures.push(Failure {
                 path: sample.path.clone(),
@@ -385,7 +335,7 @@ pub fn merge_generated(input: &Manifest, out_dir: &Path) -> Result<GenerateRepor
             });
         }
     }
-    let mut stage_params = params;
+    let mut stage_params = params.value;
     stage_params["masked"] = (input.samples.len() - failures.len()).into();
     stage_params["failures"] = failures.len().into();
     stage_params["renderer"] = serde_json::json!({ "styles": styles });
@@ -397,8 +347,27 @@ pub fn merge_generated(input: &Manifest, out_dir: &Path) -> Result<GenerateRepor
         });
         m.write(&out_dir.join(v.as_str()).join("manifest.csv"))?;
     }
-    write_atomic(&records_path, |w| w.write_all(&lines))?;
     write_failures(&out_dir.join(FAILURES_FILE), &failures)?;
+    // The records go last, one at a time from the journals again (a second
+    // pass, so they are never all in memory): their file is what marks the
+    // merge done.
+    let mut stopped = None;
+    let written = write_atomic(&records_path, |w| {
+        for o in 0..input.samples.len() as u64 {
+            let record = parts.get(o).map_err(|e| {
+                let message = e.to_string();
+                stopped = Some(e);
+                std::io::Error::other(message)
+            })?;
+            serde_json::to_writer(&mut *w, &record)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    });
+    if let Some(e) = stopped {
+        return Err(e.into());
+    }
+    written?;
     parts.remove()?;
     Ok(GenerateReport {
         masked: input.samples.len() - failures.len(),
@@ -433,11 +402,6 @@ fn sorted_variants(opts: &GenerateOptions) -> Vec<Variant> {
     variants.sort();
     variants.dedup();
     variants
-}
-
-/// The name an image goes by: its seed stream and its shard.
-fn key_of(sample: &Sample) -> String {
-    sample.path.to_string_lossy().replace('\\', "/")
 }
 
 /// The manifest of the one variant [`generate_like`] writes.
@@ -554,7 +518,7 @@ where
     else {
         return Ok(failed(sample, "no face found".into()));
     };
-    let key = key_of(sample);
+    let key = sample.shard_key();
     let steps = match mask_face(image, det, predictor, renderer, opts, &key) {
         Ok(s) => s,
         Err(e) => return Ok(failed(sample, e.to_string())),
